@@ -1,0 +1,45 @@
+# Two commands: `make run` serves the admin with demo data; `make test` runs every test.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 5000
+export FLASK_APP := admin_app
+
+.PHONY: run test lint system-deps benchmark clean
+
+$(BIN)/activate:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/activate
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+run: $(VENV)/.installed
+	$(BIN)/flask db upgrade
+	$(BIN)/flask seed demo
+	@echo ""
+	@echo "  Admin:  http://127.0.0.1:$(PORT)/admin/"
+	@echo "  Login:  admin@example.com / admin"
+	@echo ""
+	$(BIN)/flask run --host 127.0.0.1 --port $(PORT)
+
+# What the tests need from the system: Debian's Chromium and PostgreSQL server binaries.
+system-deps:
+	@if [ ! -x /usr/bin/chromium ] || ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium postgresql >/dev/null; \
+	fi
+
+test: $(VENV)/.installed system-deps
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+lint: $(VENV)/.installed
+	$(BIN)/ruff check .
+
+benchmark: $(VENV)/.installed
+	$(BIN)/python benchmarks/seed_scale.py --contacts 100000
+	$(BIN)/python benchmarks/admin_pages.py --contacts 100000
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache

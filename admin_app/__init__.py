@@ -1,0 +1,46 @@
+"""Billing & subscription admin panel: the application factory."""
+
+from __future__ import annotations
+
+from flask import Flask, redirect, url_for
+
+from . import config as app_config
+from .extensions import csrf, db, login_manager, migrate
+
+
+def create_app(overrides: dict | None = None) -> Flask:
+    """Build the app: configuration (environment, then ``overrides``), extensions, the admin
+    views and the CLI."""
+    app = Flask(__name__)
+    app.config.from_mapping(app_config.from_environment())
+    if overrides:
+        app.config.update(overrides)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(app_config.PROJECT_DIR / "migrations"),
+                     render_as_batch=True, compare_type=True)
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "Please sign in to open the admin."
+    login_manager.login_message_category = "info"
+
+    from . import models  # noqa: F401  (registers the tables)
+    from .auth import bp as auth_bp
+    from .cli import register_cli
+    from .views import init_admin
+
+    app.register_blueprint(auth_bp)
+    init_admin(app)
+    register_cli(app)
+
+    from .money import format_money
+    from .views.formatting import format_datetime
+
+    app.jinja_env.globals.update(format_money=format_money, format_datetime=format_datetime)
+
+    @app.route("/")
+    def root():
+        return redirect(url_for("admin.index"))
+
+    return app

@@ -1,0 +1,68 @@
+"""Command line: ``flask --app admin_app create-admin`` and ``flask --app admin_app seed ...``."""
+
+from __future__ import annotations
+
+import click
+from flask import Flask
+from sqlalchemy import func, select
+
+from .extensions import db
+from .models import AdminUser, Role
+
+
+@click.command("create-admin")
+@click.option("--email", prompt=True, help="Login email of the new admin user.")
+@click.option("--name", default="", help="Display name.")
+@click.option("--role", type=click.Choice([r.value for r in Role]), default=Role.OWNER.value,
+              show_default=True)
+@click.password_option(help="Password (asked twice when not given).")
+def create_admin_command(email: str, name: str, role: str, password: str) -> None:
+    """Create an admin user (or reset the password and role of an existing one)."""
+    email = email.strip().lower()
+    if len(password) < 8:
+        raise click.BadParameter("use at least 8 characters", param_hint="password")
+    user = db.session.scalar(select(AdminUser).where(func.lower(AdminUser.email) == email))
+    created = user is None
+    if created:
+        user = AdminUser(email=email)
+        db.session.add(user)
+    user.name = name or user.name or ""
+    user.role = Role(role)
+    user.is_enabled = True
+    user.set_password(password)
+    db.session.commit()
+    click.echo(f"{'Created' if created else 'Updated'} {role} {email}")
+
+
+@click.group("seed")
+def seed_group() -> None:
+    """Load demo or scale data."""
+
+
+@seed_group.command("demo")
+def seed_demo_command() -> None:
+    """Load the demo clinic (only into an empty database)."""
+    from seeds import load_demo
+
+    if load_demo():
+        click.echo("Demo data loaded. Sign in as admin@example.com / admin")
+    else:
+        click.echo("The database already has data: demo not loaded.")
+
+
+@seed_group.command("scale")
+@click.option("--contacts", type=click.IntRange(min=1), required=True,
+              help="How many contacts to generate.")
+@click.option("--batch-size", type=click.IntRange(min=100), default=10_000, show_default=True)
+def seed_scale_command(contacts: int, batch_size: int) -> None:
+    """Generate CONTACTS contacts with proportional subscriptions, payments and credits."""
+    from seeds import load_scale
+
+    counts = load_scale(contacts, batch_size=batch_size, progress=True)
+    for table, count in counts.items():
+        click.echo(f"{table}: {count:,}")
+
+
+def register_cli(app: Flask) -> None:
+    app.cli.add_command(create_admin_command)
+    app.cli.add_command(seed_group)

@@ -1,0 +1,32 @@
+"""The domain tables, one module per aggregate. Importing this package registers them all."""
+
+from .admin_user import AdminUser, Role
+from .appointment import Appointment, AppointmentStatus, NoShowFeeStatus
+from .audit import AuditEntry, record_audit
+from .catalog import BillingInterval, Plan, PlanService, Service
+from .contact import Contact, ContactStatus
+from .credit import CreditEntry, CreditReason, credit_balances
+from .document import DeliveryChannel, Document, DocumentLine, DocumentStatus, DocumentType
+from .payment import (
+    Payment,
+    PaymentMethod,
+    PaymentMethodKind,
+    PaymentPurpose,
+    PaymentStatus,
+    Refund,
+    RefundReason,
+    RefundStatus,
+)
+from .promo import DiscountDuration, DiscountType, PromoCode, promo_code_plan
+from .settings import CashierSettings
+from .subscription import Subscription, SubscriptionStatus
+
+__all__ = [
+    "AdminUser", "Role", "Appointment", "AppointmentStatus", "NoShowFeeStatus", "AuditEntry",
+    "record_audit", "BillingInterval", "Plan", "PlanService", "Service", "Contact",
+    "ContactStatus", "CreditEntry", "CreditReason", "credit_balances", "DeliveryChannel",
+    "Document", "DocumentLine", "DocumentStatus", "DocumentType", "Payment", "PaymentMethod",
+    "PaymentMethodKind", "PaymentPurpose", "PaymentStatus", "Refund", "RefundReason",
+    "RefundStatus", "DiscountDuration", "DiscountType", "PromoCode", "promo_code_plan",
+    "CashierSettings", "Subscription", "SubscriptionStatus",
+]

@@ -1,0 +1,54 @@
+"""Cashier settings: a single row the Settings menu edits."""
+
+from __future__ import annotations
+
+from sqlalchemy import Boolean, CheckConstraint, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ..extensions import db
+from .base import TimestampMixin, currency_check, currency_column, money_column, non_negative, str_enum
+from .document import DeliveryChannel
+
+
+class CashierSettings(TimestampMixin, db.Model):
+    """Settings → Cashier settings. There is exactly one row (id 1); ``get()`` creates it."""
+
+    __tablename__ = "cashier_settings"
+    __table_args__ = (
+        CheckConstraint("id = 1", name="single_row"),
+        non_negative("no_show_fee_minor"),
+        currency_check(),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True, default=1)
+    auto_send_receipts: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    auto_send_channel: Mapped[DeliveryChannel] = mapped_column(
+        str_enum(DeliveryChannel, "delivery_channel"), nullable=False,
+        default=DeliveryChannel.EMAIL,
+    )
+    auto_send_invoices: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
+    auto_send_receipts_docs: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
+    auto_send_credit_notes: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
+    no_show_fee_minor: Mapped[int] = money_column(default=7500)
+    currency: Mapped[str] = currency_column()
+    time_zone: Mapped[str] = mapped_column(String(64), nullable=False, default="UTC")
+    business_name: Mapped[str] = mapped_column(String(120), nullable=False, default="")
+    business_address: Mapped[str | None] = mapped_column(Text)
+    business_tax_id: Mapped[str | None] = mapped_column(String(40))
+    business_email: Mapped[str | None] = mapped_column(String(254))
+    business_phone: Mapped[str | None] = mapped_column(String(32))
+
+    @classmethod
+    def get(cls) -> CashierSettings:
+        """The settings row, created with defaults on first use."""
+        settings = db.session.get(cls, 1)
+        if settings is None:
+            from flask import current_app
+
+            settings = cls(id=1, currency=current_app.config.get("DEFAULT_CURRENCY", "USD"))
+            db.session.add(settings)
+            db.session.flush()
+        return settings
+
+    def __str__(self) -> str:
+        return "Cashier settings"

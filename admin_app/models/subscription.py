@@ -1,0 +1,61 @@
+"""A contact's subscription to a plan, billed per period by our own billing engine."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from .base import LabelledEnum, TimestampMixin, UTCDateTime, str_enum
+from .catalog import Plan
+from .contact import Contact
+from .promo import PromoCode
+
+
+class SubscriptionStatus(LabelledEnum):
+    INCOMPLETE = "incomplete"
+    ACTIVE = "active"
+    PAST_DUE = "past_due"
+    CANCELED = "canceled"
+
+    @property
+    def label(self) -> str:
+        return {"past_due": "Past due", "canceled": "Cancelled"}.get(
+            self.value, self.value.capitalize()
+        )
+
+
+class Subscription(TimestampMixin, db.Model):
+    __tablename__ = "subscription"
+    __table_args__ = (
+        CheckConstraint("current_period_end > current_period_start", name="period_order"),
+        CheckConstraint("promo_periods_left IS NULL OR promo_periods_left >= 0",
+                        name="promo_periods_left_non_negative"),
+        Index("ix_subscription_status_period_end", "status", "current_period_end"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    contact_id: Mapped[int] = mapped_column(ForeignKey("contact.id"), nullable=False, index=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("plan.id"), nullable=False, index=True)
+    status: Mapped[SubscriptionStatus] = mapped_column(
+        str_enum(SubscriptionStatus, "subscription_status"), nullable=False,
+        default=SubscriptionStatus.INCOMPLETE, index=True,
+    )
+    current_period_start: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    current_period_end: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    cancel_at_period_end: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    canceled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    scheduled_plan_id: Mapped[int | None] = mapped_column(ForeignKey("plan.id"))
+    promo_code_id: Mapped[int | None] = mapped_column(ForeignKey("promo_code.id"), index=True)
+    promo_periods_left: Mapped[int | None] = mapped_column()
+    gateway_id: Mapped[str | None] = mapped_column(String(64))
+
+    contact: Mapped[Contact] = relationship()
+    plan: Mapped[Plan] = relationship(foreign_keys=[plan_id])
+    scheduled_plan: Mapped[Plan | None] = relationship(foreign_keys=[scheduled_plan_id])
+    promo_code: Mapped[PromoCode | None] = relationship()
+
+    def __str__(self) -> str:
+        return f"#{self.id} {self.plan}"

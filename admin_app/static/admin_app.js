@@ -1,0 +1,36 @@
+// Quick contact search in the top bar: suggestions while typing, Enter opens the results.
+(function () {
+  var input = document.getElementById('quick-search');
+  var box = document.getElementById('quick-search-results');
+  if (!input || !box) { return; }
+  var timer = null;
+  function hide() { box.classList.remove('show'); box.innerHTML = ''; }
+  function show(items) {
+    box.innerHTML = '';
+    if (!items.length) { hide(); return; }
+    items.forEach(function (c) {
+      var a = document.createElement('a');
+      a.className = 'dropdown-item suggestion';
+      a.href = c.url;
+      a.textContent = c.name;
+      var small = document.createElement('small');
+      small.textContent = [c.email, c.phone].filter(Boolean).join(' · ');
+      a.appendChild(small);
+      box.appendChild(a);
+    });
+    box.classList.add('show');
+  }
+  input.addEventListener('input', function () {
+    clearTimeout(timer);
+    var q = input.value.trim();
+    if (q.length < 2) { hide(); return; }
+    timer = setTimeout(function () {
+      fetch(input.dataset.suggestUrl + '?q=' + encodeURIComponent(q), {credentials: 'same-origin'})
+        .then(function (r) { return r.ok ? r.json() : []; })
+        .then(show)
+        .catch(hide);
+    }, 150);
+  });
+  document.addEventListener('click', function (e) { if (!box.contains(e.target) && e.target !== input) { hide(); } });
+  input.addEventListener('keydown', function (e) { if (e.key === 'Escape') { hide(); } });
+})();

@@ -1,0 +1,70 @@
+"""The admin site: menu (as in the customer's workflows guide) and every view."""
+
+from __future__ import annotations
+
+from flask import Flask
+from flask_admin import Admin
+from flask_admin.theme import Bootstrap4Theme
+
+from ..models import (
+    AdminUser,
+    Appointment,
+    AuditEntry,
+    CashierSettings,
+    Contact,
+    CreditEntry,
+    Document,
+    Payment,
+    PaymentMethod,
+    Plan,
+    PromoCode,
+    Refund,
+    Service,
+    Subscription,
+)
+from .cashier import CreditEntryView, DocumentView, PaymentMethodView, PaymentView, RefundView
+from .dashboard import DashboardView
+from .directories import ContactView, PlanView, PromoCodeView, ServiceView
+from .search import QuickSearchView
+from .settings import AdminUserView, AuditLogView, CashierSettingsView
+from .subscriptions import AppointmentView, SubscriptionView
+
+DIRECTORIES, CASHIER, SETTINGS = "Directories", "Cashier", "Settings"
+
+
+def init_admin(app: Flask) -> Admin:
+    admin = Admin(
+        app,
+        name="Clinic Billing",
+        theme=Bootstrap4Theme(base_template="admin/app_base.html", fluid=True),
+        index_view=DashboardView(name="Home", url="/admin"),
+    )
+    views = [
+        ContactView(Contact, name="Contacts", category=DIRECTORIES, endpoint="contact"),
+        ServiceView(Service, name="Services", category=DIRECTORIES, endpoint="service"),
+        PlanView(Plan, name="Subscription plans", category=DIRECTORIES, endpoint="plan"),
+        PromoCodeView(PromoCode, name="Promo codes", category=DIRECTORIES, endpoint="promo_code"),
+        SubscriptionView(Subscription, name="Subscriptions", endpoint="subscription"),
+        AppointmentView(Appointment, name="Appointments", endpoint="appointment"),
+        PaymentView(Payment, name="Transactions", category=CASHIER, endpoint="payment"),
+        RefundView(Refund, name="Refunds", category=CASHIER, endpoint="refund"),
+        DocumentView(Document, name="Accounting documents", category=CASHIER,
+                     endpoint="document"),
+        PaymentMethodView(PaymentMethod, name="Payment methods", category=CASHIER,
+                          endpoint="payment_method"),
+        CreditEntryView(CreditEntry, name="Credit ledger", category=CASHIER,
+                        endpoint="credit_entry"),
+        CashierSettingsView(CashierSettings, name="Cashier settings", category=SETTINGS,
+                            endpoint="cashier_settings"),
+        AdminUserView(AdminUser, name="Admin users", category=SETTINGS, endpoint="admin_user"),
+        AuditLogView(AuditEntry, name="Audit log", category=SETTINGS, endpoint="audit_entry"),
+        QuickSearchView(name="Search", endpoint="quick_search", url="/admin/search"),
+    ]
+    for view in views:
+        admin.add_view(view)
+    # Where each record's details page lives, for links between records.
+    app.extensions["record_endpoints"] = {
+        view.model: view.endpoint for view in views if hasattr(view, "model")
+    }
+    app.extensions["admin_views"] = {view.endpoint: view for view in views}
+    return admin

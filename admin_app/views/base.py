@@ -1,0 +1,209 @@
+"""The admin's model view: what every table's list, details, forms and CSV export share."""
+
+from __future__ import annotations
+
+from flask import flash, g, redirect, request, url_for
+from flask_admin import expose
+from flask_admin.contrib.sqla import ModelView
+from flask_admin.model.form import InlineFormAdmin
+from flask_login import current_user
+from sqlalchemy import inspect as sa_inspect
+from sqlalchemy.orm import RelationshipProperty
+
+from ..extensions import db
+from .access import AccessMixin
+from .converters import AppFilterConverter, AppModelConverter
+from .audit_trail import audit_form_delete, audit_form_save
+from .fields import MoneyAtLeastFilter, MoneyAtMostFilter, MoneyField, bind_money_fields
+from .formatting import (
+    EXPORT_TYPE_FORMATTERS,
+    LIST_TYPE_FORMATTERS,
+    money_export_formatter,
+    money_formatter,
+    relation_link_formatter,
+    status_badge,
+)
+from .row_menu import MenuItem, RowMenuAction
+
+EXPORT_CHUNK_ROWS = 1000
+
+
+def _is_money(column_name: str) -> bool:
+    return column_name.endswith("_minor")
+
+
+def _declared(view_class, attribute: str) -> dict:
+    """A dict a view class declared (Flask-Admin's defaults are descriptors or None)."""
+    value = getattr(view_class, attribute, None)
+    return value if isinstance(value, dict) else {}
+
+
+class MoneyInlineForm(InlineFormAdmin):
+    """An inline form whose ``*_minor`` columns are typed in major units, like the main form."""
+
+    money_labels: dict[str, str] = {}
+
+    def postprocess_form(self, form_class):
+        for name in [n for n in vars(form_class) if _is_money(n)]:
+            label = self.money_labels.get(name, name.removesuffix("_minor").capitalize())
+            setattr(form_class, name, MoneyField(label))
+        return form_class
+
+
+class AppModelView(AccessMixin, ModelView):
+    """Defaults for every table: role-aware create/edit/delete, readable labels, money as
+    "$75.00", statuses as badges, related records as links, the ⋯ row menu, an audit entry
+    for every hand edit, and a CSV export streamed in constant memory."""
+
+    allow_create = True
+    allow_edit = True
+    allow_delete = False
+
+    can_view_details = True
+    can_export = True
+    export_types = ["csv"]
+    export_max_rows = 0  # stream everything that matches
+    can_set_page_size = True
+    page_size = 50
+    page_size_options = (20, 50, 100, 500)
+    list_template = "admin/model/app_list.html"
+    details_template = "admin/model/app_details.html"
+    column_display_pk = True
+    column_default_sort = ("id", True)
+    named_filter_urls = True
+    column_type_formatters = LIST_TYPE_FORMATTERS
+    column_type_formatters_detail = LIST_TYPE_FORMATTERS
+    column_type_formatters_export = EXPORT_TYPE_FORMATTERS
+    model_form_converter = AppModelConverter
+    filter_converter = AppFilterConverter()
+
+    def __init__(self, model, session=None, **kwargs):
+        self._install_default_formatters(model)
+        super().__init__(model, session or db, **kwargs)
+
+    # --- role-aware permissions (Flask-Admin reads these per request) -------------------
+    @property
+    def can_create(self) -> bool:
+        return self.allow_create and self.may_write
+
+    @property
+    def can_edit(self) -> bool:
+        return self.allow_edit and self.may_write
+
+    @property
+    def can_delete(self) -> bool:
+        return self.allow_delete and self.may_write
+
+    # --- labels and formatters ---------------------------------------------------------
+    def _prettify_name(self, name: str) -> str:
+        for suffix in ("_minor", "_id"):
+            if name.endswith(suffix):
+                name = name[: -len(suffix)]
+        if name.startswith("is_"):
+            name = name[3:]
+        return name.replace("_", " ").replace(".", " ").strip().capitalize()
+
+    def _install_default_formatters(self, model) -> None:
+        """Money, status and relationship columns get their formatters unless a view set one."""
+        mapper = sa_inspect(model)
+        listed = dict.fromkeys(mapper.columns.keys())
+        listed.update(dict.fromkeys(mapper.relationships.keys()))
+        listed.update(dict.fromkeys(c for c in (self.column_list or ()) if isinstance(c, str)))
+        auto, export = {}, {}
+        for name in listed:
+            prop = mapper.attrs.get(name) if "." not in name else None
+            if _is_money(name):
+                auto[name], export[name] = money_formatter, money_export_formatter
+            elif name == "status" or name.endswith("_status"):
+                auto[name] = status_badge
+            elif isinstance(prop, RelationshipProperty) and not prop.uselist:
+                auto[name] = relation_link_formatter
+        self.column_formatters = {**auto, **_declared(type(self), "column_formatters")}
+        self.column_formatters_detail = self.column_formatters
+        self.column_formatters_export = {**export,
+                                         **_declared(type(self), "column_formatters_export")}
+        self._money_columns = [n for n in mapper.columns.keys() if _is_money(n)]
+
+    # --- forms: money in major units ------------------------------------------------------
+    def scaffold_form(self):
+        form_class = super().scaffold_form()
+        for name in self._money_columns:
+            if hasattr(form_class, name):
+                setattr(form_class, name, MoneyField(self.get_column_name(name)))
+        return form_class
+
+    def create_form(self, obj=None):
+        form = super().create_form(obj)
+        bind_money_fields(form, obj)
+        return form
+
+    def edit_form(self, obj=None):
+        form = super().edit_form(obj)
+        bind_money_fields(form, obj)
+        return form
+
+    def scaffold_filters(self, name):
+        if name in getattr(self, "_money_columns", ()):
+            column = getattr(self.model, name)
+            label = self.get_column_name(name)
+            return [MoneyAtLeastFilter(column, label), MoneyAtMostFilter(column, label)]
+        return super().scaffold_filters(name)
+
+    search_hint: str | None = None
+
+    def search_placeholder(self) -> str:
+        return self.search_hint or super().search_placeholder()
+
+    # --- the ⋯ row menu ------------------------------------------------------------------
+    def get_list_row_actions(self):
+        return [RowMenuAction(self)]
+
+    def row_menu_items(self, row) -> list[MenuItem]:
+        """What the ⋯ menu of a row offers. Views extend this with their business actions."""
+        items = [MenuItem("View", url_for(f"{self.endpoint}.details_view", id=row.id), "fa-eye")]
+        if self.can_edit and self.is_record_editable(row):
+            items.append(MenuItem("Edit", url_for(f"{self.endpoint}.edit_view", id=row.id),
+                                  "fa-pencil"))
+        return items
+
+    def is_record_editable(self, row) -> bool:
+        """Whether this record may be edited by hand (views of immutable records say no)."""
+        return True
+
+    @expose("/edit/", methods=("GET", "POST"))
+    def edit_view(self):
+        """The edit form, refused (back to the details page) for records that are frozen."""
+        record_id = request.args.get("id")
+        record = self.get_one(record_id) if record_id else None
+        if record is not None and not self.is_record_editable(record):
+            flash(f"{record} can no longer be edited.", "warning")
+            return redirect(url_for(".details_view", id=record_id))
+        return super().edit_view()
+
+    # --- audit of hand edits -----------------------------------------------------------------
+    def on_model_change(self, form, model, is_created):
+        if is_created:
+            db.session.flush()
+        audit_form_save(model, actor=current_user, is_created=is_created)
+
+    def on_model_delete(self, model):
+        audit_form_delete(model, actor=current_user)
+
+    # --- lists and export at scale ---------------------------------------------------------
+    def get_count_query(self):
+        if g.get("skip_count"):
+            return None
+        return super().get_count_query()
+
+    def _export_data(self):
+        """Stream the rows matching the list's search, filters and sort, without COUNT(*) and
+        without loading them all: rows are read from the database in chunks."""
+        args = self._get_list_extra_args()
+        sort = self._get_column_by_idx(args.sort)
+        g.skip_count = True
+        try:
+            _, query = self.get_list(0, sort[0] if sort else None, args.sort_desc, args.search,
+                                     args.filters, execute=False, page_size=0)
+        finally:
+            g.skip_count = False
+        return None, query.yield_per(EXPORT_CHUNK_ROWS)

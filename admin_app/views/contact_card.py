@@ -1,0 +1,123 @@
+"""The contact card: a contact's details page with a tab per kind of record they own.
+
+Tabs: Transactions, Subscriptions, Credits (balance per service + the ledger), Appointments,
+Payment methods, Documents. Each tab is a paginated list whose rows are formatted by, and carry
+the ⋯ menu of, the admin view that owns that table, so a row looks and acts the same here as in
+its own list.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from math import ceil
+
+from flask import abort, current_app, request, url_for
+from sqlalchemy import func, select
+
+from ..extensions import db
+from ..models import (
+    Appointment,
+    CreditEntry,
+    Document,
+    Payment,
+    PaymentMethod,
+    Subscription,
+    credit_balances,
+)
+from .row_menu import render_row_menu
+
+TAB_PAGE_SIZE = 20
+
+
+@dataclass(frozen=True)
+class CardTab:
+    key: str
+    label: str
+    model: type
+    endpoint: str          # the admin view that formats the rows and owns their ⋯ menu
+    columns: tuple[str, ...]
+    order_by: str = "id"
+
+
+TABS = (
+    CardTab("transactions", "Transactions", Payment, "payment",
+            ("id", "created_at", "amount_minor", "status", "amount_refunded_minor", "purpose",
+             "method", "description"), "created_at"),
+    CardTab("subscriptions", "Subscriptions", Subscription, "subscription",
+            ("id", "plan", "status", "current_period_start", "current_period_end",
+             "cancel_at_period_end", "scheduled_plan", "promo_code")),
+    CardTab("credits", "Credits", CreditEntry, "credit_entry",
+            ("created_at", "service", "quantity", "reason", "note", "expires_at", "created_by"),
+            "created_at"),
+    CardTab("appointments", "Appointments", Appointment, "appointment",
+            ("id", "starts_at", "service", "status", "no_show_fee_status"), "starts_at"),
+    CardTab("payment_methods", "Payment methods", PaymentMethod, "payment_method",
+            ("brand", "last4", "exp_month", "exp_year", "is_default", "gateway_id")),
+    CardTab("documents", "Documents", Document, "document",
+            ("doc_type", "number", "total_minor", "status", "issued_at", "sent_at")),
+)
+TABS_BY_KEY = {tab.key: tab for tab in TABS}
+
+
+@dataclass
+class TabRow:
+    cells: list
+    menu: str
+
+
+def _tab_counts(contact_id: int) -> dict[str, int]:
+    return {
+        tab.key: db.session.scalar(
+            select(func.count()).select_from(tab.model).where(tab.model.contact_id == contact_id)
+        )
+        for tab in TABS
+    }
+
+
+def _tab_rows(tab: CardTab, contact_id: int, page: int) -> list[TabRow]:
+    view = current_app.extensions["admin_views"][tab.endpoint]
+    order = getattr(tab.model, tab.order_by)
+    records = db.session.scalars(
+        select(tab.model).where(tab.model.contact_id == contact_id)
+        .order_by(order.desc(), tab.model.id.desc())
+        .offset(page * TAB_PAGE_SIZE).limit(TAB_PAGE_SIZE)
+    ).all()
+    return [
+        TabRow(
+            cells=[view._get_list_value(None, record, column, view.column_formatters,
+                                        view.column_type_formatters)
+                   for column in tab.columns],
+            menu=render_row_menu(view.row_menu_items(record), record.id),
+        )
+        for record in records
+    ]
+
+
+def render_contact_card(contact_view):
+    """Render the card of the contact ``?id=``, on tab ``?tab=`` and page ``?page=``."""
+    contact = contact_view.get_one(request.args.get("id", ""))
+    if contact is None:
+        abort(404)
+    tab = TABS_BY_KEY.get(request.args.get("tab", ""), TABS[0])
+    page = max(request.args.get("page", 0, type=int), 0)
+    counts = _tab_counts(contact.id)
+    pages = max(ceil(counts[tab.key] / TAB_PAGE_SIZE), 1)
+    view = current_app.extensions["admin_views"][tab.endpoint]
+    return contact_view.render(
+        "admin/contact_card.html",
+        contact=contact,
+        tabs=TABS,
+        tab=tab,
+        counts=counts,
+        headers=[view.get_column_name(c) for c in tab.columns],
+        rows=_tab_rows(tab, contact.id, page),
+        page=page,
+        pages=pages,
+        page_url=lambda p: url_for(".details_view", id=contact.id, tab=tab.key, page=p),
+        tab_url=lambda key: url_for(".details_view", id=contact.id, tab=key),
+        balances=credit_balances(contact.id) if tab.key == "credits" else [],
+        details=[(contact_view.get_column_name(c), contact_view._get_list_value(
+            None, contact, c, contact_view.column_formatters_detail,
+            contact_view.column_type_formatters_detail))
+            for c in ("email", "phone", "status", "stripe_customer_id", "created_at")],
+    )

@@ -1,0 +1,112 @@
+"""Teach Flask-Admin our column types: UTC timestamps are typed and filtered in the clinic's
+time zone and stored in UTC."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask_admin import form as admin_form
+from flask_admin.contrib.sqla import filters as sqla_filters
+from flask_admin.contrib.sqla.form import AdminModelConverter
+from flask_admin.model.form import converts
+
+from .formatting import clinic_zone, local_time
+
+
+def to_aware_utc(value):
+    """A naive datetime typed by an admin is clinic-local time; make it aware."""
+    if isinstance(value, datetime) and value.tzinfo is None:
+        return value.replace(tzinfo=clinic_zone())
+    if isinstance(value, list | tuple):
+        return [to_aware_utc(v) for v in value]
+    return value
+
+
+class LocalDateTimeField(admin_form.DateTimeField):
+    """Shows and takes a timestamp in the clinic's time zone; gives an aware datetime."""
+
+    def _value(self):
+        if self.raw_data:
+            return " ".join(self.raw_data)
+        return local_time(self.data).strftime(self.format[0]) if self.data else ""
+
+    def process_formdata(self, valuelist):
+        super().process_formdata(valuelist)
+        self.data = to_aware_utc(self.data)
+
+
+def _enum_coercer(enum_class):
+    def coerce(value):
+        if value in (None, "", "__None"):
+            return None
+        return value if isinstance(value, enum_class) else enum_class(value)
+
+    return coerce
+
+
+class AppModelConverter(AdminModelConverter):
+    @converts("UTCDateTime")
+    def convert_utc_datetime(self, field_args, **extra):
+        return LocalDateTimeField(**field_args)
+
+    @converts("Enum")
+    def convert_enum(self, column, field_args, **extra):
+        """Status pickers list readable labels and give the model a real enum member."""
+        enum_class = column.type.enum_class
+        field_args["choices"] = [(member.value, member.label) for member in enum_class]
+        field_args["coerce"] = _enum_coercer(enum_class)
+        if column.nullable:
+            field_args["allow_blank"] = True
+        self._nullable_common(column, field_args)
+        return admin_form.Select2Field(**field_args)
+
+
+def _enum_filter(base):
+    class EnumValueFilter(base):
+        """Filters by the stored value (``?flt0_status_equals=past_due``), labelled."""
+
+        def clean(self, value):
+            enum_class = self.column.type.enum_class
+            if isinstance(self, sqla_filters.FilterInList):
+                return [enum_class(v.strip()) for v in value.split(",") if v.strip()]
+            return enum_class(value)
+
+        def validate(self, value):
+            try:
+                self.clean(value)
+            except ValueError:
+                return False
+            return True
+
+    EnumValueFilter.__name__ = f"Value{base.__name__}"
+    return EnumValueFilter
+
+
+def _local_filter(base):
+    class LocalFilter(base):
+        def clean(self, value):
+            return to_aware_utc(super().clean(value))
+
+    LocalFilter.__name__ = f"Local{base.__name__}"
+    return LocalFilter
+
+
+class AppFilterConverter(sqla_filters.FilterConverter):
+    local_datetime_filters = tuple(
+        _local_filter(f) if f is not sqla_filters.FilterEmpty else f
+        for f in sqla_filters.FilterConverter.datetime_filters
+    )
+
+    value_enum_filters = tuple(
+        _enum_filter(f) if f is not sqla_filters.EnumFilterEmpty else f
+        for f in sqla_filters.FilterConverter.enum
+    )
+
+    @sqla_filters.filters.convert("enum")
+    def conv_enum(self, column, name, options=None, **kwargs):
+        options = options or [(m.value, m.label) for m in column.type.enum_class]
+        return [f(column, name, options, **kwargs) for f in self.value_enum_filters]
+
+    @sqla_filters.filters.convert("UTCDateTime")
+    def conv_utc_datetime(self, column, name, **kwargs):
+        return [f(column, name, **kwargs) for f in self.local_datetime_filters]

@@ -1,0 +1,119 @@
+"""Directories: Contacts, Services, Subscription plans, Promo codes."""
+
+from __future__ import annotations
+
+from flask_admin import expose
+from flask_admin.model.form import InlineFormAdmin
+from markupsafe import Markup, escape
+from wtforms import ValidationError
+
+from ..models import DiscountDuration, DiscountType, PlanService
+from .base import AppModelView
+from .row_menu import MenuItem
+
+
+def _contact_name_link(view, context, row, name):
+    from flask import url_for
+
+    url = url_for("contact.details_view", id=row.id)
+    return Markup(f'<a href="{escape(url)}">{escape(getattr(row, name) or "")}</a>')
+
+
+class ContactView(AppModelView):
+    """Contacts (members, clients, patients). A contact's details page is the contact card."""
+
+    column_list = ["id", "first_name", "last_name", "email", "phone", "status", "created_at"]
+    column_searchable_list = ["first_name", "last_name", "email", "phone"]
+    column_filters = ["status", "created_at", "stripe_customer_id"]
+    column_sortable_list = ["id", "first_name", "last_name", "email", "status", "created_at"]
+    column_formatters = {"first_name": _contact_name_link, "last_name": _contact_name_link}
+    column_labels = {"stripe_customer_id": "Stripe customer ID", "created_at": "Added"}
+    form_columns = ["first_name", "last_name", "email", "phone", "status", "notes"]
+    column_details_list = ["id", "first_name", "last_name", "email", "phone", "status",
+                           "stripe_customer_id", "notes", "created_at", "updated_at"]
+    details_template = "admin/contact_card.html"
+    search_hint = "Name, email or phone"
+
+    @expose("/details/")
+    def details_view(self):
+        from .contact_card import render_contact_card
+
+        return render_contact_card(self)
+
+    def row_menu_items(self, row):
+        items = super().row_menu_items(row)
+        items[0] = MenuItem("Open contact card", items[0].url, "fa-id-card")
+        return items
+
+
+class ServiceView(AppModelView):
+    column_list = ["id", "name", "duration_minutes", "price_minor", "is_active"]
+    column_searchable_list = ["name"]
+    column_filters = ["is_active", "price_minor"]
+    column_labels = {"duration_minutes": "Duration (min)", "price_minor": "Price"}
+    form_columns = ["name", "description", "duration_minutes", "price_minor", "currency",
+                    "is_active"]
+
+
+class PlanServiceInline(InlineFormAdmin):
+    form_columns = ["id", "service", "credits_per_period"]
+    form_label = "Service"
+    column_labels = {"credits_per_period": "Credits per period"}
+
+
+class PlanView(AppModelView):
+    """Subscription plans: price per interval, the one-time activation fee, and the services
+    (with credits per period) edited inline."""
+
+    column_list = ["id", "name", "price_minor", "interval", "activation_fee_minor",
+                   "max_members", "is_active"]
+    column_searchable_list = ["name"]
+    column_filters = ["is_active", "interval", "price_minor", "currency"]
+    column_labels = {"price_minor": "Price", "activation_fee_minor": "One time activation fee",
+                     "interval_count": "Every (intervals)", "max_members": "Max members",
+                     "services": "Services (credits per period)",
+                     "is_public_link_enabled": "Subscription link enabled"}
+    form_columns = ["name", "description", "price_minor", "currency", "interval",
+                    "interval_count", "activation_fee_minor", "max_members", "is_active",
+                    "services"]
+    column_details_list = ["id", "name", "description", "price_minor", "currency", "interval",
+                           "interval_count", "activation_fee_minor", "max_members", "is_active",
+                           "services", "is_public_link_enabled", "created_at"]
+    inline_models = [PlanServiceInline(PlanService)]
+    column_formatters = {
+        "services": lambda v, c, row, n: Markup("<br>".join(escape(str(s)) for s in row.services)),
+    }
+
+
+class PromoCodeView(AppModelView):
+    column_list = ["id", "code", "discount_type", "percent_off", "amount_off_minor", "duration",
+                   "duration_months", "expires_at", "times_redeemed", "max_redemptions",
+                   "is_active"]
+    column_searchable_list = ["code", "description"]
+    column_filters = ["is_active", "discount_type", "duration", "expires_at"]
+    column_labels = {"amount_off_minor": "Amount off", "percent_off": "Percent off",
+                     "duration_months": "Months", "plans": "Allowed plans (none = all)",
+                     "times_redeemed": "Redeemed", "max_redemptions": "Max redemptions"}
+    form_columns = ["code", "description", "discount_type", "percent_off", "amount_off_minor",
+                    "currency", "duration", "duration_months", "expires_at", "max_redemptions",
+                    "plans", "is_active"]
+
+    def on_model_change(self, form, model, is_created):
+        """A percent code has 1–100 % off and no amount; an amount code has an amount and its
+        currency; only a "N months" code has a number of months."""
+        model.code = (model.code or "").strip().upper()
+        if model.discount_type is DiscountType.PERCENT:
+            if not model.percent_off or not 1 <= model.percent_off <= 100:
+                raise ValidationError("A percent code needs a percent off between 1 and 100.")
+            model.amount_off_minor = None
+            model.currency = None
+        else:
+            if not model.amount_off_minor or not model.currency:
+                raise ValidationError("An amount code needs an amount off and a currency.")
+            model.percent_off = None
+        if model.duration is DiscountDuration.REPEATING:
+            if not model.duration_months or model.duration_months < 1:
+                raise ValidationError("A \"N months\" code needs the number of months.")
+        else:
+            model.duration_months = None
+        super().on_model_change(form, model, is_created)

@@ -1,0 +1,125 @@
+"""How values look in lists, details and CSV: money, statuses, times, related records."""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from flask import current_app, g, has_app_context, url_for
+from markupsafe import Markup, escape
+
+from ..money import format_money, to_major_string
+
+
+def clinic_zone() -> ZoneInfo:
+    """The clinic's time zone (Settings → Cashier settings), read once per request."""
+    if has_app_context() and "clinic_zone" in g:
+        return g.clinic_zone
+    from ..models import CashierSettings
+    from ..extensions import db
+
+    settings = db.session.get(CashierSettings, 1)
+    try:
+        zone = ZoneInfo(settings.time_zone if settings else "UTC")
+    except ZoneInfoNotFoundError:
+        zone = ZoneInfo("UTC")
+    if has_app_context():
+        g.clinic_zone = zone
+    return zone
+
+
+def local_time(value: datetime | None) -> datetime | None:
+    return value.astimezone(clinic_zone()) if value is not None else None
+
+
+def format_datetime(value: datetime | None) -> str:
+    if value is None:
+        return ""
+    return local_time(value).strftime("%Y-%m-%d %H:%M %Z")
+
+
+def row_currency(row) -> str:
+    """The currency a row's amounts are in: its own, its parent's, or the clinic's default."""
+    for path in ("currency", "plan.currency", "document.currency", "payment.currency"):
+        obj = row
+        for part in path.split("."):
+            obj = getattr(obj, part, None)
+        if obj:
+            return obj
+    return current_app.config.get("DEFAULT_CURRENCY", "USD")
+
+
+def money_formatter(view, context, row, name):
+    return format_money(getattr(row, name), row_currency(row))
+
+
+def money_export_formatter(view, context, row, name):
+    return to_major_string(getattr(row, name), row_currency(row))
+
+
+def _enum_label(view, value, name):
+    return getattr(value, "label", value.value)
+
+
+def _datetime_local(view, value, name):
+    return format_datetime(value)
+
+
+def _bool_yes_no(view, value, name):
+    return Markup('<span class="badge badge-success">Yes</span>') if value else Markup(
+        '<span class="badge badge-light">No</span>'
+    )
+
+
+def _empty(view, value, name):
+    return ""
+
+
+LIST_TYPE_FORMATTERS = {
+    type(None): _empty,
+    enum.Enum: _enum_label,
+    datetime: _datetime_local,
+    bool: _bool_yes_no,
+    date: lambda view, value, name: value.isoformat(),
+}
+EXPORT_TYPE_FORMATTERS = {
+    type(None): _empty,
+    enum.Enum: _enum_label,
+    datetime: lambda view, value, name: value.isoformat(),
+    bool: lambda view, value, name: "yes" if value else "no",
+    date: lambda view, value, name: value.isoformat(),
+}
+
+
+STATUS_BADGES = {
+    "active": "success", "succeeded": "success", "issued": "success", "attended": "success",
+    "charged": "success", "past_due": "warning", "pending": "warning", "incomplete": "secondary",
+    "partially_refunded": "info", "refunded": "info", "draft": "secondary", "booked": "primary",
+    "failed": "danger", "canceled": "dark", "cancelled": "dark", "no_show": "danger",
+    "void": "dark", "waived": "secondary", "lead": "info", "inactive": "secondary",
+    "archived": "dark",
+}
+
+
+def status_badge(view, context, row, name):
+    value = getattr(row, name)
+    if value is None:
+        return ""
+    css = STATUS_BADGES.get(value.value, "light")
+    return Markup(f'<span class="badge badge-{css}">{escape(value.label)}</span>')
+
+
+def link_to_record(target) -> Markup | str:
+    """A link to a record's details page in the admin, or its plain name when it has none."""
+    if target is None:
+        return ""
+    endpoint = current_app.extensions["record_endpoints"].get(type(target))
+    if endpoint is None:
+        return str(target)
+    url = url_for(f"{endpoint}.details_view", id=target.id)
+    return Markup(f'<a href="{escape(url)}">{escape(str(target))}</a>')
+
+
+def relation_link_formatter(view, context, row, name):
+    return link_to_record(getattr(row, name))

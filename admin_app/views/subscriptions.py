@@ -1,0 +1,42 @@
+"""Subscriptions and Appointments: the two top-level menus."""
+
+from __future__ import annotations
+
+from .base import AppModelView
+
+CONTACT_LOOKUP = {"fields": ("first_name", "last_name", "email", "phone"), "page_size": 20,
+                  "placeholder": "Type a name, email or phone"}
+
+
+class SubscriptionView(AppModelView):
+    column_list = ["id", "contact", "plan", "status", "current_period_start",
+                   "current_period_end", "cancel_at_period_end", "scheduled_plan", "promo_code"]
+    column_filters = ["status", "plan.name", "current_period_end", "cancel_at_period_end",
+                      "promo_code.code"]
+    column_searchable_list = ["contact.last_name", "contact.email"]
+    column_sortable_list = ["id", ("contact", "contact.last_name"), ("plan", "plan.name"),
+                            "status", "current_period_start", "current_period_end"]
+    column_labels = {"current_period_start": "Period start", "current_period_end": "Period end",
+                     "cancel_at_period_end": "Cancels at period end",
+                     "scheduled_plan": "Scheduled plan change", "promo_code": "Promo code",
+                     "gateway_id": "Gateway ID", "plan.name": "Plan",
+                     "promo_code.code": "Promo code", "contact.last_name": "Contact"}
+    form_columns = ["contact", "plan", "status", "current_period_start", "current_period_end",
+                    "promo_code"]
+    form_ajax_refs = {"contact": CONTACT_LOOKUP}
+    search_hint = "Contact last name or email"
+
+
+class AppointmentView(AppModelView):
+    column_list = ["id", "contact", "service", "starts_at", "status", "no_show_fee_status",
+                   "no_show_fee_payment"]
+    column_filters = ["status", "no_show_fee_status", "starts_at", "service.name"]
+    column_searchable_list = ["contact.last_name", "contact.email"]
+    column_sortable_list = ["id", ("contact", "contact.last_name"), "starts_at", "status"]
+    column_default_sort = ("starts_at", True)
+    column_labels = {"starts_at": "Time", "no_show_fee_status": "No-show fee",
+                     "no_show_fee_payment": "Fee payment", "service.name": "Service",
+                     "no_show_waive_reason": "Waive reason", "contact.last_name": "Contact"}
+    form_columns = ["contact", "service", "starts_at", "status", "notes"]
+    form_ajax_refs = {"contact": CONTACT_LOOKUP}
+    search_hint = "Contact last name or email"

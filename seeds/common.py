@@ -1,0 +1,79 @@
+"""Calendar and billing arithmetic shared by the demo and the scale seeders."""
+
+from __future__ import annotations
+
+import calendar
+import math
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from admin_app.models import BillingInterval, DiscountDuration, DiscountType
+
+CLINIC_TZ = ZoneInfo("America/New_York")  # the demo clinic's opening hours are local
+MONTHS_PER_INTERVAL = {BillingInterval.MONTH: 1, BillingInterval.QUARTER: 3,
+                       BillingInterval.YEAR: 12}
+
+
+def add_months(moment: datetime, months: int) -> datetime:
+    """Same day next month(s), clamped to the month's last day (Jan 31 + 1 month = Feb 28)."""
+    year, month0 = divmod(moment.month - 1 + months, 12)
+    year += moment.year
+    day = min(moment.day, calendar.monthrange(year, month0 + 1)[1])
+    return moment.replace(year=year, month=month0 + 1, day=day)
+
+
+def add_interval(moment: datetime, interval: BillingInterval | str, count: int = 1) -> datetime:
+    """``moment`` moved by ``count`` billing intervals (negative goes back)."""
+    interval = BillingInterval(interval)
+    if interval is BillingInterval.WEEK:
+        return moment + timedelta(weeks=count)
+    return add_months(moment, MONTHS_PER_INTERVAL[interval] * count)
+
+
+def approx_days(interval: BillingInterval | str, count: int = 1) -> int:
+    """Shortest length of ``count`` intervals in days (a month is at least 28)."""
+    interval = BillingInterval(interval)
+    return {BillingInterval.WEEK: 7, BillingInterval.MONTH: 28,
+            BillingInterval.QUARTER: 89, BillingInterval.YEAR: 365}[interval] * count
+
+
+def periods(start: datetime, interval: BillingInterval | str, count: int,
+            until: datetime) -> list[tuple[datetime, datetime]]:
+    """Consecutive billing periods from ``start``; the last one contains ``until``
+    (or ends exactly at it)."""
+    result = []
+    begin = start
+    while True:
+        end = add_interval(begin, interval, count)
+        result.append((begin, end))
+        if end >= until:
+            return result
+        begin = end
+
+
+def clamp_day(moment: datetime) -> datetime:
+    """Move a date back to day 28 at most, so monthly anniversaries never drift."""
+    return moment - timedelta(days=max(0, moment.day - 28))
+
+
+def promo_periods(duration: DiscountDuration | str, duration_months: int | None,
+                  interval: BillingInterval | str, count: int = 1) -> int | None:
+    """How many billing periods a promo discounts; ``None`` means every period (forever)."""
+    duration = DiscountDuration(duration)
+    if duration is DiscountDuration.FOREVER:
+        return None
+    if duration is DiscountDuration.ONCE:
+        return 1
+    interval = BillingInterval(interval)
+    per_period = (0.25 if interval is BillingInterval.WEEK
+                  else MONTHS_PER_INTERVAL[interval]) * count
+    return max(1, math.ceil((duration_months or 1) / per_period))
+
+
+def discounted(price_minor: int, discount_type: DiscountType | str, percent_off: int | None,
+               amount_off_minor: int | None) -> int:
+    """The price after a discount, in minor units, never below zero. Percentages round the
+    discount down (the member never pays less than the rounded price)."""
+    if DiscountType(discount_type) is DiscountType.PERCENT:
+        return price_minor - price_minor * (percent_off or 0) // 100
+    return max(0, price_minor - (amount_off_minor or 0))

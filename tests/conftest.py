@@ -1,0 +1,109 @@
+"""Fixtures: a fresh app and database per test, on SQLite and on a real PostgreSQL server.
+
+``TEST_DATABASES=sqlite`` (or ``postgresql``) narrows a local run to one backend.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import shutil
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from admin_app import create_app
+from admin_app.extensions import db
+from tests.pg import PostgresServer
+
+BACKENDS = [b for b in os.environ.get("TEST_DATABASES", "sqlite,postgresql").split(",") if b]
+_db_names = itertools.count()
+
+
+def _migrate(url: str, instance_dir: str) -> None:
+    """Build the schema through the real Alembic migrations."""
+    from flask_migrate import upgrade
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "TESTING": True,
+                      "SECRET_KEY": "test"})
+    with app.app_context():
+        upgrade()
+        db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory) -> str:
+    path = tmp_path_factory.mktemp("sqlite") / "template.sqlite3"
+    _migrate(f"sqlite:///{path}", str(path.parent))
+    return str(path)
+
+
+@pytest.fixture(scope="session")
+def pg_server():
+    server = PostgresServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def pg_template(pg_server) -> str:
+    admin = create_engine(pg_server.url(), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text("CREATE DATABASE app_template"))
+    admin.dispose()
+    _migrate(pg_server.url("app_template"), pg_server.dir)
+    return "app_template"
+
+
+@pytest.fixture(params=BACKENDS)
+def database_url(request, tmp_path):
+    """A database with the migrated schema, new for each test."""
+    if request.param == "sqlite":
+        path = tmp_path / "test.sqlite3"
+        shutil.copy(request.getfixturevalue("sqlite_template"), path)
+        yield f"sqlite:///{path}"
+        return
+    server = request.getfixturevalue("pg_server")
+    template = request.getfixturevalue("pg_template")
+    name = f"test_{os.getpid()}_{next(_db_names)}"
+    admin = create_engine(server.url(), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
+    yield server.url(name)
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture
+def app_config(database_url) -> dict:
+    return {"SQLALCHEMY_DATABASE_URI": database_url, "TESTING": True, "SECRET_KEY": "test",
+            "WTF_CSRF_ENABLED": False, "DEFAULT_CURRENCY": "USD"}
+
+
+@pytest.fixture
+def app(app_config):
+    app = create_app(app_config)
+    with app.app_context():
+        yield app
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def login(client, app):
+    """``login(role)`` creates an admin user of that role and signs the client in as them."""
+    from tests.factories import make_admin
+
+    def _login(role: str = "owner"):
+        user = make_admin(role=role)
+        response = client.post("/admin/login", data={"email": user.email, "password": "secret-pw"})
+        assert response.status_code == 302, response.data
+        return user
+
+    return _login
