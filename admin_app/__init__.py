@@ -35,12 +35,17 @@ def create_app(overrides: dict | None = None) -> Flask:
     register_cli(app)
 
     from .money import format_money
-    from .views.formatting import format_datetime
+    from .views.formatting import badge, format_datetime
 
-    app.jinja_env.globals.update(format_money=format_money, format_datetime=format_datetime)
+    app.jinja_env.globals.update(format_money=format_money, format_datetime=format_datetime,
+                                 status_badge=badge)
 
     @app.route("/")
     def root():
         return redirect(url_for("admin.index"))
+
+    @app.route("/favicon.ico")
+    def favicon():
+        return app.send_static_file("favicon.svg")
 
     return app

@@ -33,7 +33,15 @@ from admin_app.models import (
 )
 
 from . import names
-from .common import CLINIC_TZ, add_interval, approx_days, clamp_day, discounted, periods, promo_periods
+from .common import (
+    CLINIC_TZ,
+    add_interval,
+    approx_days,
+    clamp_day,
+    discounted,
+    periods,
+    promo_periods,
+)
 from .demo_money import MoneyMixin
 
 CURRENCY = "USD"
@@ -181,7 +189,8 @@ class DemoHistory(MoneyMixin):
         self.bookings(contact, reformer, rng.randint(0, 4), when,
                       min(self.now + timedelta(days=14), when + timedelta(days=90)))
         if rng.random() < 0.3:
-            removed = min(self.now - timedelta(minutes=5), when + timedelta(days=rng.uniform(1, 30)))
+            removed = min(self.now - timedelta(minutes=5),
+                          when + timedelta(days=rng.uniform(1, 30)))
             self.credit(contact, reformer, -1, CreditReason.MANUAL_REMOVE, removed,
                         actor=cashier, note="Walk-in class attended without a booking")
             self._audit.append((removed, cashier, "adjust_credits", contact,
@@ -359,10 +368,11 @@ class DemoHistory(MoneyMixin):
                          status=fee_status, method=PaymentMethodKind.CASH if cash else None)
         if story == "incomplete" or (story == "past_due" and last):
             return None
-        if index > 0 and rng.random() < 0.05:  # declined at renewal, succeeded on retry
+        retry = when + timedelta(days=1)
+        if index > 0 and retry < self.now and rng.random() < 0.05:  # declined, paid on retry
             self.payment(contact, price, PaymentPurpose.SUBSCRIPTION_PERIOD, when,
                          subscription=sub, description=label, status=PaymentStatus.FAILED)
-            when += timedelta(days=1)
+            when = retry
         return self.payment(contact, price, PaymentPurpose.SUBSCRIPTION_PERIOD, when,
                             subscription=sub, description=label)
 

@@ -135,7 +135,8 @@ class MoneyMixin:
                         gateway_id=self.gateway_id("re") if payment.gateway_id else None,
                         created_at=when, updated_at=when)
         if status is RefundStatus.FAILED:
-            refund.failure_reason = "The card issuer declined the refund. (expired_or_canceled_card)"
+            refund.failure_reason = ("The card issuer declined the refund."
+                                     " (expired_or_canceled_card)")
         self.refunds.append(refund)
         self.objects.append(refund)
         if status is RefundStatus.SUCCEEDED:
@@ -195,7 +196,8 @@ class MoneyMixin:
                                 now - timedelta(days=6, hours=rng.uniform(0, 8)),
                                 [("Desk ergonomics workshop for staff (2 hours)", 1, 45000),
                                  ("Printed exercise handouts", 20, 150)],
-                                notes="Harbor Tech Inc. wellness programme. Payable within 30 days.")
+                                notes="Harbor Tech Inc. wellness programme."
+                                      " Payable within 30 days.")
         draft = self._document(DocumentType.INVOICE, draft_for, None,
                                [("Physiotherapy 45 min", 3, 9500),
                                 ("Kinesiology tape (roll)", 2, 1500)],

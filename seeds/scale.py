@@ -1,2 +1,221 @@
-def load_scale(contacts, *, batch_size=10_000, progress=True):
-    raise NotImplementedError
+"""The scale seeder: N more contacts with subscriptions, payments, refunds, cards and credits,
+inserted in batches without ORM objects, ids assigned here.
+
+Rows are written with the fastest bulk path of the database: ``COPY`` on PostgreSQL, a driver
+``executemany`` of ready-made tuples on SQLite, Core ``insert(table)`` executemany elsewhere.
+It takes the current ``max(id)`` of each table and continues from there, so it must not run
+while other sessions insert into the same tables.
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import UTC, datetime
+
+from sqlalchemy import Table, func, insert, select, text
+from sqlalchemy.orm import Session
+from tqdm import tqdm
+
+from admin_app.clock import utcnow
+from admin_app.extensions import db
+from admin_app.models import (
+    AdminUser,
+    BillingInterval,
+    CashierSettings,
+    Contact,
+    CreditEntry,
+    Document,
+    DocumentLine,
+    Payment,
+    PaymentMethod,
+    Plan,
+    PlanService,
+    Refund,
+    Service,
+    Subscription,
+)
+from admin_app.models.base import UTCDateTime
+
+from .scale_rows import DOCUMENT_TABLES, TABLES, PlanInfo, RowFactory
+
+MODELS = {"contact": Contact, "payment_method": PaymentMethod, "subscription": Subscription,
+          "payment": Payment, "refund": Refund, "credit_entry": CreditEntry,
+          "document": Document, "document_line": DocumentLine}
+
+
+def load_scale(contacts: int, *, batch_size: int = 10_000, progress: bool = True,
+               seed: int = 20_240_601, documents: bool = False) -> dict[str, int]:
+    """Insert ``contacts`` more contacts and their history; commit after every batch.
+
+    Uses the active plans that have services and no member cap (creating a minimal catalog
+    when there are none). With ``documents``, every paid payment also gets its receipt and
+    every refund its credit note (about doubling the rows). Returns the number of rows
+    inserted per table.
+    """
+    if contacts < 0 or batch_size < 1:
+        raise ValueError("contacts must be >= 0 and batch_size >= 1")
+    session = db.session
+    plans = _plans() or _minimal_catalog()
+    settings = session.get(CashierSettings, 1)
+    currency = settings.currency if settings is not None else plans[0].currency
+    tables = TABLES + (DOCUMENT_TABLES if documents else ())
+    next_ids = {name: session.scalar(select(func.max(MODELS[name].__table__.c.id))) or 0
+                for name in tables}
+    next_numbers = None
+    if documents:
+        next_numbers = {kind: session.scalar(select(func.max(Document.number))
+                                             .where(Document.doc_type == kind)) or 0
+                        for kind in ("receipt", "credit_note")}
+    actor_id = session.scalar(select(func.min(AdminUser.id)))
+    session.commit()  # the catalog, if it was created; and end the read transaction
+
+    writer = _BulkWriter(session)
+    factory = RowFactory(random.Random(seed), utcnow(), plans, currency, actor_id, next_ids,
+                         next_numbers)
+    counts = dict.fromkeys(tables, 0)
+    bar = tqdm(total=contacts, unit="contact", unit_scale=True, disable=not progress,
+               desc="Seeding")
+    try:
+        done = 0
+        while done < contacts:
+            size = min(batch_size, contacts - done)
+            rows = factory.batch(size)
+            for name in tables:  # parents before children
+                if rows[name]:
+                    writer.write(MODELS[name].__table__, rows[name])
+            session.commit()
+            for name in tables:
+                counts[name] += len(rows[name])
+            done += size
+            bar.update(size)
+            bar.set_postfix(rows=sum(counts.values()), refresh=False)
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        bar.close()
+        _reset_sequences([name for name in tables if counts[name]])
+    return counts
+
+
+class _BulkWriter:
+    """Inserts lists of row dicts (all with the table's columns) in the session's transaction."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.dialect = session.get_bind().dialect
+        if self.dialect.name == "sqlite":
+            _check_sqlite_datetime_format(self.dialect)
+
+    def write(self, table: Table, rows: list[dict]) -> None:
+        columns = [c.name for c in table.columns]
+        if self.dialect.name == "postgresql":
+            self._copy(table, columns, rows)
+        elif self.dialect.name == "sqlite":
+            self._sqlite(table, columns, rows)
+        else:
+            self.session.execute(insert(table), rows)
+
+    def _copy(self, table: Table, columns: list[str], rows: list[dict]) -> None:
+        """PostgreSQL ``COPY ... FROM STDIN`` through psycopg 3 (aware datetimes as is)."""
+        driver = self.session.connection().connection.driver_connection
+        sql = f"COPY {table.name} ({', '.join(columns)}) FROM STDIN"
+        with driver.cursor() as cursor, cursor.copy(sql) as copy:
+            for row in rows:
+                copy.write_row([row[c] for c in columns])
+
+    def _sqlite(self, table: Table, columns: list[str], rows: list[dict]) -> None:
+        """Driver executemany of tuples, datetimes stored the way ``UTCDateTime`` stores them
+        (naive UTC text), skipping SQLAlchemy's per-row parameter processing."""
+        stamps = {c.name for c in table.columns if isinstance(c.type, UTCDateTime)}
+        getters = [(c, c in stamps) for c in columns]
+        values = [tuple(_sqlite_datetime(row[c]) if stamp else row[c] for c, stamp in getters)
+                  for row in rows]
+        sql = (f"INSERT INTO {table.name} ({', '.join(columns)}) "
+               f"VALUES ({', '.join('?' for _ in columns)})")
+        self.session.connection().exec_driver_sql(sql, values)
+
+
+def _sqlite_datetime(value: datetime | None) -> str | None:
+    if value is None:
+        return None
+    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+
+
+def _check_sqlite_datetime_format(dialect) -> None:
+    """Fail loudly if ``UTCDateTime`` ever stores another text format than ours."""
+    sample = datetime(2024, 2, 29, 13, 5, 7, 120, tzinfo=UTC)
+    expected = UTCDateTime().dialect_impl(dialect).bind_processor(dialect)
+    stored = expected(sample) if expected else sample
+    if stored != _sqlite_datetime(sample):
+        raise RuntimeError(f"unexpected SQLite datetime format {stored!r}")
+
+
+def _reset_sequences(tables: list[str]) -> None:
+    """PostgreSQL: move each ``id`` sequence past the ids we inserted ourselves."""
+    session = db.session
+    if session.get_bind().dialect.name != "postgresql" or not tables:
+        return
+    for table in tables:
+        session.execute(text(
+            f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), max(id)) FROM {table}"
+        ))
+    session.commit()
+
+
+def _plans() -> list[PlanInfo]:
+    """Active, uncapped plans with their service lines."""
+    rows = db.session.execute(
+        select(Plan.id, Plan.name, Plan.price_minor, Plan.currency, Plan.interval,
+               Plan.interval_count, Plan.activation_fee_minor, PlanService.service_id,
+               PlanService.credits_per_period)
+        .join(PlanService, PlanService.plan_id == Plan.id)
+        .where(Plan.is_active.is_(True), Plan.max_members.is_(None))
+        .order_by(Plan.id, PlanService.id)
+    ).all()
+    plans: dict[int, tuple] = {}
+    lines: dict[int, list[tuple[int, int]]] = {}
+    for row in rows:
+        plans.setdefault(row.id, row)
+        lines.setdefault(row.id, []).append((row.service_id, row.credits_per_period))
+    return [PlanInfo(id=p.id, name=p.name, price_minor=p.price_minor, currency=p.currency,
+                     interval=BillingInterval(p.interval).value, interval_count=p.interval_count,
+                     activation_fee_minor=p.activation_fee_minor, lines=tuple(lines[p.id]))
+            for p in plans.values()]
+
+
+def _minimal_catalog() -> list[PlanInfo]:
+    """Two services and two plans, for a database that has no usable plan yet."""
+    session = db.session
+    now = utcnow()
+    currency = "USD"
+    settings = session.get(CashierSettings, 1)
+    if settings is not None:
+        currency = settings.currency
+
+    def service(name: str, minutes: int, price: int) -> Service:
+        found = session.scalar(select(Service).where(Service.name == name))
+        if found is None:
+            found = Service(name=name, duration_minutes=minutes, price_minor=price,
+                            currency=currency, created_at=now, updated_at=now)
+            session.add(found)
+        return found
+
+    physio = service("Physiotherapy 45 min", 45, 9500)
+    group = service("Group class", 50, 3000)
+    specs = (("Scale Physio Monthly", 29900, BillingInterval.MONTH, 2500, {physio: 4}),
+             ("Scale Classes Quarterly", 59900, BillingInterval.QUARTER, 0,
+              {group: 24, physio: 2}))
+    for name, price, interval, fee, credits in specs:
+        if session.scalar(select(Plan.id).where(Plan.name == name)) is None:
+            session.add(Plan(
+                name=name, price_minor=price, currency=currency, interval=interval,
+                interval_count=1, activation_fee_minor=fee, is_active=True,
+                created_at=now, updated_at=now,
+                services=[PlanService(service=s, credits_per_period=n) for s, n in credits.items()],
+            ))
+    session.flush()
+    plans = _plans()
+    if not plans:
+        raise RuntimeError("could not find or create an active plan for the scale seeder")
+    return plans

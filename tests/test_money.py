@@ -12,7 +12,8 @@ def test_format_money(minor, currency, text):
 
 
 @pytest.mark.parametrize(("text", "currency", "minor"), [
-    ("75", "USD", 7500), ("75.5", "USD", 7550), ("1,234.50", "USD", 123450), ("$75.00", "USD", 7500),
+    ("75", "USD", 7500), ("75.5", "USD", 7550), ("1,234.50", "USD", 123450),
+    ("$75.00", "USD", 7500),
     ("500", "JPY", 500), ("1.234", "KWD", 1234),
 ])
 def test_parse_money(text, currency, minor):

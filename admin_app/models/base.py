@@ -49,7 +49,7 @@ def str_enum(enum_cls: type[enum.Enum], name: str) -> Enum:
     )
 
 
-class LabelledEnum(str, enum.Enum):
+class LabelledEnum(enum.StrEnum):
     """A string enum whose members carry the label an admin reads."""
 
     @property

@@ -176,5 +176,13 @@ class PaymentMethod(TimestampMixin, db.Model):
 
     contact: Mapped[Contact] = relationship()
 
+    @property
+    def display_name(self) -> str:
+        return f"{self.brand.title()} •••• {self.last4}"
+
+    @property
+    def expiry(self) -> str:
+        return f"{self.exp_month:02d}/{self.exp_year % 100:02d}"
+
     def __str__(self) -> str:
-        return f"{self.brand.title()} •••• {self.last4} ({self.exp_month:02d}/{self.exp_year % 100:02d})"
+        return f"{self.display_name} ({self.expiry})"

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Boolean, CheckConstraint, Column, ForeignKey, Integer, String, Table
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Column,
+    ForeignKey,
+    Integer,
+    String,
+    Table,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -41,7 +50,8 @@ class PromoCode(TimestampMixin, db.Model):
     __tablename__ = "promo_code"
     __table_args__ = (
         CheckConstraint(
-            "(discount_type = 'percent' AND percent_off BETWEEN 1 AND 100 AND amount_off_minor IS NULL)"
+            "(discount_type = 'percent' AND percent_off BETWEEN 1 AND 100"
+            " AND amount_off_minor IS NULL)"
             " OR (discount_type = 'amount' AND amount_off_minor > 0 AND currency IS NOT NULL"
             " AND percent_off IS NULL)",
             name="discount_shape",
@@ -54,7 +64,8 @@ class PromoCode(TimestampMixin, db.Model):
         ),
         CheckConstraint("times_redeemed >= 0", name="times_redeemed_non_negative"),
         CheckConstraint(
-            "max_redemptions IS NULL OR (max_redemptions > 0 AND times_redeemed <= max_redemptions)",
+            "max_redemptions IS NULL"
+            " OR (max_redemptions > 0 AND times_redeemed <= max_redemptions)",
             name="redemptions_within_max",
         ),
     )

@@ -6,7 +6,14 @@ from sqlalchemy import Boolean, CheckConstraint, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import db
-from .base import TimestampMixin, currency_check, currency_column, money_column, non_negative, str_enum
+from .base import (
+    TimestampMixin,
+    currency_check,
+    currency_column,
+    money_column,
+    non_negative,
+    str_enum,
+)
 from .document import DeliveryChannel
 
 

@@ -12,9 +12,9 @@ from sqlalchemy.orm import RelationshipProperty
 
 from ..extensions import db
 from .access import AccessMixin
-from .converters import AppFilterConverter, AppModelConverter
 from .audit_trail import audit_form_delete, audit_form_save
-from .fields import MoneyAtLeastFilter, MoneyAtMostFilter, MoneyField, bind_money_fields
+from .converters import AppFilterConverter, AppModelConverter
+from .fields import MoneyAtLeastFilter, MoneyAtMostFilter, bind_money_fields, use_money_field
 from .formatting import (
     EXPORT_TYPE_FORMATTERS,
     LIST_TYPE_FORMATTERS,
@@ -32,6 +32,16 @@ def _is_money(column_name: str) -> bool:
     return column_name.endswith("_minor")
 
 
+def _prettify(name: str) -> str:
+    """A column name as an admin reads it: ``activation_fee_minor`` → "Activation fee"."""
+    if name == "id":
+        return "ID"
+    for suffix in ("_minor", "_id"):
+        name = name.removesuffix(suffix)
+    name = name.removeprefix("is_")
+    return name.replace("_", " ").replace(".", " ").strip().capitalize()
+
+
 def _declared(view_class, attribute: str) -> dict:
     """A dict a view class declared (Flask-Admin's defaults are descriptors or None)."""
     value = getattr(view_class, attribute, None)
@@ -44,9 +54,10 @@ class MoneyInlineForm(InlineFormAdmin):
     money_labels: dict[str, str] = {}
 
     def postprocess_form(self, form_class):
+        columns = sa_inspect(self.model).columns
         for name in [n for n in vars(form_class) if _is_money(n)]:
-            label = self.money_labels.get(name, name.removesuffix("_minor").capitalize())
-            setattr(form_class, name, MoneyField(label))
+            use_money_field(form_class, name, required=not columns[name].nullable,
+                            label=self.money_labels.get(name, _prettify(name)))
         return form_class
 
 
@@ -96,12 +107,7 @@ class AppModelView(AccessMixin, ModelView):
 
     # --- labels and formatters ---------------------------------------------------------
     def _prettify_name(self, name: str) -> str:
-        for suffix in ("_minor", "_id"):
-            if name.endswith(suffix):
-                name = name[: -len(suffix)]
-        if name.startswith("is_"):
-            name = name[3:]
-        return name.replace("_", " ").replace(".", " ").strip().capitalize()
+        return _prettify(name)
 
     def _install_default_formatters(self, model) -> None:
         """Money, status and relationship columns get their formatters unless a view set one."""
@@ -122,14 +128,16 @@ class AppModelView(AccessMixin, ModelView):
         self.column_formatters_detail = self.column_formatters
         self.column_formatters_export = {**export,
                                          **_declared(type(self), "column_formatters_export")}
-        self._money_columns = [n for n in mapper.columns.keys() if _is_money(n)]
+        self._money_columns = [c.key for c in mapper.column_attrs if _is_money(c.key)]
 
     # --- forms: money in major units ------------------------------------------------------
     def scaffold_form(self):
         form_class = super().scaffold_form()
+        columns = sa_inspect(self.model).columns
         for name in self._money_columns:
             if hasattr(form_class, name):
-                setattr(form_class, name, MoneyField(self.get_column_name(name)))
+                use_money_field(form_class, name, label=self.get_column_name(name),
+                                required=not columns[name].nullable)
         return form_class
 
     def create_form(self, obj=None):

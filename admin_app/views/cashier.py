@@ -10,6 +10,7 @@ from wtforms import ValidationError
 
 from ..models import DocumentLine, DocumentStatus
 from .base import AppModelView, MoneyInlineForm
+from .formatting import money_or_blank_formatter
 from .subscriptions import CONTACT_LOOKUP
 
 
@@ -23,7 +24,8 @@ class ReadOnlyView(AppModelView):
 
 class PaymentView(ReadOnlyView):
     column_list = ["id", "created_at", "contact", "amount_minor", "status",
-                   "amount_refunded_minor", "purpose", "method", "description"]
+                   "amount_refunded_minor", "purpose", "method", "description", "failure_reason"]
+    column_formatters = {"amount_refunded_minor": money_or_blank_formatter}
     column_filters = ["status", "purpose", "method", "created_at", "amount_minor", "currency",
                       "gateway_id"]
     column_searchable_list = ["contact.last_name", "contact.email", "gateway_id", "description"]
@@ -49,11 +51,11 @@ class RefundView(ReadOnlyView):
 
 
 class PaymentMethodView(ReadOnlyView):
-    column_list = ["id", "contact", "brand", "last4", "exp_month", "exp_year", "is_default",
-                   "gateway_id"]
+    column_list = ["id", "contact", "display_name", "expiry", "is_default", "gateway_id"]
     column_filters = ["brand", "is_default", "exp_year"]
     column_searchable_list = ["last4", "gateway_id", "contact.last_name"]
     column_labels = {"last4": "Last 4", "exp_month": "Exp. month", "exp_year": "Exp. year",
+                     "display_name": "Card", "expiry": "Expires",
                      "is_default": "Default", "gateway_id": "Gateway ID",
                      "contact.last_name": "Contact"}
 

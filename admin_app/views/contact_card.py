@@ -42,7 +42,7 @@ class CardTab:
 TABS = (
     CardTab("transactions", "Transactions", Payment, "payment",
             ("id", "created_at", "amount_minor", "status", "amount_refunded_minor", "purpose",
-             "method", "description"), "created_at"),
+             "method", "description", "failure_reason"), "created_at"),
     CardTab("subscriptions", "Subscriptions", Subscription, "subscription",
             ("id", "plan", "status", "current_period_start", "current_period_end",
              "cancel_at_period_end", "scheduled_plan", "promo_code")),
@@ -52,7 +52,7 @@ TABS = (
     CardTab("appointments", "Appointments", Appointment, "appointment",
             ("id", "starts_at", "service", "status", "no_show_fee_status"), "starts_at"),
     CardTab("payment_methods", "Payment methods", PaymentMethod, "payment_method",
-            ("brand", "last4", "exp_month", "exp_year", "is_default", "gateway_id")),
+            ("display_name", "expiry", "is_default", "created_at")),
     CardTab("documents", "Documents", Document, "document",
             ("doc_type", "number", "total_minor", "status", "issued_at", "sent_at")),
 )

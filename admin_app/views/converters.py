@@ -45,6 +45,12 @@ def _enum_coercer(enum_class):
 
 
 class AppModelConverter(AdminModelConverter):
+    def _get_label(self, name, field_args):
+        """Form labels read like the list's column headers ("Active", not "Is Active")."""
+        if "label" in field_args or not hasattr(self.view, "get_column_name"):
+            return super()._get_label(name, field_args)
+        return self.view.get_column_name(name)
+
     @converts("UTCDateTime")
     def convert_utc_datetime(self, field_args, **extra):
         return LocalDateTimeField(**field_args)

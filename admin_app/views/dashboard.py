@@ -9,8 +9,15 @@ from sqlalchemy import func, select
 
 from ..clock import utcnow
 from ..extensions import db
-from ..models import Appointment, AppointmentStatus, NoShowFeeStatus, Payment, PaymentStatus
-from ..models import Subscription, SubscriptionStatus
+from ..models import (
+    Appointment,
+    AppointmentStatus,
+    NoShowFeeStatus,
+    Payment,
+    PaymentStatus,
+    Subscription,
+    SubscriptionStatus,
+)
 from .access import AccessMixin
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import current_app
 from flask_admin.contrib.sqla.filters import BaseSQLAFilter
 from wtforms import StringField, ValidationError
+from wtforms.validators import InputRequired, Optional
 
 from ..money import is_currency_code, parse_money, to_major_string
 
@@ -49,6 +50,15 @@ class MoneyField(StringField):
         if amount < 0:
             raise ValidationError("Amount cannot be negative")
         self.data = amount
+
+
+def use_money_field(form_class, name: str, *, label: str, required: bool) -> None:
+    """Put a MoneyField in place of the scaffolded field ``name``, at the same position."""
+    original = getattr(form_class, name)
+    field = MoneyField(label, validators=[InputRequired() if required else Optional()],
+                       description=original.kwargs.get("description"))
+    field.creation_counter = original.creation_counter
+    setattr(form_class, name, field)
 
 
 def bind_money_fields(form, obj=None) -> None:

@@ -16,8 +16,8 @@ def clinic_zone() -> ZoneInfo:
     """The clinic's time zone (Settings → Cashier settings), read once per request."""
     if has_app_context() and "clinic_zone" in g:
         return g.clinic_zone
-    from ..models import CashierSettings
     from ..extensions import db
+    from ..models import CashierSettings
 
     settings = db.session.get(CashierSettings, 1)
     try:
@@ -102,12 +102,21 @@ STATUS_BADGES = {
 }
 
 
-def status_badge(view, context, row, name):
-    value = getattr(row, name)
+def badge(value) -> Markup | str:
+    """A status as a coloured label: green for good, amber for attention, red for failure."""
     if value is None:
         return ""
     css = STATUS_BADGES.get(value.value, "light")
     return Markup(f'<span class="badge badge-{css}">{escape(value.label)}</span>')
+
+
+def status_badge(view, context, row, name):
+    return badge(getattr(row, name))
+
+
+def money_or_blank_formatter(view, context, row, name):
+    """Money where zero means "nothing" (e.g. refunded so far): blank instead of $0.00."""
+    return money_formatter(view, context, row, name) if getattr(row, name) else ""
 
 
 def link_to_record(target) -> Markup | str:

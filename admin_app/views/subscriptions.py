@@ -23,6 +23,10 @@ class SubscriptionView(AppModelView):
                      "promo_code.code": "Promo code", "contact.last_name": "Contact"}
     form_columns = ["contact", "plan", "status", "current_period_start", "current_period_end",
                     "promo_code"]
+    column_details_list = ["id", "contact", "plan", "status", "current_period_start",
+                           "current_period_end", "cancel_at_period_end", "canceled_at",
+                           "scheduled_plan", "promo_code", "promo_periods_left", "gateway_id",
+                           "created_at", "updated_at"]
     form_ajax_refs = {"contact": CONTACT_LOOKUP}
     search_hint = "Contact last name or email"
 

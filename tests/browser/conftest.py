@@ -63,6 +63,13 @@ class LiveServer:
 
 
 def _seed() -> Seeded:
+    from admin_app.models import (
+        CashierSettings,
+        CreditReason,
+        PaymentMethod,
+        PaymentPurpose,
+        PaymentStatus,
+    )
     from tests.factories import (
         make_admin,
         make_appointment,
@@ -73,13 +80,6 @@ def _seed() -> Seeded:
         make_plan,
         make_service,
         make_subscription,
-    )
-    from admin_app.models import (
-        CashierSettings,
-        CreditReason,
-        PaymentMethod,
-        PaymentPurpose,
-        PaymentStatus,
     )
 
     admin = make_admin(role="owner", password="secret-pw")

@@ -8,8 +8,18 @@ from __future__ import annotations
 
 import re
 
-import pytest
 from playwright.sync_api import Page, expect
+
+# True when the element's centre and its four corners (inset 2px) are the topmost thing on
+# the page at those points: nothing covers it and no overflow container clips it.
+FULLY_VISIBLE_JS = """el => {
+  const r = el.getBoundingClientRect(), i = 2;
+  const points = [[r.left + r.width / 2, r.top + r.height / 2],
+                  [r.left + i, r.top + i], [r.right - i, r.top + i],
+                  [r.left + i, r.bottom - i], [r.right - i, r.bottom - i]];
+  return points.every(([x, y]) => { const hit = document.elementFromPoint(x, y);
+                                    return hit !== null && (hit === el || el.contains(hit)); });
+}"""
 
 
 def sign_in(page: Page, live_server, shot=None) -> None:
@@ -121,18 +131,17 @@ def test_find_contact_and_walk_the_card(page: Page, live_server, shot):
     edit_item = menu.get_by_role("link", name="Edit")
     expect(view_item).to_be_visible()
     expect(edit_item).to_be_visible()
-    # Not clipped by the table's scroll container: the whole menu is inside the viewport
-    # and the item under its centre is the item itself.
+    # Not clipped by the table's scroll container (.table-responsive) nor covered: every
+    # corner and the centre of the menu and of each item hit-test to the menu itself, and the
+    # menu opens below its ⋯ button instead of flipping over it.
     box = menu.bounding_box()
     viewport = page.viewport_size
     assert box and box["height"] > 30 and box["width"] > 60, box
     assert box["x"] >= 0 and box["x"] + box["width"] <= viewport["width"], box
-    for item in (view_item, edit_item):
-        assert item.evaluate(
-            "el => { const r = el.getBoundingClientRect();"
-            " const hit = document.elementFromPoint(r.x + r.width / 2, r.y + r.height / 2);"
-            " return el === hit || el.contains(hit); }"
-        ), "the menu item is covered by another element"
+    toggle_box = first_row.locator("button.row-menu-toggle").bounding_box()
+    assert box["y"] >= toggle_box["y"] + toggle_box["height"] - 1, (box, toggle_box)
+    for element in (menu, view_item, edit_item):
+        assert element.evaluate(FULLY_VISIBLE_JS), f"clipped or covered: {element}"
     shot(page, "07_card_row_menu_open")
     view_item.click()
     expect(page).to_have_url(
@@ -208,7 +217,9 @@ def test_other_pages_for_visual_review(page: Page, live_server, shot):
     expect(page.locator("input[name=csrf_token]").first).to_be_attached()
     inline = page.locator(".inline-field").filter(has=page.locator("select"))
     expect(inline.first).to_be_visible()
-    expect(page.locator("[id$='credits_per_period']").first).to_have_value("4")
+    expect(page.locator("#s2id_services-0-service .select2-chosen")).to_have_text(
+        data.service_name)
+    expect(page.locator("input#services-0-credits_per_period")).to_have_value("4")
     shot(page, "12_plan_edit")
 
     page.goto(f"{live_server.url}/admin/cashier_settings/")

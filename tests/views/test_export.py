@@ -41,4 +41,4 @@ def test_contacts_export_follows_search_and_sort(client, login, app):
     db.session.commit()
     rows = _rows(client.get("/admin/contact/export/csv/?search=smith&sort=1"))
     assert [r["First name"] for r in rows] == ["Amy", "Mia", "Zoe"]
-    assert "Id" in rows[0] and "Email" in rows[0]
+    assert "ID" in rows[0] and "Email" in rows[0]

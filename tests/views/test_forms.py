@@ -177,3 +177,15 @@ def test_filters_by_status_and_date(client, login, records):
     assert "$120.00" not in none
     later = client.get("/admin/payment/?flt0_date_greater_than=2099-01-01+00:00:00")
     assert later.status_code == 200 and "$120.00" not in later.get_data(as_text=True)
+
+
+def test_required_money_is_asked_for_in_place(client, login, app):
+    login("owner")
+    response = client.post("/admin/plan/new/", data={
+        "name": "No price", "price_minor": "", "currency": "USD", "interval": "month",
+        "interval_count": "1", "activation_fee_minor": "0"})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200 and "This field is required." in html
+    assert "IntegrityError" not in html and db.session.query(Plan).count() == 0
+    # Price comes before the one-time activation fee, as declared in form_columns.
+    assert html.index('id="price_minor"') < html.index('id="activation_fee_minor"')

@@ -1,0 +1,1 @@
+"""Business operations: one module per verb (refund_payment, cancel_subscription, ...)."""
