@@ -93,7 +93,7 @@ def main() -> None:
                 timings.append((time.perf_counter() - started) * 1000)
                 assert response.status_code in (200, 302), (path, response.status_code)
             print(f"{label:<40} median {statistics.median(timings):8.1f} ms   "
-                  f"max {max(timings):8.1f} ms")
+                  f"max {max(timings):8.1f} ms   HTTP {response.status_code}")
 
         before = rss_mb()
         started = time.perf_counter()

@@ -12,6 +12,7 @@ of the app first). Each database runs in its own child process so peak RSS is pe
 from __future__ import annotations
 
 import argparse
+import os
 import resource
 import shutil
 import subprocess
@@ -28,8 +29,8 @@ if str(ROOT) not in sys.path:
 def make_app(url: str):
     """The real app when ``create_app`` is importable and works, else a bare Flask app with
     the same extension and models (enough for seeding)."""
-    config = {"SQLALCHEMY_DATABASE_URI": url, "TESTING": True, "SECRET_KEY": "benchmark",
-              "DEFAULT_CURRENCY": "USD"}
+    os.environ.setdefault("SECRET_KEY", "seed-benchmark")  # no key file in instance/
+    config = {"SQLALCHEMY_DATABASE_URI": url, "TESTING": True, "DEFAULT_CURRENCY": "USD"}
     try:
         from admin_app import create_app
 
@@ -38,19 +39,13 @@ def make_app(url: str):
         print(f"note: create_app unavailable ({type(exc).__name__}: {exc}); using a bare app",
               file=sys.stderr)
     from flask import Flask
-    from sqlalchemy import event
 
     import admin_app.models  # noqa: F401 - registers the tables
     from admin_app.extensions import db
 
     app = Flask("seed_benchmark")
     app.config.update(config)
-    db.init_app(app)
-    if url.startswith("sqlite"):
-        with app.app_context():
-            @event.listens_for(db.engine, "connect")
-            def _foreign_keys(dbapi_connection, _record):
-                dbapi_connection.execute("PRAGMA foreign_keys=ON")
+    db.init_app(app)  # (admin_app.extensions turns SQLite foreign keys on)
     return app
 
 
@@ -77,7 +72,7 @@ def run_one(url: str, args: argparse.Namespace) -> None:
             print(f"[{label}] demo loaded={loaded} in {time.perf_counter() - started:.2f} s")
         started = time.perf_counter()
         counts = load_scale(args.contacts, batch_size=args.batch_size,
-                            progress=not args.no_progress)
+                            progress=not args.no_progress, documents=args.documents)
         elapsed = time.perf_counter() - started
     total = sum(counts.values())
     print(f"[{label}] {args.contacts:,} contacts, batch size {args.batch_size:,}")
@@ -99,6 +94,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--reset-database", action="store_true",
                         help="drop the app's tables in --database-url before seeding")
     parser.add_argument("--demo", action="store_true", help="load the demo clinic first")
+    parser.add_argument("--documents", action="store_true",
+                        help="also issue receipts and credit notes (load_scale(documents=True))")
     parser.add_argument("--no-progress", action="store_true", help="no tqdm progress bar")
     parser.add_argument("--keep", action="store_true", help="keep the SQLite file")
     parser.add_argument("--single-url", help=argparse.SUPPRESS)  # child process mode
@@ -109,8 +106,9 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
     passthrough = [f"--contacts={args.contacts}", f"--batch-size={args.batch_size}"]
-    passthrough += [flag for flag, on in (("--demo", args.demo), ("--no-progress",
-                    args.no_progress), ("--reset-database", args.reset_database)) if on]
+    flags = {"--demo": args.demo, "--documents": args.documents,
+             "--no-progress": args.no_progress, "--reset-database": args.reset_database}
+    passthrough += [flag for flag, on in flags.items() if on]
     status = 0
     tmp = tempfile.mkdtemp(prefix="seed-bench-")
     sqlite_file = Path(tmp) / "bench.sqlite3"

@@ -175,7 +175,7 @@ def _promo_codes(now, plans: dict[str, Plan]) -> dict[str, PromoCode]:
         "LOYAL10": dict(description="$10 off every period for long-standing members",
                         discount_type=DiscountType.AMOUNT, amount_off_minor=1000,
                         currency=CURRENCY, duration=DiscountDuration.FOREVER),
-        "SUMMER25": dict(description="Summer 2025 campaign, 25% off the first payment",
+        "SUMMER25": dict(description="Summer campaign (ended), 25% off the first payment",
                          discount_type=DiscountType.PERCENT, percent_off=25,
                          duration=DiscountDuration.ONCE, expires_at=now - timedelta(days=75)),
         "LAUNCH50": dict(description="Opening week: 50% off, first 5 members only",

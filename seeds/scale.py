@@ -87,8 +87,8 @@ def load_scale(contacts: int, *, batch_size: int = 10_000, progress: bool = True
             for name in tables:
                 counts[name] += len(rows[name])
             done += size
-            bar.update(size)
             bar.set_postfix(rows=sum(counts.values()), refresh=False)
+            bar.update(size)
     except BaseException:
         session.rollback()
         raise

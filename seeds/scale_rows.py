@@ -96,7 +96,8 @@ class RowFactory:
         if has_card:
             self._card(cid, created, is_default=True)
             if rng.random() < 0.1:
-                self._card(cid, created - timedelta(days=rng.randrange(30, 400)), is_default=False)
+                self._card(cid, created + timedelta(seconds=rng.randrange(60, 600)),
+                           is_default=False)
         if sub is not None:
             self._subscription(cid, *sub)
         if status != "lead":

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Index, String, Text
+from sqlalchemy import Index, String, Text, func, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import db
@@ -21,6 +21,10 @@ class Contact(TimestampMixin, db.Model):
     __table_args__ = (
         Index("ix_contact_name", "last_name", "first_name"),
         Index("ix_contact_email", "email"),
+        # Prefix search on what the front desk types (see contacts_search.find_contacts).
+        Index("ix_contact_first_name_lower", func.lower(text("first_name"))),
+        Index("ix_contact_last_name_lower", func.lower(text("last_name"))),
+        Index("ix_contact_email_lower", func.lower(text("email"))),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
