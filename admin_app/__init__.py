@@ -37,8 +37,10 @@ def create_app(overrides: dict | None = None) -> Flask:
     from .money import format_money
     from .views.formatting import badge, format_datetime
 
+    from .views.action_forms import new_idempotency_key
+
     app.jinja_env.globals.update(format_money=format_money, format_datetime=format_datetime,
-                                 status_badge=badge)
+                                 status_badge=badge, new_idempotency_key=new_idempotency_key)
 
     @app.route("/")
     def root():

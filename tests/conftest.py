@@ -25,7 +25,7 @@ def _migrate(url: str, instance_dir: str) -> None:
     from flask_migrate import upgrade
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "TESTING": True,
-                      "SECRET_KEY": "test"})
+                      "SECRET_KEY": "test", "OFFLINE_GATEWAY_URL": "sqlite://"})
     with app.app_context():
         upgrade()
         db.engine.dispose()
@@ -76,9 +76,10 @@ def database_url(request, tmp_path):
 
 
 @pytest.fixture
-def app_config(database_url) -> dict:
+def app_config(database_url, tmp_path) -> dict:
     return {"SQLALCHEMY_DATABASE_URI": database_url, "TESTING": True, "SECRET_KEY": "test",
-            "WTF_CSRF_ENABLED": False, "DEFAULT_CURRENCY": "USD"}
+            "WTF_CSRF_ENABLED": False, "DEFAULT_CURRENCY": "USD",
+            "OFFLINE_GATEWAY_URL": f"sqlite:///{tmp_path / 'offline_gateway.sqlite3'}"}
 
 
 @pytest.fixture

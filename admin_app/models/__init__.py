@@ -6,8 +6,20 @@ from .audit import AuditEntry, record_audit
 from .catalog import BillingInterval, Plan, PlanService, Service
 from .contact import Contact, ContactStatus
 from .credit import CreditEntry, CreditReason, credit_balances
-from .document import DeliveryChannel, Document, DocumentLine, DocumentStatus, DocumentType
+from .document import (
+    DeliveryChannel,
+    Document,
+    DocumentLine,
+    DocumentSequence,
+    DocumentStatus,
+    DocumentType,
+    MessageStatus,
+    OutboundMessage,
+)
+from .operations import ActionRequest
 from .payment import (
+    AccountCreditEntry,
+    AccountCreditReason,
     Payment,
     PaymentMethod,
     PaymentMethodKind,
@@ -17,7 +29,7 @@ from .payment import (
     RefundReason,
     RefundStatus,
 )
-from .promo import DiscountDuration, DiscountType, PromoCode, promo_code_plan
+from .promo import DiscountDuration, DiscountType, PromoCode, PromoRedemption, promo_code_plan
 from .settings import CashierSettings
 from .subscription import Subscription, SubscriptionStatus
 
@@ -28,5 +40,7 @@ __all__ = [
     "Document", "DocumentLine", "DocumentStatus", "DocumentType", "Payment", "PaymentMethod",
     "PaymentMethodKind", "PaymentPurpose", "PaymentStatus", "Refund", "RefundReason",
     "RefundStatus", "DiscountDuration", "DiscountType", "PromoCode", "promo_code_plan",
-    "CashierSettings", "Subscription", "SubscriptionStatus",
+    "CashierSettings", "Subscription", "SubscriptionStatus", "ActionRequest",
+    "DocumentSequence", "MessageStatus", "OutboundMessage", "PromoRedemption",
+    "AccountCreditEntry", "AccountCreditReason",
 ]

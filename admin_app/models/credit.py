@@ -38,6 +38,7 @@ class CreditEntry(db.Model):
     contact_id: Mapped[int] = mapped_column(ForeignKey("contact.id"), nullable=False)
     service_id: Mapped[int] = mapped_column(ForeignKey("service.id"), nullable=False, index=True)
     subscription_id: Mapped[int | None] = mapped_column(ForeignKey("subscription.id"), index=True)
+    payment_id: Mapped[int | None] = mapped_column(ForeignKey("payment.id"), index=True)
     quantity: Mapped[int] = mapped_column(Integer, nullable=False)
     reason: Mapped[CreditReason] = mapped_column(
         str_enum(CreditReason, "credit_reason"), nullable=False

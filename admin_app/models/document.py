@@ -125,3 +125,47 @@ class DocumentLine(db.Model):
 
     def __str__(self) -> str:
         return self.description
+
+
+class DocumentSequence(db.Model):
+    """The last number given to each document type. Numbers come from one atomic
+    ``UPDATE ... RETURNING`` inside the issuing transaction: no gaps, no duplicates."""
+
+    __tablename__ = "document_sequence"
+    __table_args__ = (CheckConstraint("last_number >= 0", name="last_number_non_negative"),)
+
+    doc_type: Mapped[DocumentType] = mapped_column(
+        str_enum(DocumentType, "document_type"), primary_key=True
+    )
+    last_number: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+
+
+class MessageStatus(LabelledEnum):
+    QUEUED = "queued"
+    SENT = "sent"
+    FAILED = "failed"
+
+
+class OutboundMessage(TimestampMixin, db.Model):
+    """A document (or invitation) waiting to be delivered by Email or SMS."""
+
+    __tablename__ = "outbound_message"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    contact_id: Mapped[int] = mapped_column(ForeignKey("contact.id"), nullable=False, index=True)
+    document_id: Mapped[int | None] = mapped_column(ForeignKey("document.id"), index=True)
+    channel: Mapped[DeliveryChannel] = mapped_column(
+        str_enum(DeliveryChannel, "delivery_channel"), nullable=False
+    )
+    recipient: Mapped[str] = mapped_column(String(254), nullable=False)
+    subject: Mapped[str] = mapped_column(String(200), nullable=False)
+    body: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[MessageStatus] = mapped_column(
+        str_enum(MessageStatus, "message_status"), nullable=False,
+        default=MessageStatus.QUEUED, index=True,
+    )
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    error: Mapped[str | None] = mapped_column(String(300))
+
+    contact: Mapped[Contact] = relationship()
+    document: Mapped[Document | None] = relationship()

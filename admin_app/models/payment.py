@@ -18,6 +18,7 @@ from .base import (
     money_column,
     non_negative,
     str_enum,
+    utcnow,
 )
 from .contact import Contact
 from .subscription import Subscription
@@ -186,3 +187,36 @@ class PaymentMethod(TimestampMixin, db.Model):
 
     def __str__(self) -> str:
         return f"{self.display_name} ({self.expiry})"
+
+
+class AccountCreditReason(LabelledEnum):
+    DOWNGRADE = "downgrade"
+    CANCELLATION = "cancellation"
+    MANUAL = "manual"
+    APPLIED = "applied"
+
+
+class AccountCreditEntry(db.Model):
+    """Money a contact holds with the clinic (e.g. unused time of a downgraded plan): a signed
+    ledger in minor units; the balance is the sum and never goes below zero."""
+
+    __tablename__ = "account_credit_entry"
+    __table_args__ = (
+        CheckConstraint("amount_minor <> 0", name="amount_non_zero"),
+        currency_check(),
+        Index("ix_account_credit_entry_contact", "contact_id", "currency"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    contact_id: Mapped[int] = mapped_column(ForeignKey("contact.id"), nullable=False)
+    amount_minor: Mapped[int] = money_column()
+    currency: Mapped[str] = currency_column()
+    reason: Mapped[AccountCreditReason] = mapped_column(
+        str_enum(AccountCreditReason, "account_credit_reason"), nullable=False
+    )
+    note: Mapped[str | None] = mapped_column(String(200))
+    subscription_id: Mapped[int | None] = mapped_column(ForeignKey("subscription.id"))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("admin_user.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+
+    contact: Mapped[Contact] = relationship()

@@ -13,11 +13,12 @@ from sqlalchemy import (
     Integer,
     String,
     Table,
+    UniqueConstraint,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
-from .base import LabelledEnum, TimestampMixin, UTCDateTime, iso_currency_sql, str_enum
+from .base import LabelledEnum, TimestampMixin, UTCDateTime, iso_currency_sql, str_enum, utcnow
 from .catalog import Plan
 
 
@@ -93,3 +94,23 @@ class PromoCode(TimestampMixin, db.Model):
 
     def __str__(self) -> str:
         return self.code
+
+
+class PromoRedemption(db.Model):
+    """A promo code applied to a subscription: who applied it, when, for how many periods."""
+
+    __tablename__ = "promo_redemption"
+    __table_args__ = (
+        UniqueConstraint("promo_code_id", "subscription_id", name="uq_promo_redemption_once"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    promo_code_id: Mapped[int] = mapped_column(ForeignKey("promo_code.id"), nullable=False,
+                                               index=True)
+    subscription_id: Mapped[int] = mapped_column(ForeignKey("subscription.id"), nullable=False,
+                                                 index=True)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("admin_user.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+
+    promo_code: Mapped[PromoCode] = relationship()
+    subscription = relationship("Subscription")

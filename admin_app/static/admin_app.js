@@ -34,3 +34,11 @@
   document.addEventListener('click', function (e) { if (!box.contains(e.target) && e.target !== input) { hide(); } });
   input.addEventListener('keydown', function (e) { if (e.key === 'Escape') { hide(); } });
 })();
+
+// Action forms: one submit per page load (the idempotency key also guards the server side).
+document.querySelectorAll('form.action-form').forEach(function (form) {
+  form.addEventListener('submit', function () {
+    var button = form.querySelector('[data-once]');
+    if (button) { setTimeout(function () { button.disabled = true; }, 0); }
+  });
+});

@@ -162,6 +162,10 @@ class AppModelView(AccessMixin, ModelView):
     def search_placeholder(self) -> str:
         return self.search_hint or super().search_placeholder()
 
+    def is_action_allowed(self, name: str) -> bool:
+        """Bulk actions change records: not offered to read-only roles."""
+        return self.may_write and super().is_action_allowed(name)
+
     # --- the ⋯ row menu ------------------------------------------------------------------
     def get_list_row_actions(self):
         return [RowMenuAction(self)]

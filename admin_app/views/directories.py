@@ -10,6 +10,7 @@ from wtforms import ValidationError
 from ..contacts_search import contact_search_condition
 from ..models import DiscountDuration, DiscountType, PlanService
 from .base import AppModelView
+from .credit_actions import CreditActionsMixin
 from .row_menu import MenuItem
 
 
@@ -20,7 +21,7 @@ def _contact_name_link(view, context, row, name):
     return Markup(f'<a href="{escape(url)}">{escape(getattr(row, name) or "")}</a>')
 
 
-class ContactView(AppModelView):
+class ContactView(CreditActionsMixin, AppModelView):
     """Contacts (members, clients, patients). A contact's details page is the contact card."""
 
     column_list = ["id", "first_name", "last_name", "email", "phone", "status", "created_at"]

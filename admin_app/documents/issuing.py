@@ -1,0 +1,52 @@
+"""Issuing documents: a draft gets its number and freezes; actions issue receipts and credit
+notes for the money they move."""
+
+from __future__ import annotations
+
+from ..clock import utcnow
+from ..extensions import db
+from ..models import (
+    Document,
+    DocumentLine,
+    DocumentStatus,
+    DocumentType,
+    Payment,
+    Refund,
+)
+from .numbering import next_number
+
+
+def issue_document(document: Document) -> Document:
+    """Number a draft and mark it issued (its lines and total are final from now on).
+
+    The caller owns the transaction; the number is taken inside it.
+    """
+    if document.status is not DocumentStatus.DRAFT:
+        raise ValueError(f"{document} is already issued")
+    document.total_minor = sum(line.quantity * line.unit_amount_minor for line in document.lines)
+    document.number = next_number(document.doc_type)
+    document.status = DocumentStatus.ISSUED
+    document.issued_at = utcnow()
+    db.session.flush()
+    return document
+
+
+def receipt_for_payment(payment: Payment, *, description: str) -> Document:
+    """An issued receipt for a succeeded payment."""
+    receipt = Document(doc_type=DocumentType.RECEIPT, contact_id=payment.contact_id,
+                       payment=payment, currency=payment.currency)
+    receipt.lines.append(DocumentLine(description=description, quantity=1,
+                                      unit_amount_minor=payment.amount_minor))
+    db.session.add(receipt)
+    return issue_document(receipt)
+
+
+def credit_note_for_refund(refund: Refund, *, description: str) -> Document:
+    """An issued credit note for a succeeded refund."""
+    payment = refund.payment
+    note = Document(doc_type=DocumentType.CREDIT_NOTE, contact_id=payment.contact_id,
+                    payment=payment, refund=refund, currency=refund.currency)
+    note.lines.append(DocumentLine(description=description, quantity=1,
+                                   unit_amount_minor=refund.amount_minor))
+    db.session.add(note)
+    return issue_document(note)

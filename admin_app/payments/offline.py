@@ -1,0 +1,218 @@
+"""The embedded offline gateway: a small payment processor of our own, for running the panel
+without a Stripe account and for tests.
+
+It keeps its own records in its own database (``OFFLINE_GATEWAY_URL``, by default a SQLite file
+in the instance folder), apart from the panel's, as a real processor would: a charge it made
+stays made even if the panel's transaction rolls back. It honours idempotency keys and treats
+Stripe's test cards as Stripe does:
+
+- 4242 4242 4242 4242 and other valid numbers: charges succeed
+- 4000 0000 0000 0341: saves, then declines when charged (``card_declined``)
+- 4000 0025 0000 3155: charges need the card holder's authentication (``requires_action``)
+- 4000 0000 0000 0002: declined when saved
+
+``set_down(True)`` simulates the processor being unreachable (every call raises
+``GatewayUnavailable``) until ``set_down(False)``.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from functools import cache
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    create_engine,
+    insert,
+    select,
+    update,
+)
+from sqlalchemy.engine import Connection, Engine
+
+from .gateway import (
+    CardDetails,
+    CardRejected,
+    ChargeResult,
+    ChargeStatus,
+    GatewayUnavailable,
+    RefundResult,
+    SavedCard,
+)
+
+DECLINE_ON_CHARGE = "4000000000000341"
+REQUIRES_AUTHENTICATION = "4000002500003155"
+DECLINE_ON_SAVE = "4000000000000002"
+
+metadata = MetaData()
+customers = Table("customer", metadata, Column("id", String(40), primary_key=True),
+                  Column("email", String(254)), Column("name", String(200)))
+cards = Table("card", metadata, Column("id", String(40), primary_key=True),
+              Column("customer_id", String(40), nullable=False),
+              Column("number", String(19), nullable=False), Column("brand", String(20)),
+              Column("exp_month", Integer), Column("exp_year", Integer),
+              Column("is_detached", Boolean, nullable=False, default=False))
+charges = Table("charge", metadata, Column("id", String(40), primary_key=True),
+                Column("customer_id", String(40)), Column("card_id", String(40)),
+                Column("amount_minor", Integer, nullable=False),
+                Column("currency", String(3), nullable=False),
+                Column("status", String(20), nullable=False),
+                Column("amount_refunded_minor", Integer, nullable=False, default=0),
+                Column("description", String(300)))
+refunds = Table("refund", metadata, Column("id", String(40), primary_key=True),
+                Column("charge_id", String(40), nullable=False),
+                Column("amount_minor", Integer, nullable=False))
+idempotency = Table("idempotency", metadata, Column("key", String(120), primary_key=True),
+                    Column("response", JSON, nullable=False))
+switches = Table("switch", metadata, Column("name", String(40), primary_key=True),
+                 Column("is_on", Boolean, nullable=False))
+
+
+@cache
+def _engine(url: str) -> Engine:
+    engine = create_engine(url, connect_args={"timeout": 30} if url.startswith("sqlite") else {})
+    metadata.create_all(engine)
+    return engine
+
+
+def _new_id(prefix: str) -> str:
+    return f"{prefix}_off_{secrets.token_hex(8)}"
+
+
+def _luhn_ok(number: str) -> bool:
+    digits = [int(d) for d in number][::-1]
+    total = sum(d if i % 2 == 0 else (d * 2 - 9 if d * 2 > 9 else d * 2)
+                for i, d in enumerate(digits))
+    return total % 10 == 0
+
+
+def _brand(number: str) -> str:
+    if number.startswith("4"):
+        return "visa"
+    if number[:2] in {"51", "52", "53", "54", "55"} or number[:4].isdigit() and \
+            2221 <= int(number[:4]) <= 2720:
+        return "mastercard"
+    if number[:2] in {"34", "37"}:
+        return "amex"
+    return "card"
+
+
+class OfflineGateway:
+    name = "offline"
+
+    def __init__(self, url: str) -> None:
+        self.engine = _engine(url)
+
+    # --- the failure switch -------------------------------------------------------------
+    def set_down(self, is_down: bool) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(switches.delete().where(switches.c.name == "down"))
+            conn.execute(insert(switches).values(name="down", is_on=is_down))
+
+    def _check_up(self, conn: Connection) -> None:
+        if conn.scalar(select(switches.c.is_on).where(switches.c.name == "down")):
+            raise GatewayUnavailable("The offline payment processor is down (simulated).")
+
+    def _once(self, key: str, make):
+        """Run ``make(conn)`` once per idempotency key; replay its stored response after."""
+        with self.engine.begin() as conn:
+            self._check_up(conn)
+            stored = conn.scalar(select(idempotency.c.response).where(idempotency.c.key == key))
+            if stored is not None:
+                return stored if isinstance(stored, dict) else json.loads(stored)
+            response = make(conn)
+            conn.execute(insert(idempotency).values(key=key, response=response))
+            return response
+
+    # --- the gateway interface ----------------------------------------------------------
+    def create_customer(self, *, email, name, idempotency_key):
+        def make(conn):
+            customer_id = _new_id("cus")
+            conn.execute(insert(customers).values(id=customer_id, email=email, name=name))
+            return {"id": customer_id}
+
+        return self._once(f"customer:{idempotency_key}", make)["id"]
+
+    def save_card(self, customer_id, card: CardDetails, *, idempotency_key):
+        number = "".join(ch for ch in card.number if ch.isdigit())
+
+        def make(conn):
+            if not 12 <= len(number) <= 19 or not _luhn_ok(number):
+                return {"error": "invalid_number", "message": "The card number is not valid."}
+            if number == DECLINE_ON_SAVE:
+                return {"error": "card_declined", "message": "Your card was declined."}
+            card_id = _new_id("pm")
+            conn.execute(insert(cards).values(
+                id=card_id, customer_id=customer_id, number=number, brand=_brand(number),
+                exp_month=card.exp_month, exp_year=card.exp_year, is_detached=False))
+            return {"id": card_id, "brand": _brand(number), "last4": number[-4:]}
+
+        response = self._once(f"card:{idempotency_key}", make)
+        if "error" in response:
+            raise CardRejected(response["error"], response["message"])
+        return SavedCard(response["id"], response["brand"], response["last4"], card.exp_month,
+                         card.exp_year)
+
+    def detach_card(self, card_gateway_id):
+        with self.engine.begin() as conn:
+            self._check_up(conn)
+            conn.execute(update(cards).where(cards.c.id == card_gateway_id)
+                         .values(is_detached=True))
+
+    def charge(self, *, customer_id, card_gateway_id, amount_minor, currency, description,
+               idempotency_key):
+        def make(conn):
+            card = conn.execute(select(cards).where(cards.c.id == card_gateway_id)).first()
+            charge_id = _new_id("ch")
+            if card is None or card.is_detached or card.customer_id != customer_id:
+                status, code, message = "declined", "no_card", "No such card on this customer."
+            elif card.number == DECLINE_ON_CHARGE:
+                status, code, message = "declined", "card_declined", "Your card was declined."
+            elif card.number == REQUIRES_AUTHENTICATION:
+                status, code, message = ("requires_action", "authentication_required",
+                                         "The card holder must authenticate this payment.")
+            else:
+                status, code, message = "succeeded", None, None
+            conn.execute(insert(charges).values(
+                id=charge_id, customer_id=customer_id, card_id=card_gateway_id,
+                amount_minor=amount_minor, currency=currency, status=status,
+                amount_refunded_minor=0, description=description))
+            return {"id": charge_id, "status": status, "code": code, "message": message}
+
+        r = self._once(f"charge:{idempotency_key}", make)
+        return ChargeResult(ChargeStatus(r["status"]), r["id"], r["code"], r["message"])
+
+    def refund(self, *, charge_gateway_id, amount_minor, currency, idempotency_key):
+        def make(conn):
+            charge = conn.execute(select(charges).where(charges.c.id == charge_gateway_id)
+                                  .with_for_update()).first()
+            if charge is None or charge.status != "succeeded":
+                return {"ok": False, "message": "No succeeded charge to refund."}
+            if charge.currency != currency:
+                return {"ok": False, "message": "Refund currency differs from the charge's."}
+            if amount_minor > charge.amount_minor - charge.amount_refunded_minor:
+                return {"ok": False, "message": "Refund exceeds what is left of the charge."}
+            refund_id = _new_id("re")
+            conn.execute(insert(refunds).values(id=refund_id, charge_id=charge.id,
+                                                amount_minor=amount_minor))
+            conn.execute(update(charges).where(charges.c.id == charge.id).values(
+                amount_refunded_minor=charges.c.amount_refunded_minor + amount_minor))
+            return {"ok": True, "id": refund_id}
+
+        r = self._once(f"refund:{idempotency_key}", make)
+        return RefundResult(r["ok"], r.get("id"), r.get("message"))
+
+    # --- for tests and reconciliation ---------------------------------------------------------
+    def charge_record(self, charge_gateway_id: str):
+        with self.engine.connect() as conn:
+            return conn.execute(select(charges).where(charges.c.id == charge_gateway_id)).first()
+
+    def count(self, table_name: str) -> int:
+        with self.engine.connect() as conn:
+            return len(conn.execute(select(metadata.tables[table_name])).all())

@@ -1,0 +1,39 @@
+"""The admin side of business actions: their forms, and the one place that turns an action's
+refusal into a message for the admin."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import uuid4
+
+from flask import flash
+from flask_wtf import FlaskForm
+from wtforms import HiddenField
+
+from ..actions.base import ActionError, AlreadyDone
+
+ALREADY_DONE = object()
+
+
+def new_idempotency_key() -> str:
+    return uuid4().hex
+
+
+class ActionForm(FlaskForm):
+    """Base of every action form: carries the submission's idempotency key, so a double
+    submit (double click, reload, second tab) runs the action once."""
+
+    idempotency_key = HiddenField(default=new_idempotency_key)
+
+
+def perform(call) -> Any:
+    """Run ``call()`` (an action); on refusal flash its sentence and return ``None``; on a
+    replayed submission flash that it was already done and return ``ALREADY_DONE``."""
+    try:
+        return call()
+    except AlreadyDone as done:
+        flash(done.message, "info")
+        return ALREADY_DONE
+    except ActionError as error:
+        flash(error.message, "error")
+        return None

@@ -1,0 +1,80 @@
+"""Bulk actions over the ticked rows, or over every row matching the list's search and filters,
+with a per-row report that never hides a row that was not done."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from flask import current_app, flash, g, request
+from sqlalchemy.orm import lazyload
+
+from ..actions.base import ActionError, AlreadyDone
+
+SHOWN_REFUSALS = 10
+
+
+@dataclass
+class BulkReport:
+    done: list[int] = field(default_factory=list)
+    already_done: list[int] = field(default_factory=list)
+    refused: list[tuple[int, str]] = field(default_factory=list)
+
+    def summary(self, done_word: str) -> str:
+        """ "48 cancelled, 2 refused: #12 is already cancelled; #19 ..." """
+        parts = [f"{len(self.done)} {done_word}"]
+        if self.already_done:
+            parts.append(f"{len(self.already_done)} already done before")
+        text = ", ".join(parts)
+        if self.refused:
+            reasons = "; ".join(f"#{row_id}: {message.rstrip('.')}"
+                                for row_id, message in self.refused[:SHOWN_REFUSALS])
+            more = len(self.refused) - SHOWN_REFUSALS
+            text += f", {len(self.refused)} refused: {reasons}"
+            if more > 0:
+                text += f" (and {more} more)"
+        return text + "."
+
+
+def run_bulk(row_ids: list[int], do_one: Callable[[int, str], object], *, bulk_key: str,
+             done_word: str) -> BulkReport:
+    """Run ``do_one(row_id, idempotency_key)`` for each row, each in its own transaction,
+    carrying on past refusals; flash the report. The per-row key makes a resubmitted bulk
+    form skip the rows it already did."""
+    report = BulkReport()
+    for row_id in row_ids:
+        try:
+            do_one(row_id, f"{bulk_key}:{row_id}"[:80])
+            report.done.append(row_id)
+        except AlreadyDone:
+            report.already_done.append(row_id)
+        except ActionError as error:
+            report.refused.append((row_id, error.message))
+        except Exception as error:  # noqa: BLE001 - one broken row must not hide the others
+            current_app.logger.exception("bulk action failed on row %s", row_id)
+            report.refused.append((row_id, f"unexpected error ({type(error).__name__})"))
+    category = "success" if not report.refused else ("warning" if report.done else "error")
+    flash(report.summary(done_word), category)
+    return report
+
+
+def selected_ids(view, ticked_ids) -> list[int]:
+    """The rows a bulk action applies to: every row matching the list the admin was looking
+    at (its search and filters, from the form's return URL) when "all matching" was chosen,
+    else the ticked rows of the page."""
+    if request.form.get("select_all_matching") != "1":
+        return [int(i) for i in ticked_ids]
+    return ids_matching(view, request.form.get("url") or view.get_url(".index_view"))
+
+
+def ids_matching(view, list_url: str) -> list[int]:
+    with current_app.test_request_context(list_url):
+        args = view._get_list_extra_args()
+        g.skip_count = True
+        try:
+            _, query = view.get_list(0, None, False, args.search, args.filters, execute=False,
+                                     page_size=0)
+        finally:
+            g.skip_count = False
+    query = query.options(lazyload("*")).order_by(None).order_by(view.model.id)
+    return [row.id for row in query.yield_per(1000)]
