@@ -28,16 +28,17 @@ def create_app(overrides: dict | None = None) -> Flask:
     from . import models  # noqa: F401  (registers the tables)
     from .auth import bp as auth_bp
     from .cli import register_cli
+    from .public import bp as public_bp
     from .views import init_admin
 
     app.register_blueprint(auth_bp)
+    app.register_blueprint(public_bp)
     init_admin(app)
     register_cli(app)
 
     from .money import format_money
-    from .views.formatting import badge, format_datetime
-
     from .views.action_forms import new_idempotency_key
+    from .views.formatting import badge, format_datetime
 
     app.jinja_env.globals.update(format_money=format_money, format_datetime=format_datetime,
                                  status_badge=badge, new_idempotency_key=new_idempotency_key)

@@ -111,6 +111,8 @@ def main(argv: list[str] | None = None) -> int:
     passthrough += [flag for flag, on in flags.items() if on]
     status = 0
     tmp = tempfile.mkdtemp(prefix="seed-bench-")
+    # --demo registers its cards and charges with the offline gateway: keep that out of instance/
+    os.environ.setdefault("OFFLINE_GATEWAY_URL", f"sqlite:///{tmp}/offline_gateway.sqlite3")
     sqlite_file = Path(tmp) / "bench.sqlite3"
     targets = [f"sqlite:///{sqlite_file}"] + ([args.database_url] if args.database_url else [])
     try:

@@ -7,7 +7,17 @@ import math
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from admin_app.models import BillingInterval, DiscountDuration, DiscountType
+from sqlalchemy import func, select
+
+from admin_app.extensions import db
+from admin_app.models import (
+    BillingInterval,
+    DiscountDuration,
+    DiscountType,
+    Document,
+    DocumentSequence,
+    DocumentType,
+)
 
 CLINIC_TZ = ZoneInfo("America/New_York")  # the demo clinic's opening hours are local
 MONTHS_PER_INTERVAL = {BillingInterval.MONTH: 1, BillingInterval.QUARTER: 3,
@@ -77,3 +87,29 @@ def discounted(price_minor: int, discount_type: DiscountType | str, percent_off:
     if DiscountType(discount_type) is DiscountType.PERCENT:
         return price_minor - price_minor * (percent_off or 0) // 100
     return max(0, price_minor - (amount_off_minor or 0))
+
+
+def last_document_number(doc_type: DocumentType) -> int:
+    """The highest number given to ``doc_type``: by its documents or by its counter."""
+    highest = db.session.scalar(select(func.max(Document.number))
+                                .where(Document.doc_type == doc_type)) or 0
+    counter = db.session.get(DocumentSequence, doc_type)
+    return max(highest, counter.last_number if counter is not None else 0)
+
+
+def sync_document_sequences() -> None:
+    """Move each type's counter (``document_sequence``) up to the highest issued number.
+
+    The app numbers documents from that counter, so documents inserted by the seeders must
+    advance it, or the next receipt issued in the app would reuse number 1.
+    """
+    for doc_type in DocumentType:
+        highest = db.session.scalar(select(func.max(Document.number))
+                                    .where(Document.doc_type == doc_type)) or 0
+        counter = db.session.get(DocumentSequence, doc_type)
+        if counter is None:
+            if highest:
+                db.session.add(DocumentSequence(doc_type=doc_type, last_number=highest))
+        elif counter.last_number < highest:
+            counter.last_number = highest
+    db.session.flush()

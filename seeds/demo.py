@@ -28,6 +28,8 @@ from admin_app.models import (
     Service,
 )
 
+from .common import sync_document_sequences
+from .demo_gateway import register_with_gateway
 from .demo_history import DemoHistory
 
 CURRENCY = "USD"
@@ -93,9 +95,13 @@ def load_demo() -> bool:
     history = DemoHistory(rng, now, services=services, plans=plans, promos=promos,
                           users=users, no_show_fee_minor=settings.no_show_fee_minor)
     history.build()
+    register_with_gateway(history)
     session.add_all(history.objects)
     session.flush()
+    session.add_all(history.ledger())
     session.add_all(history.audit_entries())
+    session.flush()
+    sync_document_sequences()
     session.commit()
     return True
 

@@ -46,9 +46,12 @@ class DemoBase:
         self.rng, self.now = rng, now
         self.services, self.plans, self.promos, self.users = services, plans, promos, users
         self.no_show_fee_minor = no_show_fee_minor
-        self.objects: list = []
+        self.objects: list = []  # every new row but the credit ledger
+        self._ledger: list[tuple[CreditEntry, Payment | None]] = []  # entry, payment it came from
         self.contacts: list[Contact] = []
         self.default_card: dict[Contact, PaymentMethod] = {}
+        self.cards: list[PaymentMethod] = []
+        self.declining: set[Contact] = set()  # their default card now declines
         self.payments: list[Payment] = []
         self.attended: list[Appointment] = []
         self.canceled_now: list[tuple[Subscription, Payment, datetime]] = []
@@ -95,6 +98,7 @@ class DemoBase:
                              exp_month=exp[1], is_default=is_default,
                              gateway_id=self.gateway_id("pm"), created_at=when, updated_at=when)
         self.objects.append(card)
+        self.cards.append(card)
         return card
 
     def gateway_id(self, prefix: str) -> str:
@@ -137,7 +141,7 @@ class DemoBase:
                             subscription=subscription)
                 continue
             used += 1
-            if when < now:
+            if when + timedelta(minutes=service.duration_minutes) < now:  # over, not running
                 self.attended.append(self.appointment(contact, service, when, booked,
                                                       AppointmentStatus.ATTENDED))
             else:
@@ -158,11 +162,18 @@ class DemoBase:
     def credit(self, contact: Contact, service: Service, quantity: int, reason: CreditReason,
                when: datetime, *, subscription: Subscription | None = None,
                actor: AdminUser | None = None, note: str | None = None,
-               expires_at: datetime | None = None) -> None:
-        self.objects.append(CreditEntry(contact=contact, service=service, quantity=quantity,
-                                        reason=reason, subscription=subscription, note=note,
-                                        created_by=actor, expires_at=expires_at,
-                                        created_at=when))
+               expires_at: datetime | None = None, payment: Payment | None = None) -> None:
+        entry = CreditEntry(contact=contact, service=service, quantity=quantity, reason=reason,
+                            subscription=subscription, note=note, created_by=actor,
+                            expires_at=expires_at, created_at=when)
+        self._ledger.append((entry, payment))
+
+    def ledger(self) -> list[CreditEntry]:
+        """The credit entries, once ``objects`` are flushed: ``CreditEntry`` has a
+        ``payment_id`` column but no relationship, so the paying payment's id must exist."""
+        for entry, payment in self._ledger:
+            entry.payment_id = payment.id if payment is not None else None
+        return [entry for entry, _ in self._ledger]
 
     def payment(self, contact: Contact, amount: int, purpose: PaymentPurpose, when: datetime, *,
                 description: str, status: PaymentStatus = PaymentStatus.SUCCEEDED,

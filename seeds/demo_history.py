@@ -94,10 +94,10 @@ class DemoHistory(MoneyMixin, SubscriptionsMixin, DemoBase):
     def _class_pack(self, contact: Contact, when: datetime) -> None:
         rng, reformer = self.rng, self.services["reformer"]
         cashier = self.users[Role.CASHIER]
-        self.payment(contact, 16000, PaymentPurpose.CUSTOM_BILL, when,
-                     description="5-class reformer pack")
+        pack = self.payment(contact, 16000, PaymentPurpose.CUSTOM_BILL, when,
+                            description="5-class reformer pack")
         self.credit(contact, reformer, 5, CreditReason.MANUAL_ADD, when, actor=cashier,
-                    note="5-class reformer pack")
+                    note="5-class reformer pack", payment=pack)
         self._audit.append((when, cashier, "adjust_credits", contact,
                             "Added 5 × Pilates reformer class (class pack)", None, {"quantity": 5}))
         self.bookings(contact, reformer, rng.randint(0, 4), when,

@@ -15,6 +15,7 @@ from admin_app.models import (
     PaymentStatus,
     Plan,
     PromoCode,
+    PromoRedemption,
     Role,
     Subscription,
     SubscriptionStatus,
@@ -75,6 +76,8 @@ class SubscriptionsMixin:
                   rng.choice([ContactStatus.INACTIVE] * 3 + [ContactStatus.ARCHIVED]))
         contact = self._contact(first_start - timedelta(days=rng.uniform(0.01, 21)), status)
         self._cards(contact, expired_default=story == "past_due" and rng.random() < 0.5)
+        if story == "past_due":  # renewals fail because the card on file now declines
+            self.declining.add(contact)
         if earlier:
             self.subscribe(contact, self.plans[earlier[0]], "canceled", earlier[1],
                            cancel_at=earlier[2])
@@ -92,8 +95,8 @@ class SubscriptionsMixin:
     def _period_count(self, plan_key: str) -> int:
         if plan_key == "legacy":  # sold until the plan was retired, ~8 months ago
             return self.rng.randint(9, 20)
-        return {"physio": self.rng.randint(1, 14), "reformer": self.rng.randint(1, 14),
-                "recovery": self.rng.randint(1, 4), "wellness": self.rng.randint(1, 2)}[plan_key]
+        return {"physio": self.rng.randint(1, 8), "reformer": self.rng.randint(1, 8),
+                "recovery": self.rng.randint(1, 3), "wellness": self.rng.randint(1, 2)}[plan_key]
 
     def _pick_promo(self, plan: Plan, start: datetime) -> PromoCode | None:
         if self.rng.random() > 0.2:
@@ -141,6 +144,9 @@ class SubscriptionsMixin:
         if promo is not None and discounted_periods is not None:
             sub.promo_periods_left = max(0, discounted_periods - len(spans))
         self.objects.append(sub)
+        if promo is not None:
+            self.objects.append(PromoRedemption(promo_code=promo, subscription=sub,
+                                                created_at=start))
         if status in (SubscriptionStatus.ACTIVE, SubscriptionStatus.PAST_DUE):
             self.live_subs.append(sub)
         if cancel_at is not None and rng.random() < 0.5:
@@ -160,7 +166,7 @@ class SubscriptionsMixin:
                 continue
             if last and story == "canceled" and cancel_at < end:
                 self.canceled_now.append((sub, paid, cancel_at))
-            self._period_credits(sub, begin, end, paid.paid_at, cancel_at)
+            self._period_credits(sub, begin, end, paid, cancel_at)
         return sub
 
     def _bill_period(self, sub: Subscription, story: str, index: int, last: bool,
@@ -197,15 +203,15 @@ class SubscriptionsMixin:
                             subscription=sub, description=label)
 
     def _period_credits(self, sub: Subscription, begin: datetime, end: datetime,
-                        granted: datetime, cancel_at: datetime | None) -> None:
+                        paid: Payment, cancel_at: datetime | None) -> None:
         """Grant the plan's credits, book some of them, expire what is left when the period
         ends (or the subscription is cancelled)."""
-        rng, now = self.rng, self.now
+        rng, now, granted = self.rng, self.now, paid.paid_at
         closes = min(end, cancel_at) if cancel_at else end
         for line in sub.plan.services:
             credits = line.credits_per_period
             self.credit(sub.contact, line.service, credits, CreditReason.PERIOD_GRANT, granted,
-                        subscription=sub, expires_at=end)
+                        subscription=sub, expires_at=end, payment=paid)
             wanted = rng.randint(min(credits, 6) // 3, min(credits, 6))
             used = self.bookings(sub.contact, line.service, wanted, granted,
                                  min(closes, now + timedelta(days=21)), subscription=sub)

@@ -5,6 +5,10 @@ Rows are written with the fastest bulk path of the database: ``COPY`` on Postgre
 ``executemany`` of ready-made tuples on SQLite, Core ``insert(table)`` executemany elsewhere.
 It takes the current ``max(id)`` of each table and continues from there, so it must not run
 while other sessions insert into the same tables.
+
+The rows carry made-up gateway ids (``pm_scale…``, ``pi_scale…``) that no payment gateway
+knows: they are for lists, search, filters and exports at scale. Charging these cards or
+refunding these payments through the gateway is declined; the demo clinic's are real.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from admin_app.models import (
     CreditEntry,
     Document,
     DocumentLine,
+    DocumentType,
     Payment,
     PaymentMethod,
     Plan,
@@ -36,6 +41,7 @@ from admin_app.models import (
 )
 from admin_app.models.base import UTCDateTime
 
+from .common import last_document_number, sync_document_sequences
 from .scale_rows import DOCUMENT_TABLES, TABLES, PlanInfo, RowFactory
 
 MODELS = {"contact": Contact, "payment_method": PaymentMethod, "subscription": Subscription,
@@ -63,9 +69,8 @@ def load_scale(contacts: int, *, batch_size: int = 10_000, progress: bool = True
                 for name in tables}
     next_numbers = None
     if documents:
-        next_numbers = {kind: session.scalar(select(func.max(Document.number))
-                                             .where(Document.doc_type == kind)) or 0
-                        for kind in ("receipt", "credit_note")}
+        next_numbers = {kind.value: last_document_number(kind)
+                        for kind in (DocumentType.RECEIPT, DocumentType.CREDIT_NOTE)}
     actor_id = session.scalar(select(func.min(AdminUser.id)))
     session.commit()  # the catalog, if it was created; and end the read transaction
 
@@ -95,23 +100,32 @@ def load_scale(contacts: int, *, batch_size: int = 10_000, progress: bool = True
     finally:
         bar.close()
         _reset_sequences([name for name in tables if counts[name]])
+        if counts.get("document"):
+            sync_document_sequences()
+            session.commit()
     return counts
 
 
 class _BulkWriter:
-    """Inserts lists of row dicts (all with the table's columns) in the session's transaction."""
+    """Inserts lists of row dicts in the session's transaction, by the fastest path the
+    driver offers: psycopg 3 ``COPY``, pysqlite ``executemany``, else Core executemany."""
 
     def __init__(self, session: Session) -> None:
         self.session = session
         self.dialect = session.get_bind().dialect
-        if self.dialect.name == "sqlite":
+        self.path = {("postgresql", "psycopg"): "copy",
+                     ("sqlite", "pysqlite"): "sqlite"}.get((self.dialect.name,
+                                                           self.dialect.driver), "core")
+        if self.path == "sqlite":
             _check_sqlite_datetime_format(self.dialect)
 
     def write(self, table: Table, rows: list[dict]) -> None:
-        columns = [c.name for c in table.columns]
-        if self.dialect.name == "postgresql":
+        """``rows`` all have the same keys; columns left out get their server default or
+        NULL (no Python-side defaults on these paths)."""
+        columns = list(rows[0])
+        if self.path == "copy":
             self._copy(table, columns, rows)
-        elif self.dialect.name == "sqlite":
+        elif self.path == "sqlite":
             self._sqlite(table, columns, rows)
         else:
             self.session.execute(insert(table), rows)

@@ -176,15 +176,15 @@ class RowFactory:
                 self._payment(cid, sid, plan.activation_fee_minor, plan.currency,
                               "activation_fee", when, f"Activation fee: {plan.name}", outcome,
                               cash=rng.random() < 0.1)
-            self._payment(cid, sid, plan.price_minor, plan.currency, "subscription_period",
-                          when, label, outcome)
+            pid = self._payment(cid, sid, plan.price_minor, plan.currency,
+                                "subscription_period", when, label, outcome)
             if outcome == "succeeded":
-                last_paid = (begin, end, when)
+                last_paid = (begin, end, when, pid)
         if last_paid is not None:
             self._credits(cid, sid, plan, *last_paid, cancel_at)
 
     def _credits(self, cid: int, sid: int, plan: PlanInfo, begin: datetime, end: datetime,
-                 granted: datetime, cancel_at: datetime | None) -> None:
+                 granted: datetime, payment_id: int, cancel_at: datetime | None) -> None:
         """The last paid period's grant, a booking or two, and the expiry when it closed."""
         rng, now = self.rng, self.now
         closes = min(end, cancel_at) if cancel_at else end
@@ -192,7 +192,7 @@ class RowFactory:
         rows = self.rows["credit_entry"]
         for service_id, credits in plan.lines:
             rows.append(self._credit(cid, service_id, sid, credits, "period_grant", granted,
-                                     expires_at=end))
+                                     expires_at=end, payment_id=payment_id))
             used = rng.randint(0, min(2, credits)) if window > 3600 else 0
             for _ in range(used):
                 when = granted + timedelta(seconds=rng.randrange(window))
@@ -200,10 +200,12 @@ class RowFactory:
             if closes <= now and credits > used:
                 rows.append(self._credit(cid, service_id, sid, used - credits, "expiry", closes))
 
-    def _credit(self, cid, service_id, sid, quantity, reason, when, *, expires_at=None) -> dict:
+    def _credit(self, cid, service_id, sid, quantity, reason, when, *, expires_at=None,
+                payment_id=None) -> dict:
         return {"id": self._id("credit_entry"), "contact_id": cid, "service_id": service_id,
-                "subscription_id": sid, "quantity": quantity, "reason": reason, "note": None,
-                "expires_at": expires_at, "created_by_id": None, "created_at": when}
+                "subscription_id": sid, "payment_id": payment_id, "quantity": quantity,
+                "reason": reason, "note": None, "expires_at": expires_at, "created_by_id": None,
+                "created_at": when}
 
     def _custom_bill(self, cid: int, created: datetime, has_card: bool) -> None:
         rng, now = self.rng, self.now
@@ -216,7 +218,7 @@ class RowFactory:
                       outcome if has_card else "succeeded", cash=not has_card)
 
     def _payment(self, cid: int, sid: int | None, amount: int, currency: str, purpose: str,
-                 when: datetime, description: str, outcome: str, *, cash: bool = False) -> None:
+                 when: datetime, description: str, outcome: str, *, cash: bool = False) -> int:
         rng = self.rng
         pid = self._id("payment")
         row = {
@@ -236,6 +238,7 @@ class RowFactory:
             roll = rng.random()
             if roll < 0.045:  # 2.5% in full, 2% in part
                 self._refund(row, amount if roll < 0.025 else amount * rng.randint(10, 60) // 100)
+        return pid
 
     def _refund(self, payment: dict, amount: int) -> None:
         if amount <= 0:

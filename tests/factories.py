@@ -108,3 +108,15 @@ def make_document(*, contact=None, issued_number: int | None = None, **kw) -> Do
     if issued_number is not None:
         doc.status, doc.number, doc.issued_at = DocumentStatus.ISSUED, issued_number, utcnow()
     return _save(doc)
+
+
+def give_card(contact, *, number: str = "4242424242424242", actor=None):
+    """Save a card for ``contact`` through the configured gateway, as the default (commits)."""
+    from uuid import uuid4
+
+    from admin_app.actions.add_payment_method import add_payment_method
+    from admin_app.payments import CardDetails
+
+    actor = actor or make_admin(role="owner")
+    return add_payment_method(contact, card=CardDetails(number, 12, 2030), make_default=True,
+                              actor=actor, idempotency_key=uuid4().hex)

@@ -6,6 +6,7 @@ them happens after commit, outside any action (its own command/worker).
 
 from __future__ import annotations
 
+from ..clock import utcnow
 from ..extensions import db
 from ..models import (
     CashierSettings,
@@ -27,8 +28,8 @@ def _wants_auto_send(settings: CashierSettings, doc_type: DocumentType) -> bool:
 
 
 def queue_delivery(document: Document, channel: DeliveryChannel) -> OutboundMessage | None:
-    """Queue ``document`` to its contact by ``channel``; ``None`` when the contact has no
-    email (or phone, for SMS) to send to."""
+    """Queue ``document`` to its contact by ``channel`` and mark it sent (when and how) from
+    that moment; ``None`` when the contact has no email (or phone, for SMS) to send to."""
     contact = document.contact
     recipient = contact.email if channel is DeliveryChannel.EMAIL else contact.phone
     if not recipient:
@@ -36,6 +37,8 @@ def queue_delivery(document: Document, channel: DeliveryChannel) -> OutboundMess
     message = OutboundMessage(contact_id=contact.id, document=document, channel=channel,
                               recipient=recipient, subject=f"Your {document}")
     db.session.add(message)
+    document.sent_at = utcnow()
+    document.sent_channel = channel
     return message
 
 

@@ -21,7 +21,7 @@ def issue_document(document: Document) -> Document:
 
     The caller owns the transaction; the number is taken inside it.
     """
-    if document.status is not DocumentStatus.DRAFT:
+    if document.status not in (None, DocumentStatus.DRAFT):  # None: new, not flushed yet
         raise ValueError(f"{document} is already issued")
     document.total_minor = sum(line.quantity * line.unit_amount_minor for line in document.lines)
     document.number = next_number(document.doc_type)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from sqlalchemy import Boolean, CheckConstraint, String, Text
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import db
@@ -47,14 +48,19 @@ class CashierSettings(TimestampMixin, db.Model):
 
     @classmethod
     def get(cls) -> CashierSettings:
-        """The settings row, created with defaults on first use."""
+        """The settings row, created with defaults on first use (in a savepoint, so two
+        transactions creating it at once both end up reading the one row)."""
         settings = db.session.get(cls, 1)
         if settings is None:
             from flask import current_app
 
-            settings = cls(id=1, currency=current_app.config.get("DEFAULT_CURRENCY", "USD"))
-            db.session.add(settings)
-            db.session.flush()
+            try:
+                with db.session.begin_nested():
+                    db.session.add(cls(id=1, currency=current_app.config.get(
+                        "DEFAULT_CURRENCY", "USD")))
+            except IntegrityError:
+                pass
+            settings = db.session.get(cls, 1)
         return settings
 
     def __str__(self) -> str:

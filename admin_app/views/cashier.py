@@ -10,7 +10,10 @@ from wtforms import ValidationError
 
 from ..models import DocumentLine, DocumentStatus
 from .base import AppModelView, MoneyInlineForm
+from .document_actions import DocumentActionsMixin
 from .formatting import money_or_blank_formatter
+from .payment_method_actions import PaymentMethodActionsMixin
+from .refund_actions import RefundActionsMixin
 from .subscriptions import CONTACT_LOOKUP
 
 
@@ -22,7 +25,7 @@ class ReadOnlyView(AppModelView):
     allow_delete = False
 
 
-class PaymentView(ReadOnlyView):
+class PaymentView(RefundActionsMixin, ReadOnlyView):
     column_list = ["id", "created_at", "contact", "amount_minor", "status",
                    "amount_refunded_minor", "purpose", "method", "description", "failure_reason"]
     column_formatters = {"amount_refunded_minor": money_or_blank_formatter}
@@ -38,6 +41,9 @@ class PaymentView(ReadOnlyView):
     column_export_exclude_list = ["idempotency_key"]
     search_hint = "Contact, gateway ID or description"
 
+    def row_menu_items(self, row):
+        return [*super().row_menu_items(row), *self.refund_menu_items(row)]
+
 
 class RefundView(ReadOnlyView):
     column_list = ["id", "created_at", "payment", "amount_minor", "reason", "status",
@@ -50,7 +56,7 @@ class RefundView(ReadOnlyView):
     column_export_exclude_list = ["idempotency_key"]
 
 
-class PaymentMethodView(ReadOnlyView):
+class PaymentMethodView(PaymentMethodActionsMixin, ReadOnlyView):
     column_list = ["id", "contact", "display_name", "expiry", "is_default", "gateway_id"]
     column_filters = ["brand", "is_default", "exp_year"]
     column_searchable_list = ["last4", "gateway_id", "contact.last_name"]
@@ -58,6 +64,9 @@ class PaymentMethodView(ReadOnlyView):
                      "display_name": "Card", "expiry": "Expires",
                      "is_default": "Default", "gateway_id": "Gateway ID",
                      "contact.last_name": "Contact"}
+
+    def row_menu_items(self, row):
+        return [*super().row_menu_items(row), *self.payment_method_menu_items(row)]
 
 
 class CreditEntryView(ReadOnlyView):
@@ -75,7 +84,7 @@ class DocumentLineInline(MoneyInlineForm):
     money_labels = {"unit_amount_minor": "Unit price"}
 
 
-class DocumentView(AppModelView):
+class DocumentView(DocumentActionsMixin, AppModelView):
     """Accounting documents. Drafts are edited here; issuing numbers them and freezes them."""
 
     column_list = ["id", "doc_type", "number", "contact", "total_minor", "status",
@@ -94,6 +103,11 @@ class DocumentView(AppModelView):
     column_details_list = ["id", "doc_type", "number", "status", "contact", "payment", "refund",
                            "currency", "lines", "total_minor", "notes", "issued_at", "sent_at",
                            "sent_channel"]
+
+    details_template = "admin/model/document_details.html"
+
+    def row_menu_items(self, row):
+        return [*super().row_menu_items(row), *self.document_menu_items(row)]
 
     def is_record_editable(self, row) -> bool:
         return row.status is DocumentStatus.DRAFT

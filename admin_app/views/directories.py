@@ -10,7 +10,9 @@ from wtforms import ValidationError
 from ..contacts_search import contact_search_condition
 from ..models import DiscountDuration, DiscountType, PlanService
 from .base import AppModelView
+from .charge_actions import ChargeActionsMixin
 from .credit_actions import CreditActionsMixin
+from .plan_link import PlanLinkMixin
 from .row_menu import MenuItem
 
 
@@ -21,7 +23,7 @@ def _contact_name_link(view, context, row, name):
     return Markup(f'<a href="{escape(url)}">{escape(getattr(row, name) or "")}</a>')
 
 
-class ContactView(CreditActionsMixin, AppModelView):
+class ContactView(ChargeActionsMixin, CreditActionsMixin, AppModelView):
     """Contacts (members, clients, patients). A contact's details page is the contact card."""
 
     column_list = ["id", "first_name", "last_name", "email", "phone", "status", "created_at"]
@@ -71,7 +73,7 @@ class PlanServiceInline(InlineFormAdmin):
     column_labels = {"credits_per_period": "Credits per period"}
 
 
-class PlanView(AppModelView):
+class PlanView(PlanLinkMixin, AppModelView):
     """Subscription plans: price per interval, the one-time activation fee, and the services
     (with credits per period) edited inline."""
 
@@ -93,6 +95,10 @@ class PlanView(AppModelView):
     column_formatters = {
         "services": lambda v, c, row, n: Markup("<br>".join(escape(str(s)) for s in row.services)),
     }
+    details_template = "admin/model/plan_details.html"
+
+    def row_menu_items(self, row):
+        return [*super().row_menu_items(row), self.plan_link_menu_item(row)]
 
 
 class PromoCodeView(AppModelView):

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 from .base import AppModelView
+from .no_show_actions import NoShowActionsMixin
+from .plan_change_actions import PlanChangeActionsMixin
+from .promo_actions import PromoActionsMixin
+from .subscription_actions import SubscriptionActionsMixin
 
 CONTACT_LOOKUP = {"fields": ("first_name", "last_name", "email", "phone"), "page_size": 20,
                   "placeholder": "Type a name, email or phone"}
 
 
-class SubscriptionView(AppModelView):
+class SubscriptionView(SubscriptionActionsMixin, PlanChangeActionsMixin, PromoActionsMixin,
+                       AppModelView):
     column_list = ["id", "contact", "plan", "status", "current_period_start",
                    "current_period_end", "cancel_at_period_end", "scheduled_plan", "promo_code"]
     column_filters = ["status", "plan.name", "current_period_end", "cancel_at_period_end",
@@ -30,8 +35,11 @@ class SubscriptionView(AppModelView):
     form_ajax_refs = {"contact": CONTACT_LOOKUP}
     search_hint = "Contact last name or email"
 
+    def row_menu_items(self, row):
+        return [*super().row_menu_items(row), *self.subscription_menu_items(row)]
 
-class AppointmentView(AppModelView):
+
+class AppointmentView(NoShowActionsMixin, AppModelView):
     column_list = ["id", "contact", "service", "starts_at", "status", "no_show_fee_status",
                    "no_show_fee_payment"]
     column_filters = ["status", "no_show_fee_status", "starts_at", "service.name"]
@@ -44,3 +52,6 @@ class AppointmentView(AppModelView):
     form_columns = ["contact", "service", "starts_at", "status", "notes"]
     form_ajax_refs = {"contact": CONTACT_LOOKUP}
     search_hint = "Contact last name or email"
+
+    def row_menu_items(self, row):
+        return [*super().row_menu_items(row), *self.no_show_menu_items(row)]

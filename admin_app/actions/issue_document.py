@@ -1,0 +1,45 @@
+"""Issue a draft accounting document (workflow 6): it gets the next number of its type and
+freezes."""
+
+from __future__ import annotations
+
+from ..documents import issue_document, queue_if_auto_send
+from ..models import AdminUser, Document, DocumentStatus, record_audit
+from .base import STAFF, ActionError, claim, finish, lock, require_role, unit_of_work
+
+
+def issue_draft_document(document: Document, *, actor: AdminUser,
+                         idempotency_key: str) -> Document:
+    """Number a draft invoice, receipt or credit note and mark it issued: from then on its
+    lines and total never change. The number is the next of its type, taken in this
+    transaction, so numbers have no gaps and no duplicates. When Cashier settings send this
+    type automatically, the document is queued for delivery too.
+
+    Error codes: ``not_permitted`` (staff only), ``document_not_draft``, ``document_empty``
+    (no lines, or a zero total), ``already_done``.
+    """
+    with unit_of_work():
+        require_role(actor, STAFF, doing="issue accounting documents")
+        request = claim("issue_document", idempotency_key, actor=actor, target=document)
+        document = lock(Document, document.id)  # two admins cannot number one draft twice
+        if document.status is not DocumentStatus.DRAFT:
+            raise ActionError("document_not_draft",
+                              f"{document} is already {document.status.label.lower()}: only a "
+                              "draft can be issued.")
+        total = sum(line.total_minor for line in document.lines)
+        if not document.lines or total <= 0:
+            raise ActionError("document_empty",
+                              f"This draft {document.doc_type.label.lower()} has no lines or a "
+                              "zero total: add what it charges for before issuing it.")
+        issue_document(document)
+        queued = queue_if_auto_send(document)
+        message = f"Issued {document}."
+        if queued is not None:
+            message += f" Queued for sending by {queued.channel.label} to {queued.recipient}."
+        record_audit(actor=actor, action="issue_document", target=document, summary=message,
+                     before={"status": DocumentStatus.DRAFT.value},
+                     after={"status": document.status.value, "number": document.number,
+                            "total_minor": document.total_minor,
+                            "queued_channel": queued.channel.value if queued else None})
+        finish(request, message=message, result=document)
+    return document

@@ -1,0 +1,127 @@
+"""Contact card → Charge (workflow 5) and contact card → Payment methods → Add card
+(workflow 9, at the desk)."""
+
+from __future__ import annotations
+
+from flask import flash, redirect, request, url_for
+from flask_admin import expose
+from flask_login import current_user
+from wtforms import BooleanField, IntegerField, PasswordField, RadioField, StringField
+from wtforms.validators import InputRequired, NumberRange, Optional
+
+from ..actions.add_payment_method import add_payment_method
+from ..actions.charge_custom_bill import charge_custom_bill
+from ..actions.charging import default_card
+from ..models import CashierSettings, Contact, PaymentMethodKind
+from ..money import format_money
+from ..payments import CardDetails
+from .action_forms import ALREADY_DONE, ActionForm, new_idempotency_key, perform
+from .action_messages import done_message
+from .fields import MoneyField
+
+
+class ChargeForm(ActionForm):
+    amount = MoneyField("Amount", validators=[InputRequired()])
+    currency = StringField("Currency", validators=[InputRequired()],
+                           description="Three-letter code, e.g. USD.")
+    description = StringField("Description", validators=[Optional()],
+                              description="What the bill is for; printed on the receipt.")
+    charge_to = RadioField("Charge to", choices=[], default=PaymentMethodKind.CARD.value)
+
+    def offer_methods(self, contact: Contact) -> None:
+        card = default_card(contact)
+        card_label = (f"Saved card: {card.display_name} (expires {card.expiry})" if card else
+                      "Saved card: none saved yet, add one under Payment methods")
+        self.charge_to.choices = [(PaymentMethodKind.CARD.value, card_label),
+                                  (PaymentMethodKind.CASH.value, "Cash, taken at the desk"),
+                                  (PaymentMethodKind.OTHER.value,
+                                   "Other (bank transfer, voucher…), taken outside the panel")]
+        if card is None and not self.is_submitted():
+            self.charge_to.data = PaymentMethodKind.CASH.value
+
+
+class AddCardForm(ActionForm):
+    number = StringField("Card number", validators=[InputRequired()],
+                         render_kw={"autocomplete": "off", "inputmode": "numeric"},
+                         description="Sent to the payment processor; only its brand, last 4 "
+                                     "digits and expiry are kept here.")
+    exp_month = IntegerField("Expiry month", validators=[InputRequired(), NumberRange(1, 12)])
+    exp_year = IntegerField("Expiry year", validators=[InputRequired(),
+                                                       NumberRange(2000, 2100)],
+                            description="Four digits, e.g. 2030.")
+    cvc = PasswordField("CVC", validators=[Optional()], render_kw={"autocomplete": "off"})
+    make_default = BooleanField("Make it the default card (subscriptions and fees charge it)",
+                                default=True)
+
+
+class ChargeActionsMixin:
+    """Mixed into the Contacts view: the card's Charge button and Add card form."""
+
+    def _contact_or_refusal(self):
+        """The contact of ``?id=`` and no refusal, or no contact and where to go instead."""
+        contact = self.get_one(request.args.get("id", ""))
+        if contact is None:
+            flash("That contact no longer exists.", "error")
+            return None, redirect(url_for(".index_view"))
+        if not self.may_write:
+            flash(f"Your role ({current_user.role.label}) may not charge contacts or change "
+                  "their payment methods.", "error")
+            return None, redirect(url_for(".details_view", id=contact.id))
+        return contact, None
+
+    @expose("/charge/", methods=("GET", "POST"))
+    def charge_view(self):
+        contact, refused = self._contact_or_refusal()
+        if refused is not None:
+            return refused
+        form = ChargeForm(currency=CashierSettings.get().currency)
+        form.offer_methods(contact)
+        if form.validate_on_submit():
+            payment = perform(lambda: charge_custom_bill(
+                contact, amount_minor=form.amount.data, currency=form.currency.data,
+                description=form.description.data, method=PaymentMethodKind(form.charge_to.data),
+                actor=current_user, idempotency_key=form.idempotency_key.data))
+            if payment is not None:
+                if payment is not ALREADY_DONE:
+                    flash(done_message(form.idempotency_key.data, fallback=(
+                        f"Charged {format_money(payment.amount_minor, payment.currency)} to "
+                        f"{contact} ({payment.method.label.lower()}).")), "success")
+                return redirect(url_for(".details_view", id=contact.id, tab="transactions"))
+            # Refused: a declined card is on record under this key; a retry gets a new one.
+            form.idempotency_key.data = new_idempotency_key()
+        return self.render("admin/action_form.html", title=f"Charge {contact}",
+                           intro="Charge a custom bill: to the saved card through the payment "
+                                 "processor, or recorded as paid in cash / other. A receipt is "
+                                 "issued.",
+                           facts=[("Contact", contact.full_name),
+                                  ("Email", contact.email or "—")],
+                           form=form, submit_label="Charge",
+                           cancel_url=url_for(".details_view", id=contact.id))
+
+    @expose("/payment-methods/add/", methods=("GET", "POST"))
+    def add_card_view(self):
+        contact, refused = self._contact_or_refusal()
+        if refused is not None:
+            return refused
+        back = url_for(".details_view", id=contact.id, tab="payment_methods")
+        form = AddCardForm()
+        if form.validate_on_submit():
+            card = CardDetails(form.number.data.strip(), form.exp_month.data,
+                               form.exp_year.data, form.cvc.data or "")
+            method = perform(lambda: add_payment_method(
+                contact, card=card, make_default=form.make_default.data, actor=current_user,
+                idempotency_key=form.idempotency_key.data))
+            if method is not None:
+                if method is not ALREADY_DONE:
+                    flash(done_message(form.idempotency_key.data,
+                                       fallback=f"Saved {method} for {contact}."), "success")
+                return redirect(back)
+            form.idempotency_key.data = new_idempotency_key()
+            form.number.data = ""  # never echo a card number back into the page
+        current = default_card(contact)
+        return self.render("admin/action_form.html", title=f"Add a card for {contact}",
+                           intro="Type the card the member gives at the desk. It is saved at "
+                                 "the payment processor.",
+                           facts=[("Contact", contact.full_name),
+                                  ("Default card now", str(current) if current else "none")],
+                           form=form, submit_label="Save card", cancel_url=back)

@@ -1,0 +1,106 @@
+"""Registers the demo's members, cards, charges and refunds with the offline payment gateway.
+
+The offline gateway keeps its own records, like a real processor: a demo payment can only be
+refunded, and a demo card charged, if the gateway knows them. So the demo creates them there
+through the gateway interface and stores the ids it returns. Only with the offline gateway:
+a real processor is never filled with demo data (the rows then keep made-up ids).
+"""
+
+from __future__ import annotations
+
+import itertools
+import random
+import secrets
+from collections import defaultdict
+
+from admin_app.models import Contact, PaymentMethodKind, RefundStatus
+
+# Stripe's test numbers, which the offline gateway accepts as Stripe does.
+TEST_NUMBERS = {"visa": ("4242424242424242", "4000056655665556"),
+                "mastercard": ("5555555555554444", "5200828282828210"),
+                "amex": ("378282246310005", "371449635398431")}
+DECLINES_WHEN_CHARGED = "4000000000000341"
+
+
+def _offline_gateway():
+    try:
+        from admin_app.payments import get_gateway
+
+        gateway = get_gateway()
+    except (ImportError, KeyError, RuntimeError):  # no gateway configured: a bare app
+        return None
+    return gateway if getattr(gateway, "name", None) == "offline" else None
+
+
+def register_with_gateway(history) -> bool:
+    """Create customers, cards, charges and refunds at the gateway; ``False`` if skipped.
+
+    Past-due members' default card is one that declines when charged, so retrying their
+    renewal in the demo fails as it did; their earlier payments were made with an older card,
+    since detached.
+    """
+    gateway = _offline_gateway()
+    if gateway is None:
+        return False
+    from admin_app.payments import CardDetails
+
+    run, counter = secrets.token_hex(4), itertools.count(1)
+
+    def key(kind: str) -> str:  # fresh per load: a kept gateway database never replays
+        return f"seed-demo-{run}-{kind}-{next(counter)}"
+
+    numbers = random.Random(7)
+    cards_of: dict[Contact, list] = defaultdict(list)
+    for card in history.cards:
+        cards_of[card.contact].append(card)
+    payer: dict[Contact, str] = {}
+    retired: list[str] = []
+    for contact, cards in cards_of.items():
+        customer = gateway.create_customer(email=contact.email, name=contact.full_name,
+                                           idempotency_key=key("customer"))
+        contact.stripe_customer_id = customer
+        for card in cards:
+            declines = card.is_default and contact in history.declining
+            number = (DECLINES_WHEN_CHARGED if declines
+                      else numbers.choice(TEST_NUMBERS.get(card.brand, TEST_NUMBERS["visa"])))
+            saved = gateway.save_card(customer, CardDetails(number, card.exp_month,
+                                                            card.exp_year),
+                                      idempotency_key=key("card"))
+            card.gateway_id, card.brand, card.last4 = saved.gateway_id, saved.brand, saved.last4
+            if card.is_default and not declines:
+                payer[contact] = saved.gateway_id
+        if contact not in payer:  # the card their past payments were made with
+            old = gateway.save_card(customer, CardDetails(TEST_NUMBERS["visa"][0], 12,
+                                                          history.now.year - 1),
+                                    idempotency_key=key("card"))
+            payer[contact] = old.gateway_id
+            retired.append(old.gateway_id)
+
+    for payment in history.payments:
+        if payment.method is not PaymentMethodKind.CARD:
+            continue
+        if payment.paid_at is None:  # failed or pending: no charge at the processor
+            payment.gateway_id = None
+            continue
+        result = gateway.charge(
+            customer_id=payment.contact.stripe_customer_id,
+            card_gateway_id=payer[payment.contact], amount_minor=payment.amount_minor,
+            currency=payment.currency, description=payment.description or "Payment",
+            idempotency_key=key("charge"))
+        if not result.succeeded:
+            raise RuntimeError(f"offline gateway refused a demo charge: {result}")
+        payment.gateway_id = result.gateway_id
+
+    for refund in history.refunds:
+        if refund.status is not RefundStatus.SUCCEEDED or refund.payment.gateway_id is None:
+            refund.gateway_id = None
+            continue
+        result = gateway.refund(charge_gateway_id=refund.payment.gateway_id,
+                                amount_minor=refund.amount_minor, currency=refund.currency,
+                                idempotency_key=key("refund"))
+        if not result.succeeded:
+            raise RuntimeError(f"offline gateway refused a demo refund: {result}")
+        refund.gateway_id = result.gateway_id
+    for card_id in retired:
+        gateway.detach_card(card_id)
+    return True
