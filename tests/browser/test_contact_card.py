@@ -125,6 +125,7 @@ def test_find_contact_and_walk_the_card(page: Page, live_server, shot):
     first_row = page.locator("#tab-subscriptions table.card-tab-table tbody tr").first
     menu = first_row.locator(".row-menu .dropdown-menu")
     expect(menu).to_be_hidden()
+    page.wait_for_load_state("load")  # Bootstrap's dropdown script loads last
     first_row.locator("button.row-menu-toggle").click()
     expect(menu).to_be_visible()
     view_item = menu.get_by_role("link", name="View")

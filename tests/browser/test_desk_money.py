@@ -14,6 +14,7 @@ from tests.browser.test_contact_card import sign_in
 
 def _open_row_menu(page: Page, row_text: str):
     row = page.locator("tr", has_text=row_text).first
+    page.wait_for_load_state("load")  # Bootstrap's dropdown script loads last
     row.locator(".row-menu-toggle").click()
     return row
 
@@ -72,6 +73,7 @@ def test_card_charge_refund_and_no_show_fee(page: Page, live_server, shot):
         db.session.remove()
     page.goto(f"{live_server.url}/admin/appointment/")
     row = page.locator("tr", has=page.locator(f"input[value='{missed_id}']"))
+    page.wait_for_load_state("load")  # Bootstrap's dropdown script loads last
     row.locator(".row-menu-toggle").click()
     row.get_by_role("link", name="No-show fee").click()
     expect(page.get_by_label("No-show fee")).to_have_value("75.00")

@@ -16,15 +16,19 @@ def test_subscription_link_page(page: Page, live_server, shot):
     sign_in(page, live_server)
     page.goto(f"{live_server.url}/admin/plan/")
     row = page.locator("tr", has_text=live_server.data.plan_name)
+    page.wait_for_load_state("load")  # Bootstrap's dropdown script loads last
     row.locator(".row-menu-toggle").click()
     row.get_by_role("link", name="Subscription Link").click()
     expect(page.get_by_role("heading", name=re.compile("Subscription Link"))).to_be_visible()
+    page.wait_for_load_state("load")  # the copy button's script runs at the end of the page
     link = page.locator("#plan-link-url").input_value()
     assert re.fullmatch(rf"{live_server.url}/join/[\w-]+", link)
 
     page.locator("#copy-plan-link").click()
     expect(page.locator("#copy-plan-link-done")).to_be_visible()
-    assert page.evaluate("navigator.clipboard.readText()") == link
+    # The clipboard is written asynchronously: give a busy machine a few seconds.
+    page.wait_for_function("expected => navigator.clipboard.readText().then(t => t === expected)",
+                           arg=link, timeout=10_000)
 
     page.locator(".select2-container").first.click()
     page.keyboard.type("Grace")

@@ -15,6 +15,7 @@ from tests.factories import give_card, make_plan, make_promo
 
 def _open_row_menu(page: Page):
     row = page.locator("#tab-subscriptions table.card-tab-table tbody tr").first
+    page.wait_for_load_state("load")  # Bootstrap's dropdown script loads last
     row.locator("button.row-menu-toggle").click()
     menu = row.locator(".row-menu .dropdown-menu")
     expect(menu).to_be_visible()
