@@ -36,6 +36,8 @@ def from_environment() -> dict:
         "SQLALCHEMY_DATABASE_URI": os.environ.get("DATABASE_URL", _default_database_url()),
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         "PAYMENT_GATEWAY": os.environ.get("PAYMENT_GATEWAY", "offline"),
+        "STRIPE_SECRET_KEY": os.environ.get("STRIPE_SECRET_KEY"),
+        "STRIPE_API_BASE": os.environ.get("STRIPE_API_BASE"),
         "OFFLINE_GATEWAY_URL": os.environ.get(
             "OFFLINE_GATEWAY_URL", f"sqlite:///{INSTANCE_DIR / 'offline_gateway.sqlite3'}"),
         "DEFAULT_CURRENCY": os.environ.get("DEFAULT_CURRENCY", "USD"),

@@ -1,4 +1,5 @@
-"""The payment gateway the panel uses: the offline one by default (``PAYMENT_GATEWAY``)."""
+"""The payment gateway the panel uses (``PAYMENT_GATEWAY``): the offline one by default, or
+``stripe`` (``STRIPE_SECRET_KEY``, and ``STRIPE_API_BASE`` for a Stripe-compatible server)."""
 
 from __future__ import annotations
 
@@ -21,11 +22,17 @@ def get_gateway() -> PaymentGateway:
     gateway = current_app.extensions.get("payment_gateway")
     if gateway is None:
         kind = current_app.config.get("PAYMENT_GATEWAY", "offline")
-        if kind != "offline":
-            raise RuntimeError(f"Unknown PAYMENT_GATEWAY {kind!r}")
-        from .offline import OfflineGateway
+        if kind == "stripe":
+            from .stripe_gateway import StripeGateway
 
-        gateway = OfflineGateway(current_app.config["OFFLINE_GATEWAY_URL"])
+            gateway = StripeGateway(secret_key=current_app.config.get("STRIPE_SECRET_KEY"),
+                                    api_base=current_app.config.get("STRIPE_API_BASE") or None)
+        elif kind == "offline":
+            from .offline import OfflineGateway
+
+            gateway = OfflineGateway(current_app.config["OFFLINE_GATEWAY_URL"])
+        else:
+            raise RuntimeError(f"Unknown PAYMENT_GATEWAY {kind!r}")
         current_app.extensions["payment_gateway"] = gateway
     return gateway
 

@@ -1,0 +1,183 @@
+"""The Stripe gateway: the panel's payment processor calls made through the official ``stripe``
+SDK (the only module of the panel that imports ``stripe``).
+
+Our database stays the billing engine; Stripe only holds customers, saved cards
+(PaymentMethods), charges (off-session PaymentIntents) and refunds. ``api_base`` points the SDK
+at a Stripe-compatible server instead of api.stripe.com (localstripe in the tests).
+
+Every request carries an idempotency key made of its kind and the key the caller derived from
+our own row (``charge:payment-42``, ``refund:refund-7``...), so a retried call is answered by
+Stripe with the first call's result instead of charging or refunding twice.
+
+How Stripe's answers map onto the gateway interface:
+
+- ``save_card``: a PaymentMethod of type card is created from the number typed at the desk
+  (or a test token such as ``pm_card_visa`` given as the number is used as is), then attached
+  to the customer. A ``card_error`` (402: declined, incorrect number...) or an
+  ``invalid_request_error`` about the card raises ``CardRejected(code, message)``.
+- ``charge``: a PaymentIntent with ``confirm=True, off_session=True`` for the saved card, the
+  description in its metadata. Status ``succeeded`` gives ``SUCCEEDED`` with the
+  PaymentIntent's id as ``gateway_id``; ``requires_action`` (or a card error coded
+  ``authentication_required``, as real Stripe answers off-session) gives
+  ``REQUIRES_ACTION``; a card error (402), any other status, or an invalid request (a card
+  that is no longer attached...) gives ``DECLINED`` with Stripe's code and message.
+- ``refund``: a Refund of ``amount_minor`` of the PaymentIntent. Status ``succeeded`` or
+  ``pending`` gives ``RefundResult(succeeded=True, gateway_id=<refund id>)``; Stripe refusing
+  it (``invalid_request_error``) or a ``failed``/``canceled`` refund gives
+  ``succeeded=False`` with Stripe's message.
+- ``detach_card``: detaches the PaymentMethod; one that Stripe no longer has attached
+  (invalid request) counts as detached.
+- Stripe not answering, a 5xx (``APIConnectionError``, ``APIError``) or rate limiting
+  (``RateLimitError``) raises ``GatewayUnavailable``: the outcome is unknown. So does a
+  PaymentIntent still ``processing``. Other errors (a wrong secret key...) propagate: they are
+  configuration faults, not processor answers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from contextlib import suppress
+from typing import TypeVar
+
+import stripe
+
+from .gateway import (
+    CardDetails,
+    CardRejected,
+    ChargeResult,
+    ChargeStatus,
+    GatewayUnavailable,
+    RefundResult,
+    SavedCard,
+)
+
+T = TypeVar("T")
+
+_UNAVAILABLE = (stripe.APIConnectionError, stripe.APIError, stripe.RateLimitError)
+
+
+def _call(make: Callable[[], T]) -> T:
+    """Run one SDK request, turning "Stripe did not answer" into ``GatewayUnavailable``."""
+    try:
+        return make()
+    except _UNAVAILABLE as error:
+        raise GatewayUnavailable(f"Stripe did not answer: {error.user_message or error}") \
+            from error
+
+
+def _code(error: stripe.StripeError, default: str) -> str:
+    return error.code or default
+
+
+def _message(error: stripe.StripeError) -> str:
+    return error.user_message or str(error) or "No reason given."
+
+
+class StripeGateway:
+    name = "stripe"
+
+    def __init__(self, secret_key: str | None, api_base: str | None = None) -> None:
+        if not secret_key:
+            raise RuntimeError("PAYMENT_GATEWAY=stripe needs STRIPE_SECRET_KEY")
+        self.client = stripe.StripeClient(
+            secret_key, base_addresses={"api": api_base} if api_base else {},
+            max_network_retries=0)
+
+    @staticmethod
+    def _options(kind: str, idempotency_key: str) -> dict:
+        return {"idempotency_key": f"{kind}:{idempotency_key}"}
+
+    # --- the gateway interface ----------------------------------------------------------
+    def create_customer(self, *, email: str | None, name: str, idempotency_key: str) -> str:
+        params = {"name": name, **({"email": email} if email else {})}
+        customer = _call(lambda: self.client.v1.customers.create(
+            params, options=self._options("customer", idempotency_key)))
+        return customer.id
+
+    def save_card(self, customer_id: str, card: CardDetails, *,
+                  idempotency_key: str) -> SavedCard:
+        token = card.number.strip()
+        try:
+            if token.startswith("pm_"):
+                payment_method_id = token
+            else:
+                number = "".join(ch for ch in token if ch.isdigit())
+                details = {"number": number, "exp_month": card.exp_month,
+                           "exp_year": card.exp_year}
+                if card.cvc:
+                    details["cvc"] = card.cvc
+                created = _call(lambda: self.client.v1.payment_methods.create(
+                    {"type": "card", "card": details},
+                    options=self._options("card", idempotency_key)))
+                payment_method_id = created.id
+            attached = _call(lambda: self.client.v1.payment_methods.attach(
+                payment_method_id, {"customer": customer_id},
+                options=self._options("card-attach", idempotency_key)))
+        except stripe.CardError as error:
+            raise CardRejected(_code(error, "card_declined"), _message(error)) from None
+        except stripe.InvalidRequestError as error:
+            raise CardRejected(_code(error, "invalid_card"), _message(error)) from None
+        saved = attached.card
+        return SavedCard(attached.id, saved.brand, saved.last4, int(saved.exp_month),
+                         int(saved.exp_year))
+
+    def detach_card(self, card_gateway_id: str) -> None:
+        # Not attached (any more) or unknown: the card is off the customer either way.
+        with suppress(stripe.InvalidRequestError):
+            _call(lambda: self.client.v1.payment_methods.detach(
+                card_gateway_id, options=self._options("card-detach", card_gateway_id)))
+
+    def charge(self, *, customer_id: str, card_gateway_id: str, amount_minor: int,
+               currency: str, description: str, idempotency_key: str) -> ChargeResult:
+        params = {"amount": amount_minor, "currency": currency.lower(),
+                  "customer": customer_id, "payment_method": card_gateway_id,
+                  "payment_method_types": ["card"], "confirm": True, "off_session": True,
+                  "metadata": {"description": description[:500]}}
+        try:
+            intent = _call(lambda: self.client.v1.payment_intents.create(
+                params, options=self._options("charge", idempotency_key)))
+        except stripe.CardError as error:
+            intent_id = _intent_id(error)
+            if "authentication_required" in (error.code, _decline_code(error)):
+                return ChargeResult(ChargeStatus.REQUIRES_ACTION, intent_id,
+                                    "authentication_required", _message(error))
+            return ChargeResult(ChargeStatus.DECLINED, intent_id,
+                                _code(error, "card_declined"), _message(error))
+        except stripe.InvalidRequestError as error:
+            return ChargeResult(ChargeStatus.DECLINED, _intent_id(error),
+                                _code(error, "invalid_request"), _message(error))
+        if intent.status == "succeeded":
+            return ChargeResult(ChargeStatus.SUCCEEDED, intent.id)
+        if intent.status == "requires_action":
+            return ChargeResult(ChargeStatus.REQUIRES_ACTION, intent.id,
+                                "authentication_required",
+                                "The card holder must authenticate this payment.")
+        if intent.status == "processing":
+            raise GatewayUnavailable(f"Stripe is still processing {intent.id}.")
+        error = getattr(intent, "last_payment_error", None)
+        return ChargeResult(ChargeStatus.DECLINED, intent.id,
+                            getattr(error, "code", None) or intent.status,
+                            getattr(error, "message", None) or f"The payment is {intent.status}.")
+
+    def refund(self, *, charge_gateway_id: str, amount_minor: int, currency: str,
+               idempotency_key: str) -> RefundResult:
+        try:
+            refund = _call(lambda: self.client.v1.refunds.create(
+                {"payment_intent": charge_gateway_id, "amount": amount_minor},
+                options=self._options("refund", idempotency_key)))
+        except stripe.InvalidRequestError as error:
+            return RefundResult(False, None, _message(error))
+        if refund.status in ("succeeded", "pending"):
+            return RefundResult(True, refund.id)
+        return RefundResult(False, refund.id,
+                            getattr(refund, "failure_reason", None)
+                            or f"The refund is {refund.status}.")
+
+
+def _intent_id(error: stripe.StripeError) -> str | None:
+    intent = getattr(error.error, "payment_intent", None)
+    return getattr(intent, "id", None)
+
+
+def _decline_code(error: stripe.StripeError) -> str | None:
+    return getattr(error.error, "decline_code", None)
