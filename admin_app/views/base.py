@@ -18,6 +18,7 @@ from .fields import MoneyAtLeastFilter, MoneyAtMostFilter, bind_money_fields, us
 from .formatting import (
     EXPORT_TYPE_FORMATTERS,
     LIST_TYPE_FORMATTERS,
+    gateway_id_formatter,
     money_export_formatter,
     money_formatter,
     relation_link_formatter,
@@ -120,6 +121,8 @@ class AppModelView(AccessMixin, ModelView):
             prop = mapper.attrs.get(name) if "." not in name else None
             if _is_money(name):
                 auto[name], export[name] = money_formatter, money_export_formatter
+            elif name in ("gateway_id", "stripe_customer_id"):
+                auto[name] = gateway_id_formatter
             elif name == "status" or name.endswith("_status"):
                 auto[name] = status_badge
             elif isinstance(prop, RelationshipProperty) and not prop.uselist:

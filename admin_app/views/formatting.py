@@ -132,3 +132,31 @@ def link_to_record(target) -> Markup | str:
 
 def relation_link_formatter(view, context, row, name):
     return link_to_record(getattr(row, name))
+
+
+_DASHBOARD_PATHS = {"cus": "customers", "pi": "payments", "ch": "payments", "re": "refunds"}
+
+
+def stripe_dashboard_url(gateway_id: str | None) -> str | None:
+    """Where a Stripe object is seen in Stripe's dashboard (test-mode objects under /test),
+    or ``None`` for ids of the offline gateway and objects without a dashboard page."""
+    if not gateway_id or "_off_" in gateway_id \
+            or current_app.config.get("PAYMENT_GATEWAY") != "stripe":
+        return None
+    path = _DASHBOARD_PATHS.get(gateway_id.split("_", 1)[0])
+    if path is None:
+        return None
+    base = current_app.config.get("STRIPE_DASHBOARD_URL", "https://dashboard.stripe.com")
+    key = current_app.config.get("STRIPE_SECRET_KEY") or ""
+    mode = "/test" if key.startswith(("sk_test_", "rk_test_")) else ""
+    return f"{base}{mode}/{path}/{gateway_id}"
+
+
+def gateway_id_formatter(view, context, row, name):
+    """A processor id, linked to Stripe's dashboard when it is a Stripe object."""
+    gateway_id = getattr(row, name)
+    url = stripe_dashboard_url(gateway_id)
+    if url is None:
+        return gateway_id or ""
+    return Markup(f'<a href="{escape(url)}" target="_blank" rel="noopener">'
+                  f'{escape(gateway_id)} <i class="fa fa-external-link"></i></a>')

@@ -99,3 +99,20 @@ def test_viewer_row_menu_has_no_edit(client, login, records):
     login("viewer")
     html = client.get("/admin/subscription/").get_data(as_text=True)
     assert "/admin/subscription/edit/" not in html
+
+
+def test_stripe_ids_link_to_the_stripe_dashboard(client, login, records, app):
+    login("viewer")
+    payment, grace = records["payment"], records["contact"]
+    payment.gateway_id, grace.stripe_customer_id = "pi_3Abc", "cus_9Xyz"
+    from admin_app.extensions import db
+
+    db.session.commit()
+    app.config.update(PAYMENT_GATEWAY="stripe", STRIPE_SECRET_KEY="sk_test_x")
+    details = client.get(f"/admin/payment/details/?id={payment.id}").get_data(as_text=True)
+    assert 'href="https://dashboard.stripe.com/test/payments/pi_3Abc"' in details
+    card = client.get(f"/admin/contact/details/?id={grace.id}").get_data(as_text=True)
+    assert 'href="https://dashboard.stripe.com/test/customers/cus_9Xyz"' in card
+    app.config.update(PAYMENT_GATEWAY="offline")
+    offline = client.get(f"/admin/payment/details/?id={payment.id}").get_data(as_text=True)
+    assert "dashboard.stripe.com" not in offline and "pi_3Abc" in offline
