@@ -28,11 +28,13 @@ def create_app(overrides: dict | None = None) -> Flask:
     from . import models  # noqa: F401  (registers the tables)
     from .auth import bp as auth_bp
     from .cli import register_cli
+    from .payments.webhooks import bp as stripe_webhook_bp
     from .public import bp as public_bp
     from .views import init_admin
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(public_bp)
+    app.register_blueprint(stripe_webhook_bp)
     init_admin(app)
     register_cli(app)
 

@@ -38,6 +38,7 @@ def from_environment() -> dict:
         "PAYMENT_GATEWAY": os.environ.get("PAYMENT_GATEWAY", "offline"),
         "STRIPE_SECRET_KEY": os.environ.get("STRIPE_SECRET_KEY"),
         "STRIPE_API_BASE": os.environ.get("STRIPE_API_BASE"),
+        "STRIPE_WEBHOOK_SECRET": os.environ.get("STRIPE_WEBHOOK_SECRET"),
         "OFFLINE_GATEWAY_URL": os.environ.get(
             "OFFLINE_GATEWAY_URL", f"sqlite:///{INSTANCE_DIR / 'offline_gateway.sqlite3'}"),
         "DEFAULT_CURRENCY": os.environ.get("DEFAULT_CURRENCY", "USD"),

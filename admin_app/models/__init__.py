@@ -31,6 +31,7 @@ from .payment import (
 )
 from .promo import DiscountDuration, DiscountType, PromoCode, PromoRedemption, promo_code_plan
 from .settings import CashierSettings
+from .stripe_event import StripeEvent
 from .subscription import Subscription, SubscriptionStatus
 
 __all__ = [
@@ -42,5 +43,5 @@ __all__ = [
     "RefundStatus", "DiscountDuration", "DiscountType", "PromoCode", "promo_code_plan",
     "CashierSettings", "Subscription", "SubscriptionStatus", "ActionRequest",
     "DocumentSequence", "MessageStatus", "OutboundMessage", "PromoRedemption",
-    "AccountCreditEntry", "AccountCreditReason",
+    "AccountCreditEntry", "AccountCreditReason", "StripeEvent",
 ]

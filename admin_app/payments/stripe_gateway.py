@@ -27,6 +27,10 @@ How Stripe's answers map onto the gateway interface:
   ``succeeded=False`` with Stripe's message.
 - ``detach_card``: detaches the PaymentMethod; one that Stripe no longer has attached
   (invalid request) counts as detached.
+- ``verify_webhook``: checks a webhook delivery's ``Stripe-Signature`` header against the
+  endpoint's signing secret (``stripe.Webhook.construct_event``, with its 5-minute tolerance
+  for the timestamp) and returns the event as plain JSON data; a missing, malformed or forged
+  signature (or no secret configured) raises ``InvalidWebhook``.
 - Stripe not answering, a 5xx (``APIConnectionError``, ``APIError``) or rate limiting
   (``RateLimitError``) raises ``GatewayUnavailable``: the outcome is unknown. So does a
   PaymentIntent still ``processing``. Other errors (a wrong secret key...) propagate: they are
@@ -35,6 +39,7 @@ How Stripe's answers map onto the gateway interface:
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from contextlib import suppress
 from typing import TypeVar
@@ -172,6 +177,28 @@ class StripeGateway:
         return RefundResult(False, refund.id,
                             getattr(refund, "failure_reason", None)
                             or f"The refund is {refund.status}.")
+
+
+class InvalidWebhook(Exception):
+    """A webhook delivery whose signature is missing, malformed or wrong."""
+
+
+def verify_webhook(payload: bytes, sig_header: str | None, secret: str | None) -> dict:
+    """The event of a webhook delivery, as JSON data, once its signature is verified."""
+    if not secret:
+        raise InvalidWebhook("No webhook signing secret is configured (STRIPE_WEBHOOK_SECRET).")
+    if not sig_header:
+        raise InvalidWebhook("The Stripe-Signature header is missing.")
+    try:
+        stripe.Webhook.construct_event(payload, sig_header, secret)
+        event = json.loads(payload)
+    except stripe.SignatureVerificationError as error:
+        raise InvalidWebhook(f"Bad signature: {error.user_message or error}") from None
+    except ValueError:
+        raise InvalidWebhook("The payload is not JSON.") from None
+    if not isinstance(event, dict) or not event.get("id") or not event.get("type"):
+        raise InvalidWebhook("The payload is not a Stripe event.")
+    return event
 
 
 def _intent_id(error: stripe.StripeError) -> str | None:
