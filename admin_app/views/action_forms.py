@@ -3,6 +3,7 @@ refusal into a message for the admin."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 from uuid import uuid4
 
@@ -26,14 +27,18 @@ class ActionForm(FlaskForm):
     idempotency_key = HiddenField(default=new_idempotency_key)
 
 
-def perform(call) -> Any:
+def perform(call, *, success: Callable[[Any], str] | None = None) -> Any:
     """Run ``call()`` (an action); on refusal flash its sentence and return ``None``; on a
-    replayed submission flash that it was already done and return ``ALREADY_DONE``."""
+    replayed submission flash that it was already done and return ``ALREADY_DONE``; on
+    success flash ``success(result)`` when given, and return the result."""
     try:
-        return call()
+        result = call()
     except AlreadyDone as done:
         flash(done.message, "info")
         return ALREADY_DONE
     except ActionError as error:
         flash(error.message, "error")
         return None
+    if success is not None:
+        flash(success(result), "success")
+    return result

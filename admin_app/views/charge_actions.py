@@ -15,7 +15,7 @@ from ..actions.charging import default_card
 from ..models import CashierSettings, Contact, PaymentMethodKind
 from ..money import format_money
 from ..payments import CardDetails
-from .action_forms import ALREADY_DONE, ActionForm, new_idempotency_key, perform
+from .action_forms import ActionForm, new_idempotency_key, perform
 from .action_messages import done_message
 from .fields import MoneyField
 
@@ -80,12 +80,11 @@ class ChargeActionsMixin:
             payment = perform(lambda: charge_custom_bill(
                 contact, amount_minor=form.amount.data, currency=form.currency.data,
                 description=form.description.data, method=PaymentMethodKind(form.charge_to.data),
-                actor=current_user, idempotency_key=form.idempotency_key.data))
+                actor=current_user, idempotency_key=form.idempotency_key.data),
+                success=lambda payment: done_message(form.idempotency_key.data, fallback=(
+                    f"Charged {format_money(payment.amount_minor, payment.currency)} to "
+                    f"{contact} ({payment.method.label.lower()}).")))
             if payment is not None:
-                if payment is not ALREADY_DONE:
-                    flash(done_message(form.idempotency_key.data, fallback=(
-                        f"Charged {format_money(payment.amount_minor, payment.currency)} to "
-                        f"{contact} ({payment.method.label.lower()}).")), "success")
                 return redirect(url_for(".details_view", id=contact.id, tab="transactions"))
             # Refused: a declined card is on record under this key; a retry gets a new one.
             form.idempotency_key.data = new_idempotency_key()
@@ -110,11 +109,10 @@ class ChargeActionsMixin:
                                form.exp_year.data, form.cvc.data or "")
             method = perform(lambda: add_payment_method(
                 contact, card=card, make_default=form.make_default.data, actor=current_user,
-                idempotency_key=form.idempotency_key.data))
+                idempotency_key=form.idempotency_key.data),
+                success=lambda method: done_message(form.idempotency_key.data,
+                                                    fallback=f"Saved {method} for {contact}."))
             if method is not None:
-                if method is not ALREADY_DONE:
-                    flash(done_message(form.idempotency_key.data,
-                                       fallback=f"Saved {method} for {contact}."), "success")
                 return redirect(back)
             form.idempotency_key.data = new_idempotency_key()
             form.number.data = ""  # never echo a card number back into the page

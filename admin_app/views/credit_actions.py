@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, time
 
-from flask import flash, redirect, request, url_for
+from flask import redirect, request, url_for
 from flask_admin import expose
 from flask_admin.actions import action
 from flask_login import current_user
@@ -14,7 +14,7 @@ from wtforms.validators import DataRequired, InputRequired, Optional
 from ..actions.adjust_credits import adjust_credits
 from ..extensions import db
 from ..models import Contact, Service
-from .action_forms import ALREADY_DONE, ActionForm, perform
+from .action_forms import ActionForm, perform
 from .bulk import run_bulk, selected_ids
 from .formatting import clinic_zone
 
@@ -62,11 +62,10 @@ class CreditActionsMixin:
             entry = perform(lambda: adjust_credits(
                 contact, service=service, quantity=form.quantity.data,
                 reason=form.reason.data, expires_at=form.expires_at(), actor=current_user,
-                idempotency_key=form.idempotency_key.data))
+                idempotency_key=form.idempotency_key.data),
+                success=lambda entry: f"{'Added' if entry.quantity > 0 else 'Removed'} "
+                                      f"{abs(entry.quantity)} {service} credit(s) for {contact}.")
             if entry is not None:
-                if entry is not ALREADY_DONE:
-                    flash(f"{'Added' if entry.quantity > 0 else 'Removed'} "
-                          f"{abs(entry.quantity)} {service} credit(s) for {contact}.", "success")
                 return redirect(self._card_url(contact.id))
         return self.render("admin/action_form.html", title=f"Adjust credits · {contact}",
                            intro="Add or remove service credits by hand. Every change is a "

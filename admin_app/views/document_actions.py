@@ -10,7 +10,7 @@ from flask_login import current_user
 from ..actions.issue_document import issue_draft_document
 from ..actions.send_document import send_document
 from ..models import DeliveryChannel, DocumentStatus
-from .action_forms import ALREADY_DONE, new_idempotency_key, perform
+from .action_forms import new_idempotency_key, perform
 from .row_menu import MenuItem
 
 
@@ -54,10 +54,9 @@ class DocumentActionsMixin:
         document = self.get_one(request.args.get("id", ""))
         if document is None:
             return redirect(url_for(".index_view"))
-        issued = perform(lambda: issue_draft_document(
-            document, actor=current_user, idempotency_key=request.args.get("key")))
-        if issued is not None and issued is not ALREADY_DONE:
-            flash(f"Issued {issued}.", "success")
+        perform(lambda: issue_draft_document(
+            document, actor=current_user, idempotency_key=request.args.get("key")),
+            success=lambda issued: f"Issued {issued}.")
         return self._back(document.id)
 
     @expose("/send/", methods=("POST",))
@@ -70,10 +69,9 @@ class DocumentActionsMixin:
         except ValueError:
             flash("Choose Email or SMS.", "error")
             return self._back(document.id)
-        queued = perform(lambda: send_document(
+        perform(lambda: send_document(
             document, channel=channel, actor=current_user,
-            idempotency_key=request.args.get("key")))
-        if queued is not None and queued is not ALREADY_DONE:
-            flash(f"{document} queued for sending by {channel.label} to {queued.recipient}.",
-                  "success")
+            idempotency_key=request.args.get("key")),
+            success=lambda queued: f"{document} queued for sending by {channel.label} to "
+                                   f"{queued.recipient}.")
         return self._back(document.id)

@@ -19,7 +19,7 @@ from ..clock import utcnow
 from ..extensions import db
 from ..models import Appointment, AppointmentStatus, CashierSettings, NoShowFeeStatus
 from ..money import format_money
-from .action_forms import ALREADY_DONE, ActionForm, new_idempotency_key, perform
+from .action_forms import ActionForm, new_idempotency_key, perform
 from .action_messages import done_message
 from .bulk import run_bulk, selected_ids
 from .fields import MoneyField
@@ -108,11 +108,10 @@ class NoShowActionsMixin:
         if form.validate_on_submit():
             payment = perform(lambda: charge_no_show_fee(
                 appointment, amount_minor=form.amount.data, actor=current_user,
-                idempotency_key=form.idempotency_key.data))
+                idempotency_key=form.idempotency_key.data),
+                success=lambda _: done_message(form.idempotency_key.data,
+                                               fallback="No-show fee charged."))
             if payment is not None:
-                if payment is not ALREADY_DONE:
-                    flash(done_message(form.idempotency_key.data, fallback="No-show fee "
-                                       "charged."), "success")
                 return redirect(back)
             form.idempotency_key.data = new_idempotency_key()  # a declined card is on record
             db.session.refresh(appointment)
@@ -133,11 +132,10 @@ class NoShowActionsMixin:
         if form.validate_on_submit():
             done = perform(lambda: waive_no_show_fee(
                 appointment, reason=form.reason.data, actor=current_user,
-                idempotency_key=form.idempotency_key.data))
+                idempotency_key=form.idempotency_key.data),
+                success=lambda _: done_message(form.idempotency_key.data,
+                                               fallback="Fee waived."))
             if done is not None:
-                if done is not ALREADY_DONE:
-                    flash(done_message(form.idempotency_key.data, fallback="Fee waived."),
-                          "success")
                 return redirect(back)
             form.idempotency_key.data = new_idempotency_key()
         return self.render("admin/action_form.html", title=f"Waive no-show fee · "

@@ -11,7 +11,7 @@ from flask_login import current_user
 from ..actions.remove_payment_method import remove_payment_method
 from ..actions.set_default_payment_method import set_default_payment_method
 from ..models import PaymentMethod
-from .action_forms import ALREADY_DONE, ActionForm, new_idempotency_key, perform
+from .action_forms import ActionForm, new_idempotency_key, perform
 from .action_messages import done_message
 from .row_menu import MenuItem
 
@@ -62,12 +62,11 @@ class PaymentMethodActionsMixin:
         form = ActionForm()
         if form.validate_on_submit():
             done = perform(lambda: set_default_payment_method(
-                method, actor=current_user, idempotency_key=form.idempotency_key.data))
+                method, actor=current_user, idempotency_key=form.idempotency_key.data),
+                success=lambda done: done_message(
+                    form.idempotency_key.data,
+                    fallback=f"{done.display_name} is now the default card."))
             if done is not None:
-                if done is not ALREADY_DONE:
-                    flash(done_message(form.idempotency_key.data,
-                                       fallback=f"{done.display_name} is now the default card."),
-                          "success")
                 return redirect(back)
             form.idempotency_key.data = new_idempotency_key()
         return self.render("admin/action_form.html", title=f"Make {method.display_name} the "
@@ -89,11 +88,10 @@ class PaymentMethodActionsMixin:
         if form.validate_on_submit():
             label = method.display_name
             contact = perform(lambda: remove_payment_method(
-                method, actor=current_user, idempotency_key=form.idempotency_key.data))
+                method, actor=current_user, idempotency_key=form.idempotency_key.data),
+                success=lambda contact: done_message(
+                    form.idempotency_key.data, fallback=f"Removed {label} from {contact}."))
             if contact is not None:
-                if contact is not ALREADY_DONE:
-                    flash(done_message(form.idempotency_key.data,
-                                       fallback=f"Removed {label} from {contact}."), "success")
                 return redirect(back)
             form.idempotency_key.data = new_idempotency_key()
         return self.render("admin/action_form.html", title=f"Remove {method.display_name}",

@@ -3,7 +3,7 @@ link with a copy button, "Regenerate link", the on/off switch, and "Send invitat
 
 from __future__ import annotations
 
-from flask import flash, redirect, request, url_for
+from flask import redirect, request, url_for
 from flask_admin import expose
 from flask_admin.contrib.sqla.ajax import QueryAjaxModelLoader
 from flask_admin.model.fields import AjaxSelectField
@@ -20,7 +20,7 @@ from ..actions.plan_link import (
 )
 from ..extensions import db
 from ..models import Contact, DeliveryChannel
-from .action_forms import ALREADY_DONE, ActionForm, perform
+from .action_forms import ActionForm, perform
 from .row_menu import MenuItem
 from .subscriptions import CONTACT_LOOKUP
 
@@ -100,12 +100,11 @@ class PlanLinkMixin:
         channel = DeliveryChannel(form.channel.data)
         sent = perform(lambda: send_plan_invitation(
             plan, contact=form.contact.data, channel=channel, actor=current_user,
-            idempotency_key=form.idempotency_key.data))
+            idempotency_key=form.idempotency_key.data),
+            success=lambda sent: f"Invitation to {plan} queued for {form.contact.data} by "
+                                 f"{channel.label} ({sent.recipient}).")
         if sent is None:
             return self.plan_link_view(form=form)
-        if sent is not ALREADY_DONE:
-            flash(f"Invitation to {plan} queued for {form.contact.data} by {channel.label} "
-                  f"({sent.recipient}).", "success")
         return redirect(self._link_url(plan.id))
 
     @expose("/link/regenerate/", methods=("POST",))
@@ -113,10 +112,9 @@ class PlanLinkMixin:
         plan = self._plan_or_none()
         if plan is None:
             return redirect(url_for(".index_view"))
-        done = perform(lambda: regenerate_plan_link(
-            plan, actor=current_user, idempotency_key=request.form.get("idempotency_key")))
-        if done is not None and done is not ALREADY_DONE:
-            flash(f"New subscription link for {plan}: the old link no longer works.", "success")
+        perform(lambda: regenerate_plan_link(
+            plan, actor=current_user, idempotency_key=request.form.get("idempotency_key")),
+            success=lambda _: f"New subscription link for {plan}: the old link no longer works.")
         return redirect(self._link_url(plan.id))
 
     @expose("/link/switch/", methods=("POST",))
@@ -125,10 +123,9 @@ class PlanLinkMixin:
         if plan is None:
             return redirect(url_for(".index_view"))
         is_enabled = request.form.get("is_enabled") == "1"
-        done = perform(lambda: set_plan_link_enabled(
+        perform(lambda: set_plan_link_enabled(
             plan, is_enabled=is_enabled, actor=current_user,
-            idempotency_key=request.form.get("idempotency_key")))
-        if done is not None and done is not ALREADY_DONE:
-            flash(f"The subscription link of {plan} is now {'on' if is_enabled else 'off'}.",
-                  "success")
+            idempotency_key=request.form.get("idempotency_key")),
+            success=lambda _: f"The subscription link of {plan} is now "
+                              f"{'on' if is_enabled else 'off'}.")
         return redirect(self._link_url(plan.id))

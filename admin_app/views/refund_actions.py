@@ -15,7 +15,7 @@ from ..actions.refunding import REFUNDABLE_STATUSES, pending_refunds_minor, refu
 from ..extensions import db
 from ..models import Payment, RefundReason
 from ..money import format_money
-from .action_forms import ALREADY_DONE, ActionForm, new_idempotency_key, perform
+from .action_forms import ActionForm, new_idempotency_key, perform
 from .action_messages import done_message
 from .fields import MoneyField
 from .row_menu import MenuItem
@@ -72,20 +72,22 @@ class RefundActionsMixin:
                 payment, amount_minor=form.amount.data, reason=RefundReason(form.reason.data),
                 note=form.note.data, reverse_credits=form.reverse_credits.data,
                 currency=form.currency.data or None, actor=current_user,
-                idempotency_key=form.idempotency_key.data))
+                idempotency_key=form.idempotency_key.data),
+                success=lambda refund: self._refunded_message(payment, refund, form))
             if refund is not None:
-                if refund is not ALREADY_DONE:
-                    db.session.refresh(payment)
-                    flash(done_message(form.idempotency_key.data, fallback=(
-                        f"Refunded {format_money(refund.amount_minor, refund.currency)}: "
-                        f"payment #{payment.id} is now {payment.status.label.lower()}.")),
-                        "success")
                 return redirect(back)
             # A refusal: the form stays as typed, with a fresh key for a deliberate retry
             # (a processor's "no" is on record under the old one).
             form.idempotency_key.data = new_idempotency_key()
             db.session.refresh(payment)
         return self._render_refund(payment, form, back)
+
+    @staticmethod
+    def _refunded_message(payment: Payment, refund, form: RefundForm) -> str:
+        db.session.refresh(payment)
+        return done_message(form.idempotency_key.data, fallback=(
+            f"Refunded {format_money(refund.amount_minor, refund.currency)}: "
+            f"payment #{payment.id} is now {payment.status.label.lower()}."))
 
     def _render_refund(self, payment: Payment, form: RefundForm, back: str):
         money = lambda amount: format_money(amount, payment.currency)  # noqa: E731
