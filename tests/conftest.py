@@ -16,6 +16,8 @@ from admin_app import create_app
 from admin_app.extensions import db
 from tests.pg import PostgresServer
 
+pytest_plugins = ["tests.localstripe"]
+
 BACKENDS = [b for b in os.environ.get("TEST_DATABASES", "sqlite,postgresql").split(",") if b]
 _db_names = itertools.count()
 
