@@ -28,7 +28,7 @@ web.run_app(app, host="127.0.0.1", port=int(sys.argv[1]), print=None)
 """
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
@@ -47,7 +47,7 @@ def _answers(base: str) -> bool:
 @pytest.fixture(scope="session")
 def localstripe_server(tmp_path_factory):
     """The base URL of a running localstripe, e.g. ``http://127.0.0.1:40123``."""
-    port = _free_port()
+    port = free_port()
     base = f"http://127.0.0.1:{port}"
     log_path = tmp_path_factory.mktemp("localstripe") / "server.log"
     log = log_path.open("wb")

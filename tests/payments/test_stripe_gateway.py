@@ -16,7 +16,7 @@ from admin_app.payments import (
     get_gateway,
 )
 from admin_app.payments.stripe_gateway import StripeGateway
-from tests.payments.conftest import _free_port
+from tests.localstripe import free_port
 
 
 def _key() -> str:
@@ -143,7 +143,7 @@ def test_detach_card(stripe_gateway):
 
 
 def test_an_unreachable_stripe_is_unavailable(localstripe):
-    gateway = StripeGateway(secret_key="sk_test_x", api_base=f"http://127.0.0.1:{_free_port()}")
+    gateway = StripeGateway(secret_key="sk_test_x", api_base=f"http://127.0.0.1:{free_port()}")
     with pytest.raises(GatewayUnavailable):
         gateway.create_customer(email=None, name="Nobody", idempotency_key=_key())
     with pytest.raises(GatewayUnavailable):
