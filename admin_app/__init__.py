@@ -30,10 +30,12 @@ def create_app(overrides: dict | None = None) -> Flask:
     from .cli import register_cli
     from .payments.webhooks import bp as stripe_webhook_bp
     from .public import bp as public_bp
+    from .public_card import bp as public_card_bp
     from .views import init_admin
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(public_bp)
+    app.register_blueprint(public_card_bp)
     app.register_blueprint(stripe_webhook_bp)
     init_admin(app)
     register_cli(app)

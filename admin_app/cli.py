@@ -1,4 +1,5 @@
-"""Command line: ``flask --app admin_app create-admin`` and ``flask --app admin_app seed ...``."""
+"""Command line: ``flask --app admin_app create-admin``, ``... seed ...`` and
+``... payments reconcile``."""
 
 from __future__ import annotations
 
@@ -63,6 +64,32 @@ def seed_scale_command(contacts: int, batch_size: int) -> None:
         click.echo(f"{table}: {count:,}")
 
 
+@click.group("payments")
+def payments_group() -> None:
+    """Payment processor housekeeping."""
+
+
+@payments_group.command("reconcile")
+@click.option("--min-age", type=click.IntRange(min=0), default=120, show_default=True,
+              help="Seconds a pending record must have waited before a processor holding no "
+                   "trace of it means it was never made.")
+def reconcile_command(min_age: int) -> None:
+    """Bring pending payments and refunds in line with what the processor says (run it from
+    a schedule, e.g. every 10 minutes). Exits 1 while some stay pending."""
+    from datetime import timedelta
+
+    from .actions.reconcile_payments import Outcome, reconcile_pending
+
+    done = reconcile_pending(min_age=timedelta(seconds=min_age))
+    for reconciled in done:
+        click.echo(reconciled.message)
+    waiting = sum(r.outcome is Outcome.STILL_PENDING for r in done)
+    click.echo(f"{len(done) - waiting} settled, {waiting} still pending.")
+    if waiting:
+        raise SystemExit(1)
+
+
 def register_cli(app: Flask) -> None:
     app.cli.add_command(create_admin_command)
     app.cli.add_command(seed_group)
+    app.cli.add_command(payments_group)

@@ -39,6 +39,11 @@ def from_environment() -> dict:
         "STRIPE_SECRET_KEY": os.environ.get("STRIPE_SECRET_KEY"),
         "STRIPE_API_BASE": os.environ.get("STRIPE_API_BASE"),
         "STRIPE_WEBHOOK_SECRET": os.environ.get("STRIPE_WEBHOOK_SECRET"),
+        "STRIPE_PUBLISHABLE_KEY": os.environ.get("STRIPE_PUBLISHABLE_KEY"),
+        "STRIPE_JS_URL": os.environ.get("STRIPE_JS_URL", "https://js.stripe.com/v3/"),
+        # How long a payment-method link sent to a member works, in seconds (7 days).
+        "PAYMENT_METHOD_LINK_MAX_AGE": int(os.environ.get("PAYMENT_METHOD_LINK_MAX_AGE",
+                                                          7 * 24 * 3600)),
         "OFFLINE_GATEWAY_URL": os.environ.get(
             "OFFLINE_GATEWAY_URL", f"sqlite:///{INSTANCE_DIR / 'offline_gateway.sqlite3'}"),
         "DEFAULT_CURRENCY": os.environ.get("DEFAULT_CURRENCY", "USD"),

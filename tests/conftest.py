@@ -1,4 +1,6 @@
-"""Fixtures: a fresh app and database per test, on SQLite and on a real PostgreSQL server.
+"""Fixtures: a fresh app and database per test, on SQLite and on a real PostgreSQL server, on
+the offline payment gateway unless a folder switches ``gateway_kind`` to ``stripe``
+(localstripe behind a fault-injecting proxy, see ``tests/processor.py``).
 
 ``TEST_DATABASES=sqlite`` (or ``postgresql``) narrows a local run to one backend.
 """
@@ -15,6 +17,7 @@ from sqlalchemy import create_engine, text
 from admin_app import create_app
 from admin_app.extensions import db
 from tests.pg import PostgresServer
+from tests.processor import FaultyProxy, OfflineProcessor, StripeProcessor, stripe_config
 
 pytest_plugins = ["tests.localstripe"]
 
@@ -58,9 +61,15 @@ def pg_template(pg_server) -> str:
 
 
 @pytest.fixture(params=BACKENDS)
-def database_url(request, tmp_path):
+def backend(request) -> str:
+    """The database server a test runs on: each test runs on every one of ``BACKENDS``."""
+    return request.param
+
+
+@pytest.fixture
+def database_url(backend, request, tmp_path):
     """A database with the migrated schema, new for each test."""
-    if request.param == "sqlite":
+    if backend == "sqlite":
         path = tmp_path / "test.sqlite3"
         shutil.copy(request.getfixturevalue("sqlite_template"), path)
         yield f"sqlite:///{path}"
@@ -78,10 +87,28 @@ def database_url(request, tmp_path):
 
 
 @pytest.fixture
-def app_config(database_url, tmp_path) -> dict:
-    return {"SQLALCHEMY_DATABASE_URI": database_url, "TESTING": True, "SECRET_KEY": "test",
-            "WTF_CSRF_ENABLED": False, "DEFAULT_CURRENCY": "USD",
-            "OFFLINE_GATEWAY_URL": f"sqlite:///{tmp_path / 'offline_gateway.sqlite3'}"}
+def gateway_kind() -> str:
+    """The payment gateway the panel runs on: ``offline``, or ``stripe`` where a folder's
+    conftest says so."""
+    return "offline"
+
+
+@pytest.fixture
+def stripe_proxy(localstripe):
+    """localstripe behind a proxy that can fail on demand (``processor.set_down``...)."""
+    proxy = FaultyProxy(localstripe)
+    yield proxy
+    proxy.stop()
+
+
+@pytest.fixture
+def app_config(database_url, tmp_path, gateway_kind, request) -> dict:
+    config = {"SQLALCHEMY_DATABASE_URI": database_url, "TESTING": True, "SECRET_KEY": "test",
+              "WTF_CSRF_ENABLED": False, "DEFAULT_CURRENCY": "USD",
+              "OFFLINE_GATEWAY_URL": f"sqlite:///{tmp_path / 'offline_gateway.sqlite3'}"}
+    if gateway_kind == "stripe":
+        config.update(stripe_config(request.getfixturevalue("stripe_proxy").url))
+    return config
 
 
 @pytest.fixture
@@ -91,6 +118,15 @@ def app(app_config):
         yield app
         db.session.remove()
         db.engine.dispose()
+
+
+@pytest.fixture
+def processor(app, gateway_kind, request):
+    """The payment processor behind the panel, as the tests see it (``tests/processor.py``)."""
+    if gateway_kind == "stripe":
+        return StripeProcessor(request.getfixturevalue("localstripe"),
+                               request.getfixturevalue("stripe_proxy"))
+    return OfflineProcessor()
 
 
 @pytest.fixture

@@ -15,7 +15,8 @@ from .charging import PROCESSOR_DOWN, ensure_customer
 def add_payment_method(contact: Contact, *, card: CardDetails, make_default: bool,
                        actor: AdminUser, idempotency_key: str) -> PaymentMethod:
     """Save ``card`` for ``contact`` at the processor; optionally make it the default that
-    subscriptions and fees charge.
+    subscriptions and fees charge. A number that cannot be a card's (length, check digit) is
+    refused before the processor is asked: not every processor checks it for us.
 
     Error codes: ``not_permitted``, ``card_expired``, ``card_rejected``,
     ``gateway_unavailable``, ``already_done``.
@@ -26,6 +27,9 @@ def add_payment_method(contact: Contact, *, card: CardDetails, make_default: boo
         contact = lock(Contact, contact.id)
         if not 1 <= card.exp_month <= 12 or card.exp_year < 2000:
             raise ActionError("card_expired", "Enter a valid expiry month and year.")
+        if card.number_problem():
+            raise ActionError("card_rejected", f"The card was not accepted: "
+                                               f"{card.number_problem()}")
         try:
             customer_id = ensure_customer(contact)
             saved = get_gateway().save_card(customer_id, card,

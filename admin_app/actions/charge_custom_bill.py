@@ -13,7 +13,12 @@ from ..models import (
 )
 from ..money import format_money, is_currency_code
 from .base import STAFF, ActionError, claim, finish, lock, require_role, unit_of_work
-from .charging import charge_saved_card, default_card, record_offline_payment
+from .charging import (
+    ChargeNotMade,
+    charge_saved_card,
+    default_card,
+    record_offline_payment,
+)
 
 
 def charge_custom_bill(contact: Contact, *, amount_minor: int, currency: str, description: str,
@@ -23,13 +28,15 @@ def charge_custom_bill(contact: Contact, *, amount_minor: int, currency: str, de
     receipt (queued when Cashier settings send receipts).
 
     ``method`` card charges the contact's default saved card through the processor; cash or
-    other records money taken at the desk, succeeded at once. A declined card, one needing
-    the card holder's authentication, or an unreachable processor keeps the failed payment
-    on record (with the processor's reason) and issues no receipt.
+    other records money taken at the desk, succeeded at once. A declined card, or one needing
+    the card holder's authentication, keeps the failed payment on record (with the
+    processor's reason) and issues no receipt; a processor that does not answer keeps it
+    pending, to be reconciled (``charging.charge_saved_card``).
 
     Error codes: ``not_permitted``, ``amount_not_positive``, ``currency_invalid``,
     ``description_required``, ``no_payment_method``, ``card_declined``,
-    ``authentication_required``, ``gateway_unavailable``, ``already_done``.
+    ``authentication_required``, ``gateway_unavailable``, ``payment_pending``,
+    ``already_done``.
     """
     with unit_of_work():
         require_role(actor, STAFF, doing="charge contacts")
@@ -54,11 +61,12 @@ def charge_custom_bill(contact: Contact, *, amount_minor: int, currency: str, de
                                             purpose=PaymentPurpose.CUSTOM_BILL,
                                             description=description)
             except ActionError as refused:
-                if refused.keep_changes:  # the failed attempt stays on record: audit it
+                if isinstance(refused, ChargeNotMade):  # the attempt stays on record
                     record_audit(actor=actor, action="charge_custom_bill", target=contact,
-                                 summary=f"Charge of {amount} failed: {refused.message}"[:300],
-                                 after={"status": "failed", "amount_minor": amount_minor,
-                                        "currency": currency})
+                                 summary=f"Charge of {amount}: {refused.message}"[:300],
+                                 after={"status": refused.payment.status.value,
+                                        "payment_id": refused.payment.id,
+                                        "amount_minor": amount_minor, "currency": currency})
                     finish(request, message=refused.message, error_code=refused.code)
                 raise
             paid_how = f"to {card.display_name}"

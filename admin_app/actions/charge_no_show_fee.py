@@ -25,15 +25,16 @@ def charge_no_show_fee(appointment: Appointment, *, amount_minor: int, actor: Ad
     in the currency of Cashier settings (whose default fee the form proposes, e.g. $75.00).
 
     An appointment carries at most one fee, ever: once charged (or waived) it is refused, and
-    the appointment row lock makes two admins charging at once charge once. A declined card
-    (or one needing authentication, or an unreachable processor) still confirms the no-show,
-    records the failed payment and marks the fee failed: it can be charged again later or
-    waived. A receipt is issued for a charged fee (queued when Cashier settings say so).
+    the appointment row lock makes two admins charging at once charge once. A declined card (or one
+    needing authentication, or a processor that does not answer) still confirms the no-show,
+    records the attempt (failed; pending when the processor did not answer, until reconciled)
+    and marks the fee failed: it can be charged again later or waived. A receipt is issued for a
+    charged fee (queued when Cashier settings say so).
 
     Error codes: ``not_permitted``, ``fee_already_charged``, ``fee_waived``,
     ``appointment_cancelled``, ``appointment_attended``, ``appointment_in_future``,
     ``amount_not_positive``, ``no_payment_method``, ``card_declined``,
-    ``authentication_required``, ``gateway_unavailable``, ``already_done``.
+    ``authentication_required``, ``gateway_unavailable``, ``payment_pending``, ``already_done``.
     """
     with unit_of_work():
         require_role(actor, STAFF, doing="charge no-show fees")

@@ -37,9 +37,10 @@ def downgrade_subscription(subscription: Subscription, *, new_plan: Plan,
 
     Now: the plan switches at once (a scheduled change is dropped); the unused time of the
     price difference (``billing.prorate_plan_change``, pinned by the review) is given back,
-    as the admin chooses, as a refund of the period payment (through the processor, with a
-    credit note; asked first, a refusal keeps the failed refund and changes nothing else) or as
-    account credit; credits follow the new plan for the rest of the period.
+    as the admin chooses, as a refund of the period payment (through the processor, with a credit
+    note; asked first, a refusal keeps the failed refund, no answer keeps it pending, and
+    nothing else changes) or as account credit; credits follow the new plan for the rest of the
+    period.
 
     Error codes: ``not_permitted``, ``invalid_option``, ``subscription_not_active``,
     ``plan_inactive``, ``currency_mismatch``, ``interval_mismatch``, ``not_a_downgrade``,

@@ -101,7 +101,7 @@ def refund_period_payment(payment: Payment, *, amount_minor: int, reason: Refund
     """Refund ``amount_minor`` of the period payment through the processor (under its row
     lock, never more than is left) and issue the credit note, queued when Cashier settings
     send credit notes. Refusals as ``refund_locked_payment`` (a processor's "no" keeps the
-    failed refund)."""
+    failed refund; no answer keeps it pending)."""
     payment = lock(Payment, payment.id)
     refund = refund_locked_payment(payment, amount_minor=amount_minor, reason=reason,
                                    note=note, actor=actor)

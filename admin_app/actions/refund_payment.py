@@ -41,8 +41,8 @@ def refund_payment(payment: Payment, *, amount_minor: int, reason: RefundReason,
 
     Error codes: ``not_permitted``, ``currency_mismatch``, ``note_required`` (reason
     "Other"), ``payment_not_refundable``, ``amount_not_positive``,
-    ``refund_exceeds_remaining``, ``gateway_refused`` and ``gateway_unavailable`` (the failed
-    refund is kept), ``already_done``.
+    ``refund_exceeds_remaining``, ``gateway_refused`` (the failed refund is kept),
+    ``gateway_unavailable`` (the refund is kept pending, to be reconciled), ``already_done``.
     """
     with unit_of_work():
         require_role(actor, STAFF, doing="refund payments")

@@ -24,6 +24,12 @@ from .base import ActionError
 REFUNDABLE_STATUSES = frozenset({PaymentStatus.SUCCEEDED, PaymentStatus.PARTIALLY_REFUNDED})
 
 
+def refund_reference(refund: Refund) -> str:
+    """The idempotency key the processor is asked with for ``refund``, and the reference
+    reconciliation finds it by."""
+    return f"refund-{refund.id}"
+
+
 def pending_refunds_minor(payment: Payment) -> int:
     """Refunds of ``payment`` asked of the processor whose outcome is not known yet."""
     return int(db.session.scalar(
@@ -66,8 +72,9 @@ def refund_locked_payment(payment: Payment, *, amount_minor: int, reason: Refund
 
     A card payment is refunded through the processor; cash and other payments are paid back
     at the desk, so they are recorded as refunded without it. A processor's "no" keeps the
-    refund as failed with its reason (``gateway_refused``), as does an unreachable processor
-    (``gateway_unavailable``); the payment is untouched either way.
+    refund as failed with its reason (``gateway_refused``); a processor that does not answer
+    keeps it pending, to be reconciled (``gateway_unavailable``); the payment is untouched
+    either way.
 
     Error codes: ``payment_not_refundable``, ``amount_not_positive``,
     ``refund_exceeds_remaining``, ``gateway_refused``, ``gateway_unavailable``.
@@ -99,16 +106,17 @@ def _refund_at_processor(payment: Payment, refund: Refund) -> None:
         result = get_gateway().refund(charge_gateway_id=payment.gateway_id,
                                       amount_minor=refund.amount_minor,
                                       currency=refund.currency,
-                                      idempotency_key=f"refund-{refund.id}")
+                                      idempotency_key=refund_reference(refund))
     except GatewayUnavailable:
-        # NOTE: recorded as failed, like an unanswered charge (charging.py): the offline
-        # gateway refuses before doing anything, and a pending row would block the rest of
-        # the payment until reconciled. A processor that refunded after all is reconciled
-        # from its webhooks; its own idempotency key and remaining amount bound any retry.
-        refund.status, refund.failure_reason = RefundStatus.FAILED, "processor_unavailable"
-        raise ActionError("gateway_unavailable",
-                          "The payment processor is not answering: nothing was refunded. "
-                          "Try again in a few minutes.", keep_changes=True) from None
+        # NOTE: unknown is not "failed": the processor may have refunded. The pending refund
+        # keeps its amount out of what may still be refunded until it is settled.
+        raise ActionError(
+            "gateway_unavailable",
+            "The payment processor did not answer, so it is not known whether "
+            f"{format_money(refund.amount_minor, refund.currency)} was refunded. Refund "
+            f"#{refund.id} is kept as pending until the processor's answer is known (Cashier → "
+            "Refunds, its ⋯ menu → Check with the processor); nothing else was changed.",
+            keep_changes=True) from None
     refund.gateway_id = result.gateway_id
     if not result.succeeded:
         refund.status = RefundStatus.FAILED

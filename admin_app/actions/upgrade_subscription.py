@@ -35,7 +35,7 @@ def upgrade_subscription(subscription: Subscription, *, new_plan: Plan, review_t
     Error codes: ``not_permitted``, ``subscription_not_active``, ``plan_inactive``,
     ``currency_mismatch``, ``interval_mismatch``, ``not_an_upgrade``, ``review_outdated``,
     ``no_payment_method``, ``card_declined``, ``authentication_required``,
-    ``gateway_unavailable``, ``already_done``.
+    ``gateway_unavailable``, ``payment_pending``, ``already_done``.
     """
     with unit_of_work():
         require_role(actor, STAFF, doing="upgrade subscriptions")

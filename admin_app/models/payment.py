@@ -87,9 +87,12 @@ class Payment(TimestampMixin, db.Model):
     gateway_id: Mapped[str | None] = mapped_column(String(64), index=True)
     idempotency_key: Mapped[str | None] = mapped_column(String(80), unique=True)
     paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # A charge retried after it failed (e.g. on a new card): the failed payment it retries.
+    retry_of_id: Mapped[int | None] = mapped_column(ForeignKey("payment.id"), index=True)
 
     contact: Mapped[Contact] = relationship()
     subscription: Mapped[Subscription | None] = relationship()
+    retry_of: Mapped[Payment | None] = relationship(remote_side=[id])
     refunds: Mapped[list[Refund]] = relationship(back_populates="payment", order_by="Refund.id")
 
     @property

@@ -8,6 +8,7 @@ from flask import current_app
 from .gateway import (
     CardDetails,
     CardRejected,
+    CardSetup,
     ChargeResult,
     ChargeStatus,
     GatewayUnavailable,
@@ -38,4 +39,4 @@ def get_gateway() -> PaymentGateway:
 
 
 __all__ = ["get_gateway", "CardDetails", "CardRejected", "ChargeResult", "ChargeStatus",
-           "GatewayUnavailable", "PaymentGateway", "RefundResult", "SavedCard"]
+           "GatewayUnavailable", "PaymentGateway", "RefundResult", "SavedCard", "CardSetup"]

@@ -12,7 +12,9 @@ Stripe's test cards as Stripe does:
 - 4000 0000 0000 0002: declined when saved
 
 ``set_down(True)`` simulates the processor being unreachable (every call raises
-``GatewayUnavailable``) until ``set_down(False)``.
+``GatewayUnavailable``, nothing is done) until ``set_down(False)``. ``set_losing_answers(True)``
+simulates the worse case of a timeout: the processor does the work, but its answer never comes
+back (``GatewayUnavailable`` after the fact), which is what ``payments reconcile`` is for.
 """
 
 from __future__ import annotations
@@ -85,13 +87,6 @@ def _new_id(prefix: str) -> str:
     return f"{prefix}_off_{secrets.token_hex(8)}"
 
 
-def _luhn_ok(number: str) -> bool:
-    digits = [int(d) for d in number][::-1]
-    total = sum(d if i % 2 == 0 else (d * 2 - 9 if d * 2 > 9 else d * 2)
-                for i, d in enumerate(digits))
-    return total % 10 == 0
-
-
 def _brand(number: str) -> str:
     if number.startswith("4"):
         return "visa"
@@ -111,12 +106,22 @@ class OfflineGateway:
 
     # --- the failure switch -------------------------------------------------------------
     def set_down(self, is_down: bool) -> None:
+        self._switch("down", is_down)
+
+    def set_losing_answers(self, is_losing: bool) -> None:
+        self._switch("lose_answers", is_losing)
+
+    def _switch(self, name: str, is_on: bool) -> None:
         with self.engine.begin() as conn:
-            conn.execute(switches.delete().where(switches.c.name == "down"))
-            conn.execute(insert(switches).values(name="down", is_on=is_down))
+            conn.execute(switches.delete().where(switches.c.name == name))
+            conn.execute(insert(switches).values(name=name, is_on=is_on))
+
+    @staticmethod
+    def _is_on(conn: Connection, name: str) -> bool:
+        return bool(conn.scalar(select(switches.c.is_on).where(switches.c.name == name)))
 
     def _check_up(self, conn: Connection) -> None:
-        if conn.scalar(select(switches.c.is_on).where(switches.c.name == "down")):
+        if self._is_on(conn, "down"):
             raise GatewayUnavailable("The offline payment processor is down (simulated).")
 
     def _once(self, key: str, make):
@@ -125,10 +130,14 @@ class OfflineGateway:
             self._check_up(conn)
             stored = conn.scalar(select(idempotency.c.response).where(idempotency.c.key == key))
             if stored is not None:
-                return stored if isinstance(stored, dict) else json.loads(stored)
-            response = make(conn)
-            conn.execute(insert(idempotency).values(key=key, response=response))
-            return response
+                response = stored if isinstance(stored, dict) else json.loads(stored)
+            else:
+                response = make(conn)
+                conn.execute(insert(idempotency).values(key=key, response=response))
+            is_losing = self._is_on(conn, "lose_answers")
+        if is_losing:  # done and committed, but the caller never hears about it
+            raise GatewayUnavailable("The offline payment processor did not answer (simulated).")
+        return response
 
     # --- the gateway interface ----------------------------------------------------------
     def create_customer(self, *, email, name, idempotency_key):
@@ -140,11 +149,11 @@ class OfflineGateway:
         return self._once(f"customer:{idempotency_key}", make)["id"]
 
     def save_card(self, customer_id, card: CardDetails, *, idempotency_key):
-        number = "".join(ch for ch in card.number if ch.isdigit())
+        number = card.digits
 
         def make(conn):
-            if not 12 <= len(number) <= 19 or not _luhn_ok(number):
-                return {"error": "invalid_number", "message": "The card number is not valid."}
+            if card.number_problem():
+                return {"error": "invalid_number", "message": card.number_problem()}
             if number == DECLINE_ON_SAVE:
                 return {"error": "card_declined", "message": "Your card was declined."}
             card_id = _new_id("pm")
@@ -208,7 +217,28 @@ class OfflineGateway:
         r = self._once(f"refund:{idempotency_key}", make)
         return RefundResult(r["ok"], r.get("id"), r.get("message"))
 
-    # --- for tests and reconciliation ---------------------------------------------------------
+    # --- reconciliation (answers that never came back) -----------------------------------
+    def _stored(self, key: str) -> dict | None:
+        with self.engine.connect() as conn:
+            self._check_up(conn)
+            stored = conn.scalar(select(idempotency.c.response).where(idempotency.c.key == key))
+        if stored is None:
+            return None
+        return stored if isinstance(stored, dict) else json.loads(stored)
+
+    def find_charge(self, *, customer_id, idempotency_key, gateway_id, since):
+        r = self._stored(f"charge:{idempotency_key}")
+        if r is None:
+            return None
+        return ChargeResult(ChargeStatus(r["status"]), r["id"], r["code"], r["message"])
+
+    def find_refund(self, *, charge_gateway_id, idempotency_key):
+        r = self._stored(f"refund:{idempotency_key}")
+        if r is None:
+            return None
+        return RefundResult(r["ok"], r.get("id"), r.get("message"))
+
+    # --- for tests ------------------------------------------------------------------------------
     def charge_record(self, charge_gateway_id: str):
         with self.engine.connect() as conn:
             return conn.execute(select(charges).where(charges.c.id == charge_gateway_id)).first()
@@ -216,3 +246,16 @@ class OfflineGateway:
     def count(self, table_name: str) -> int:
         with self.engine.connect() as conn:
             return len(conn.execute(select(metadata.tables[table_name])).all())
+
+    # --- card setup (the member's payment-method link) ----------------------------------
+    # No processor script runs in the member's browser: the member's page posts the card to
+    # the panel, which saves it with ``save_card`` (test cards behave as listed above).
+    collects_cards_in_browser = False
+
+    def start_card_setup(self, customer_id, *, idempotency_key):
+        raise NotImplementedError("The offline gateway has no browser card setup: the "
+                                  "member's page posts the card, saved with save_card.")
+
+    def finish_card_setup(self, customer_id, setup_id):
+        raise NotImplementedError("The offline gateway has no browser card setup: the "
+                                  "member's page posts the card, saved with save_card.")

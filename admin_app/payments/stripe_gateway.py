@@ -16,15 +16,22 @@ How Stripe's answers map onto the gateway interface:
   to the customer. A ``card_error`` (402: declined, incorrect number...) or an
   ``invalid_request_error`` about the card raises ``CardRejected(code, message)``.
 - ``charge``: a PaymentIntent with ``confirm=True, off_session=True`` for the saved card, the
-  description in its metadata. Status ``succeeded`` gives ``SUCCEEDED`` with the
-  PaymentIntent's id as ``gateway_id``; ``requires_action`` (or a card error coded
-  ``authentication_required``, as real Stripe answers off-session) gives
-  ``REQUIRES_ACTION``; a card error (402), any other status, or an invalid request (a card
-  that is no longer attached...) gives ``DECLINED`` with Stripe's code and message.
+  description and our idempotency key (``reference``) in its metadata. Status
+  ``succeeded`` gives ``SUCCEEDED`` with the PaymentIntent's id as ``gateway_id``;
+  ``requires_action`` (or a card error coded ``authentication_required``, as real Stripe answers
+  off-session) gives ``REQUIRES_ACTION``; a card error (402), any other status, or an invalid
+  request (a card that is no longer attached...) gives ``DECLINED`` with Stripe's code and
+  message.
 - ``refund``: a Refund of ``amount_minor`` of the PaymentIntent. Status ``succeeded`` or
   ``pending`` gives ``RefundResult(succeeded=True, gateway_id=<refund id>)``; Stripe refusing
   it (``invalid_request_error``) or a ``failed``/``canceled`` refund gives
   ``succeeded=False`` with Stripe's message.
+- ``find_charge`` / ``find_refund`` (reconciliation, after a lost answer): a PaymentIntent
+  whose id we know is retrieved; otherwise the customer's charges since the attempt are
+  listed and the PaymentIntent whose ``metadata.reference`` is our key is the one. Refunds
+  are found among the PaymentIntent's refunds by the same ``metadata.reference``. A lookup
+  never creates anything, so it is safe on any server (localstripe ignores idempotency
+  keys: replaying the request would charge twice there).
 - ``detach_card``: detaches the PaymentMethod; one that Stripe no longer has attached
   (invalid request) counts as detached.
 - ``verify_webhook``: checks a webhook delivery's ``Stripe-Signature`` header against the
@@ -42,6 +49,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from contextlib import suppress
+from datetime import datetime
 from typing import TypeVar
 
 import stripe
@@ -49,6 +57,7 @@ import stripe
 from .gateway import (
     CardDetails,
     CardRejected,
+    CardSetup,
     ChargeResult,
     ChargeStatus,
     GatewayUnavailable,
@@ -137,7 +146,8 @@ class StripeGateway:
         params = {"amount": amount_minor, "currency": currency.lower(),
                   "customer": customer_id, "payment_method": card_gateway_id,
                   "payment_method_types": ["card"], "confirm": True, "off_session": True,
-                  "metadata": {"description": description[:500]}}
+                  "metadata": {"description": description[:500],
+                               "reference": idempotency_key}}
         try:
             intent = _call(lambda: self.client.v1.payment_intents.create(
                 params, options=self._options("charge", idempotency_key)))
@@ -151,32 +161,99 @@ class StripeGateway:
         except stripe.InvalidRequestError as error:
             return ChargeResult(ChargeStatus.DECLINED, _intent_id(error),
                                 _code(error, "invalid_request"), _message(error))
-        if intent.status == "succeeded":
-            return ChargeResult(ChargeStatus.SUCCEEDED, intent.id)
-        if intent.status == "requires_action":
-            return ChargeResult(ChargeStatus.REQUIRES_ACTION, intent.id,
-                                "authentication_required",
-                                "The card holder must authenticate this payment.")
-        if intent.status == "processing":
-            raise GatewayUnavailable(f"Stripe is still processing {intent.id}.")
-        error = getattr(intent, "last_payment_error", None)
-        return ChargeResult(ChargeStatus.DECLINED, intent.id,
-                            getattr(error, "code", None) or intent.status,
-                            getattr(error, "message", None) or f"The payment is {intent.status}.")
+        return _intent_result(intent)
 
     def refund(self, *, charge_gateway_id: str, amount_minor: int, currency: str,
                idempotency_key: str) -> RefundResult:
         try:
             refund = _call(lambda: self.client.v1.refunds.create(
-                {"payment_intent": charge_gateway_id, "amount": amount_minor},
+                {"payment_intent": charge_gateway_id, "amount": amount_minor,
+                 "metadata": {"reference": idempotency_key}},
                 options=self._options("refund", idempotency_key)))
         except stripe.InvalidRequestError as error:
             return RefundResult(False, None, _message(error))
-        if refund.status in ("succeeded", "pending"):
-            return RefundResult(True, refund.id)
-        return RefundResult(False, refund.id,
-                            getattr(refund, "failure_reason", None)
-                            or f"The refund is {refund.status}.")
+        return _refund_result(refund)
+
+    # --- reconciliation (answers that never came back) -----------------------------------
+    def find_charge(self, *, customer_id: str, idempotency_key: str, gateway_id: str | None,
+                    since: datetime) -> ChargeResult | None:
+        if gateway_id:
+            return _intent_result(_call(
+                lambda: self.client.v1.payment_intents.retrieve(gateway_id)))
+        # The customer's charges since the attempt (a minute's margin for clocks), then the
+        # PaymentIntent of each, until the one whose metadata names our reference.
+        params = {"customer": customer_id, "limit": 100,
+                  "created": {"gt": int(since.timestamp()) - 60}}
+        charges = _call(lambda: list(
+            self.client.v1.charges.list(params).auto_paging_iter()))
+        for intent_id in dict.fromkeys(c.payment_intent for c in charges if c.payment_intent):
+            intent = _call(lambda i=intent_id: self.client.v1.payment_intents.retrieve(i))
+            if _reference(intent) == idempotency_key:
+                return _intent_result(intent)
+        return None
+
+    def find_refund(self, *, charge_gateway_id: str, idempotency_key: str) -> RefundResult | None:
+        try:
+            refunds = _call(lambda: list(self.client.v1.refunds.list(
+                {"payment_intent": charge_gateway_id, "limit": 100}).auto_paging_iter()))
+        except stripe.InvalidRequestError:
+            return None  # no such charge: no refund of it either
+        for refund in refunds:
+            if _reference(refund) == idempotency_key:
+                return _refund_result(refund)
+        return None
+
+    # --- card setup (the member's payment-method link) ----------------------------------
+    # The member's page confirms the SetupIntent with Stripe.js (the card number goes from
+    # the browser to Stripe, never through the panel); the panel then checks the outcome.
+    collects_cards_in_browser = True
+
+    def start_card_setup(self, customer_id: str, *, idempotency_key: str) -> CardSetup:
+        intent = _call(lambda: self.client.v1.setup_intents.create(
+            {"customer": customer_id, "usage": "off_session", "payment_method_types": ["card"]},
+            options=self._options("card-setup", idempotency_key)))
+        return CardSetup(intent.id, intent.client_secret)
+
+    def finish_card_setup(self, customer_id: str, setup_id: str) -> SavedCard:
+        try:
+            intent = _call(lambda: self.client.v1.setup_intents.retrieve(setup_id))
+        except stripe.InvalidRequestError:
+            raise CardRejected("setup_unknown", "This card setup is unknown to Stripe.") \
+                from None
+        if intent.customer != customer_id:
+            raise CardRejected("setup_not_for_customer",
+                               "This card setup belongs to another customer.")
+        if intent.status == "requires_action":
+            raise CardRejected("authentication_required",
+                               "The card needs the card holder's authentication, which was "
+                               "not completed.")
+        if intent.status != "succeeded" or not intent.payment_method:
+            error = getattr(intent, "last_setup_error", None)
+            if error is not None:
+                raise CardRejected(getattr(error, "code", None) or "card_declined",
+                                   getattr(error, "message", None) or "Your card was declined.")
+            if intent.status == "canceled":
+                raise CardRejected("card_declined", "Your card was declined.")
+            raise CardRejected("setup_not_finished", "No card was confirmed: the card form was "
+                                                     "not completed.")
+        payment_method_id = intent.payment_method if isinstance(intent.payment_method, str) \
+            else intent.payment_method.id
+        method = _call(lambda: self.client.v1.payment_methods.retrieve(payment_method_id))
+        # NOTE: Stripe attaches the card to the SetupIntent's customer when it succeeds;
+        # localstripe does not, so attach it here when it is not attached yet.
+        if not method.customer:
+            try:
+                method = _call(lambda: self.client.v1.payment_methods.attach(
+                    payment_method_id, {"customer": customer_id},
+                    options=self._options("card-setup-attach", setup_id)))
+            except stripe.CardError as error:
+                raise CardRejected(_code(error, "card_declined"), _message(error)) from None
+        elif method.customer != customer_id:
+            raise CardRejected("setup_not_for_customer",
+                               "This card belongs to another customer.")
+        card = method.card
+        return SavedCard(method.id, card.brand, card.last4, int(card.exp_month),
+                         int(card.exp_year))
 
 
 class InvalidWebhook(Exception):
@@ -199,6 +276,34 @@ def verify_webhook(payload: bytes, sig_header: str | None, secret: str | None) -
     if not isinstance(event, dict) or not event.get("id") or not event.get("type"):
         raise InvalidWebhook("The payload is not a Stripe event.")
     return event
+
+
+def _intent_result(intent) -> ChargeResult:
+    """A PaymentIntent's state as a charge result (still ``processing``: unknown yet)."""
+    if intent.status == "succeeded":
+        return ChargeResult(ChargeStatus.SUCCEEDED, intent.id)
+    if intent.status == "requires_action":
+        return ChargeResult(ChargeStatus.REQUIRES_ACTION, intent.id, "authentication_required",
+                            "The card holder must authenticate this payment.")
+    if intent.status == "processing":
+        raise GatewayUnavailable(f"Stripe is still processing {intent.id}.")
+    error = getattr(intent, "last_payment_error", None)
+    return ChargeResult(ChargeStatus.DECLINED, intent.id,
+                        getattr(error, "code", None) or intent.status,
+                        getattr(error, "message", None) or f"The payment is {intent.status}.")
+
+
+def _reference(obj) -> str | None:
+    """The reference (our idempotency key) the panel put in a Stripe object's metadata."""
+    metadata = getattr(obj, "metadata", None)
+    return metadata["reference"] if metadata and "reference" in metadata else None
+
+
+def _refund_result(refund) -> RefundResult:
+    if refund.status in ("succeeded", "pending"):
+        return RefundResult(True, refund.id)
+    return RefundResult(False, refund.id, getattr(refund, "failure_reason", None)
+                        or f"The refund is {refund.status}.")
 
 
 def _intent_id(error: stripe.StripeError) -> str | None:

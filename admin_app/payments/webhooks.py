@@ -6,17 +6,19 @@ A verified event is then handled in one transaction that starts by inserting its
 ``StripeEvent`` row, so a replayed event id (Stripe retries, a replay attack inside the
 signature's tolerance) is answered 200 "already handled" and changes nothing.
 
-- ``payment_intent.succeeded``: the local payment with that ``gateway_id``, if pending,
-  becomes succeeded with ``paid_at``.
-- ``payment_intent.payment_failed``: that payment, if pending, becomes failed with the
+- ``payment_intent.succeeded``: the local payment of that PaymentIntent (by ``gateway_id``,
+  or by the ``reference`` our charge put in its metadata, for a charge whose answer was
+  lost), if pending, is settled as succeeded with its receipt (``actions.settling``).
+- ``payment_intent.payment_failed``: that payment, if pending, is settled as failed with the
   intent's ``last_payment_error`` code as ``failure_reason``.
-- ``charge.refunded``: acknowledged and logged only; refunds are recorded by the panel's own
-  refund action (localstripe does not send it).
+- ``charge.refunded`` (real Stripe sends it; localstripe does not): pending refunds of that
+  payment are settled by asking Stripe, and an amount refunded outside the panel (in Stripe's
+  dashboard) is recorded as a refund with its credit note.
 - Anything else: acknowledged (200), recorded with ``handled=False`` and a note, logged.
 
-An event that changed a payment is ``handled`` and leaves an audit entry (``stripe_webhook``,
-no actor). One that changed nothing (no such local payment, or it was no longer pending:
-the charge action already recorded Stripe's synchronous answer) is recorded unhandled with a
+An event that changed something is ``handled``; the settlement leaves its audit entry (no
+actor). One that changed nothing (no such local payment, or it was no longer pending: the
+charge action already recorded Stripe's synchronous answer) is recorded unhandled with a
 note saying why.
 """
 
@@ -25,12 +27,14 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from flask import Blueprint, current_app, jsonify, request
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 
-from ..clock import utcnow
+from ..actions.refunding import pending_refunds_minor
+from ..actions.settling import record_refund_made_outside, settle_payment, settle_pending_refund
 from ..extensions import csrf, db
-from ..models import Payment, PaymentStatus, StripeEvent, record_audit
+from ..models import Payment, PaymentStatus, RefundStatus, StripeEvent
+from .gateway import ChargeResult, ChargeStatus
 from .stripe_gateway import InvalidWebhook, verify_webhook
 
 bp = Blueprint("stripe", __name__, url_prefix="/stripe")
@@ -81,14 +85,21 @@ def handle_event(event: dict) -> str:
     return note
 
 
-def _pending_payment(intent_id: str | None) -> tuple[Payment | None, str | None]:
-    """The local payment of a PaymentIntent, locked, if it is still pending; else why not."""
+def _payment_of_intent(intent: dict) -> tuple[Payment | None, str | None]:
+    """The local payment of a PaymentIntent (by its id, else by the reference our charge put
+    in its metadata: the answer to the charge may have been lost), locked, if it is still
+    pending; else why not."""
+    intent_id = intent.get("id")
     if not intent_id:
         return None, "The event names no PaymentIntent."
+    query = select(Payment).where(Payment.gateway_id == intent_id)
+    reference = str((intent.get("metadata") or {}).get("reference") or "")
+    if reference.startswith("payment-") and reference[8:].isdigit():
+        query = select(Payment).where(or_(Payment.gateway_id == intent_id,
+                                          Payment.id == int(reference[8:])))
     payment = db.session.execute(
-        select(Payment).where(Payment.gateway_id == intent_id).with_for_update()
-        .execution_options(populate_existing=True)
-    ).scalars().first()
+        query.order_by(Payment.id).limit(1).with_for_update()
+        .execution_options(populate_existing=True)).scalars().first()
     if payment is None:
         return None, f"No local payment has gateway id {intent_id}: nothing changed."
     if payment.status is not PaymentStatus.PENDING:
@@ -99,43 +110,56 @@ def _pending_payment(intent_id: str | None) -> tuple[Payment | None, str | None]
 
 def _intent_succeeded(event_id: str, event_type: str, intent: dict,
                       record: StripeEvent) -> str:
-    payment, why_not = _pending_payment(intent.get("id"))
+    payment, why_not = _payment_of_intent(intent)
     if payment is None:
         return why_not
-    payment.status = PaymentStatus.SUCCEEDED
-    payment.paid_at = utcnow()
-    payment.failure_reason = None
-    return _handled(record, payment, event_id, event_type,
-                    after={"status": "succeeded", "paid_at": payment.paid_at.isoformat()})
+    result = ChargeResult(ChargeStatus.SUCCEEDED, intent.get("id"))
+    return _settled(record, event_id, event_type, settle_payment(
+        payment, result, actor=None, source=f"Stripe webhook {event_type} {event_id}"))
 
 
 def _intent_failed(event_id: str, event_type: str, intent: dict, record: StripeEvent) -> str:
-    payment, why_not = _pending_payment(intent.get("id"))
+    payment, why_not = _payment_of_intent(intent)
     if payment is None:
         return why_not
     error = intent.get("last_payment_error") or {}
-    reason = error.get("code") or error.get("decline_code") or "payment_failed"
-    payment.status = PaymentStatus.FAILED
-    payment.failure_reason = str(reason)[:200]
-    return _handled(record, payment, event_id, event_type,
-                    after={"status": "failed", "failure_reason": payment.failure_reason})
+    result = ChargeResult(ChargeStatus.DECLINED, intent.get("id"),
+                          str(error.get("code") or error.get("decline_code")
+                              or "payment_failed"),
+                          error.get("message"))
+    return _settled(record, event_id, event_type, settle_payment(
+        payment, result, actor=None, source=f"Stripe webhook {event_type} {event_id}"))
 
 
 def _charge_refunded(event_id: str, event_type: str, charge: dict,
                      record: StripeEvent) -> str:
-    note = (f"Refund of {charge.get('payment_intent') or charge.get('id')} acknowledged: "
-            "refunds are recorded by the panel's refund action.")
-    current_app.logger.info("Stripe webhook %s (%s): %s", event_id, event_type, note)
-    return note
+    """Stripe says a charge was refunded (by the panel, or in Stripe's dashboard). Pending
+    refunds of its payment are settled by asking Stripe about each; what Stripe refunded
+    beyond every refund the panel knows of was refunded outside the panel, and is recorded
+    as a refund with its credit note, so the panel's books match the processor's."""
+    intent_id = charge.get("payment_intent")
+    payment = db.session.execute(
+        select(Payment).where(Payment.gateway_id == intent_id).with_for_update()
+        .execution_options(populate_existing=True)).scalars().first() if intent_id else None
+    if payment is None:
+        return f"No local payment has gateway id {intent_id}: nothing changed."
+    source = f"Stripe webhook {event_type} {event_id}"
+    said = [settle_pending_refund(refund, payment, source=source)
+            for refund in payment.refunds if refund.status is RefundStatus.PENDING]
+    outside = int(charge.get("amount_refunded") or 0) - payment.amount_refunded_minor \
+        - pending_refunds_minor(payment)
+    if outside > 0:
+        said.append(record_refund_made_outside(payment, min(outside, payment.amount_minor
+                                                            - payment.amount_refunded_minor),
+                                               source=source))
+    if not said:
+        return (f"Payment #{payment.id}: every refund Stripe reports is already recorded: "
+                "nothing changed.")
+    return _settled(record, event_id, event_type, " ".join(said))
 
 
-def _handled(record: StripeEvent, payment: Payment, event_id: str, event_type: str, *,
-             after: dict) -> str:
+def _settled(record: StripeEvent, event_id: str, event_type: str, note: str) -> str:
     record.handled = True
-    note = f"Payment #{payment.id}: pending → {after['status']}."
-    record_audit(actor=None, action="stripe_webhook", target=payment,
-                 summary=f"{event_type} {event_id}: {note}"[:300],
-                 before={"status": "pending"}, after=after)
     current_app.logger.info("Stripe webhook %s (%s): %s", event_id, event_type, note)
     return note
 

@@ -20,13 +20,14 @@ from ..models import (
     PromoCode,
     Refund,
     Service,
+    StripeEvent,
     Subscription,
 )
 from .cashier import CreditEntryView, DocumentView, PaymentMethodView, PaymentView, RefundView
 from .dashboard import DashboardView
 from .directories import ContactView, PlanView, PromoCodeView, ServiceView
 from .search import QuickSearchView
-from .settings import AdminUserView, AuditLogView, CashierSettingsView
+from .settings import AdminUserView, AuditLogView, CashierSettingsView, StripeEventView
 from .subscriptions import AppointmentView, SubscriptionView
 
 DIRECTORIES, CASHIER, SETTINGS = "Directories", "Cashier", "Settings"
@@ -58,6 +59,8 @@ def init_admin(app: Flask) -> Admin:
                             endpoint="cashier_settings"),
         AdminUserView(AdminUser, name="Admin users", category=SETTINGS, endpoint="admin_user"),
         AuditLogView(AuditEntry, name="Audit log", category=SETTINGS, endpoint="audit_entry"),
+        StripeEventView(StripeEvent, name="Stripe webhook events", category=SETTINGS,
+                        endpoint="stripe_event"),
         QuickSearchView(name="Search", endpoint="quick_search", url="/admin/search"),
     ]
     for view in views:

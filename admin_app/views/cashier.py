@@ -13,7 +13,9 @@ from .base import AppModelView, MoneyInlineForm
 from .document_actions import DocumentActionsMixin
 from .formatting import money_or_blank_formatter
 from .payment_method_actions import PaymentMethodActionsMixin
+from .reconcile_actions import ReconcileActionsMixin
 from .refund_actions import RefundActionsMixin
+from .retry_actions import RetryActionsMixin
 from .subscriptions import CONTACT_LOOKUP
 
 
@@ -25,7 +27,7 @@ class ReadOnlyView(AppModelView):
     allow_delete = False
 
 
-class PaymentView(RefundActionsMixin, ReadOnlyView):
+class PaymentView(RefundActionsMixin, RetryActionsMixin, ReconcileActionsMixin, ReadOnlyView):
     column_list = ["id", "created_at", "contact", "amount_minor", "status",
                    "amount_refunded_minor", "purpose", "method", "description", "failure_reason"]
     column_formatters = {"amount_refunded_minor": money_or_blank_formatter}
@@ -42,10 +44,14 @@ class PaymentView(RefundActionsMixin, ReadOnlyView):
     search_hint = "Contact, gateway ID or description"
 
     def row_menu_items(self, row):
-        return [*super().row_menu_items(row), *self.refund_menu_items(row)]
+        return [*super().row_menu_items(row), *self.details_menu_items(row)]
+
+    def details_menu_items(self, row):
+        return [*self.refund_menu_items(row), *self.retry_menu_items(row),
+                *self.reconcile_menu_items(row)]
 
 
-class RefundView(ReadOnlyView):
+class RefundView(ReconcileActionsMixin, ReadOnlyView):
     column_list = ["id", "created_at", "payment", "amount_minor", "reason", "status",
                    "issued_by", "note"]
     column_filters = ["status", "reason", "created_at", "amount_minor"]
@@ -54,6 +60,13 @@ class RefundView(ReadOnlyView):
                      "gateway_id": "Gateway ID", "created_at": "Date"}
     column_details_exclude_list = ["idempotency_key"]
     column_export_exclude_list = ["idempotency_key"]
+    details_template = "admin/model/actions_details.html"
+
+    def row_menu_items(self, row):
+        return [*super().row_menu_items(row), *self.details_menu_items(row)]
+
+    def details_menu_items(self, row):
+        return self.reconcile_menu_items(row)
 
 
 class PaymentMethodView(PaymentMethodActionsMixin, ReadOnlyView):

@@ -14,6 +14,7 @@ from math import ceil
 from flask import abort, current_app, request, url_for
 from sqlalchemy import func, select
 
+from ..actions.retry_failed_payment import retryable_failed_payments
 from ..extensions import db
 from ..models import (
     Appointment,
@@ -116,6 +117,11 @@ def render_contact_card(contact_view):
         page_url=lambda p: url_for(".details_view", id=contact.id, tab=tab.key, page=p),
         tab_url=lambda key: url_for(".details_view", id=contact.id, tab=key),
         balances=credit_balances(contact.id) if tab.key == "credits" else [],
+        # Failed charges a retry would pay now: offered where a new card is saved and where
+        # the failures show.
+        retryable_count=(len(retryable_failed_payments(contact))
+                         if tab.key in ("payment_methods", "transactions")
+                         and contact_view.may_write else 0),
         details=[(contact_view.get_column_name(c), contact_view._get_list_value(
             None, contact, c, contact_view.column_formatters_detail,
             contact_view.column_type_formatters_detail))

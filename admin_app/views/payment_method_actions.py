@@ -1,5 +1,6 @@
 """Payment methods → ⋯ → Make default / Remove, also on the contact card's Payment methods
-tab (workflow 9)."""
+tab, and that tab's "Send payment-method link" page (copy the member's link, or queue it to
+them by Email / SMS) (workflow 9)."""
 
 from __future__ import annotations
 
@@ -8,9 +9,16 @@ from flask_admin import expose
 from flask_admin.helpers import get_redirect_target
 from flask_login import current_user
 
+from ..actions.charging import default_card
+from ..actions.payment_method_link import (
+    describe_max_age,
+    payment_method_link_url,
+    send_payment_method_link,
+)
 from ..actions.remove_payment_method import remove_payment_method
 from ..actions.set_default_payment_method import set_default_payment_method
-from ..models import PaymentMethod
+from ..extensions import db
+from ..models import Contact, PaymentMethod
 from .action_forms import ActionForm, new_idempotency_key, perform
 from .action_messages import done_message
 from .row_menu import MenuItem
@@ -99,3 +107,43 @@ class PaymentMethodActionsMixin:
                                  "here.",
                            facts=self._card_facts(method), warnings=warnings, form=form,
                            submit_label="Remove card", cancel_url=back, is_danger=True)
+
+    @expose("/link/", methods=("GET", "POST"))
+    def payment_method_link_view(self):
+        """The member's payment-method link of ``?contact_id=``: copy it, or send it."""
+        contact_id = request.args.get("contact_id", type=int)
+        contact = db.session.get(Contact, contact_id) if contact_id else None
+        if contact is None:
+            flash("That contact no longer exists.", "error")
+            return redirect(url_for("contact.index_view"))
+        back = url_for("contact.details_view", id=contact.id, tab="payment_methods")
+        if not self.may_write:
+            flash(f"Your role ({current_user.role.label}) may not send payment-method links.",
+                  "error")
+            return redirect(back)
+        form = ActionForm()
+        if form.validate_on_submit():
+            sent = perform(lambda: send_payment_method_link(
+                contact, actor=current_user, idempotency_key=form.idempotency_key.data),
+                success=lambda sent: done_message(
+                    form.idempotency_key.data,
+                    fallback=f"Payment-method link queued for {contact}."))
+            if sent is not None:
+                return redirect(back)
+            form.idempotency_key.data = new_idempotency_key()
+        card = default_card(contact)
+        sent_to = (f"Email: {contact.email}" if contact.email else
+                   f"SMS: {contact.phone}" if contact.phone else None)
+        warnings = [] if sent_to else [f"{contact} has no email address or phone number: "
+                                       "copy the link and give it to them."]
+        return self.render(
+            "admin/payment_method_link.html", title=f"Payment-method link for {contact}",
+            intro="The member opens this link to add or update their card themselves; the "
+                  "card they save becomes their default. Each link works for "
+                  f"{describe_max_age()}, and can be used more than once until then.",
+            facts=[("Contact", contact.full_name), ("Card on file", str(card) if card else
+                                                    "none"),
+                   ("Send to", sent_to or "—")],
+            warnings=warnings, public_url=payment_method_link_url(contact),
+            form=form if sent_to else None, submit_label="Send payment-method link",
+            cancel_url=back)

@@ -90,3 +90,18 @@ class AuditLogView(AppModelView):
                      "target_id": "Record ID", "actor.email": "Who (email)"}
     column_default_sort = ("created_at", True)
 
+
+
+class StripeEventView(AppModelView):
+    """Settings → Stripe webhook events: every event Stripe delivered (verified), whether it
+    changed anything and what, for owners and managers tracing a payment's settlement."""
+
+    read_roles = frozenset({Role.OWNER, Role.MANAGER})
+    allow_create = False
+    allow_edit = False
+    allow_delete = False
+    column_list = ["received_at", "type", "id", "handled", "note"]
+    column_filters = ["type", "handled", "received_at"]
+    column_searchable_list = ["id", "type", "note"]
+    column_labels = {"received_at": "Received", "id": "Event ID", "handled": "Changed records"}
+    column_default_sort = ("received_at", True)

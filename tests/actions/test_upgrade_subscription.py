@@ -25,7 +25,6 @@ from admin_app.models import (
     PlanService,
     SubscriptionStatus,
 )
-from admin_app.payments import get_gateway
 from tests.actions.conftest import audit_entries
 from tests.actions.subscription_setup import (
     HALF_WAY,
@@ -56,7 +55,7 @@ def _period_payments(sub):
     return db.session.query(Payment).filter_by(subscription_id=sub.id).order_by(Payment.id).all()
 
 
-def test_upgrade_charges_the_proration_and_switches_plan_and_credits(gold, cashier, key):
+def test_upgrade_charges_the_proration_and_switches_plan_and_credits(gold, cashier, key, processor):
     member, plan = gold
     sub = member.subscription
     assert [p.name for p in pricier_plans(sub)] == ["Gold"]
@@ -69,7 +68,7 @@ def test_upgrade_charges_the_proration_and_switches_plan_and_credits(gold, cashi
     assert charge.amount_minor == 4000  # (200 − 120) × 15/30
     assert charge.status is PaymentStatus.SUCCEEDED
     assert charge.purpose is PaymentPurpose.SUBSCRIPTION_PERIOD
-    assert get_gateway().charge_record(charge.gateway_id).amount_minor == 4000
+    assert processor.charge(charge.gateway_id).amount_minor == 4000
     (receipt,) = db.session.query(Document).filter_by(payment_id=charge.id).all()
     assert receipt.doc_type is DocumentType.RECEIPT and receipt.total_minor == 4000
     # 4 → 8 sessions half-way: +2; Massage 0 → 2 half-way: +1
@@ -181,16 +180,16 @@ def test_decline_keeps_the_failed_payment_and_switches_nothing(app, clock, owner
     _assert_unchanged(member)
 
 
-def test_processor_down_switches_nothing(gold, owner, key):
+def test_processor_down_switches_nothing(gold, owner, key, processor):
     member, plan = gold
     token = _review(member.subscription, plan)
-    get_gateway().set_down(True)
+    processor.set_down(True)
     try:
         with pytest.raises(ActionError) as refused:
             upgrade_subscription(member.subscription, new_plan=plan, review_token=token,
                                  actor=owner, idempotency_key=key())
     finally:
-        get_gateway().set_down(False)
+        processor.set_down(False)
     assert refused.value.code == "gateway_unavailable"
     _assert_unchanged(member)
 

@@ -20,9 +20,22 @@ from sqlalchemy import func, select
 from werkzeug.serving import WSGIRequestHandler, make_server
 
 from admin_app import create_app
+from admin_app.actions.base import ActionError
+from admin_app.actions.charge_custom_bill import charge_custom_bill
+from admin_app.actions.refund_payment import refund_payment
 from admin_app.extensions import db
-from admin_app.models import AuditEntry, Payment, PaymentStatus, StripeEvent
-from tests.factories import make_payment
+from admin_app.models import (
+    AuditEntry,
+    Document,
+    DocumentType,
+    Payment,
+    PaymentMethodKind,
+    PaymentStatus,
+    RefundReason,
+    RefundStatus,
+    StripeEvent,
+)
+from tests.factories import give_card, make_admin, make_contact, make_payment
 
 SECRET = "whsec_test"
 
@@ -112,8 +125,11 @@ def test_payment_intent_succeeded_marks_the_pending_payment_paid(client):
     assert event.received_at is not None and f"#{payment.id}" in event.note
     audit = db.session.scalars(select(AuditEntry)).one()
     assert (audit.action, audit.actor_id, audit.target_type, audit.target_id) == \
-        ("stripe_webhook", None, "payment", str(payment.id))
+        ("settle_payment", None, "payment", str(payment.id))
     assert audit.before == {"status": "pending"} and audit.after["status"] == "succeeded"
+    assert audit.summary.startswith("Stripe webhook payment_intent.succeeded evt_ok_1")
+    (receipt,) = db.session.scalars(select(Document).where(Document.payment_id == payment.id))
+    assert receipt.doc_type is DocumentType.RECEIPT and receipt.total_minor == payment.amount_minor
 
 
 def test_payment_intent_payment_failed_records_the_reason(client):
@@ -165,18 +181,63 @@ def test_an_event_for_an_unknown_payment_is_acknowledged(client):
     assert not event.handled and "pi_elsewhere" in event.note
 
 
-def test_charge_refunded_is_acknowledged_only(client):
-    payment = make_payment(gateway_id="pi_refunded")
-    db.session.commit()
-    payload = _event("charge.refunded", {"id": "ch_1", "object": "charge",
-                                         "payment_intent": "pi_refunded",
-                                         "amount_refunded": 7500}, "evt_refund")
+def _card_payment_through_stripe(amount_minor: int = 7500) -> Payment:
+    """A custom bill charged through the panel's Stripe gateway (localstripe)."""
+    contact = make_contact()
+    give_card(contact)
+    return charge_custom_bill(contact, amount_minor=amount_minor, currency="USD",
+                              description="Massage", method=PaymentMethodKind.CARD,
+                              actor=make_admin(role="owner"), idempotency_key=uuid4().hex)
+
+
+def _refunded_event(payment: Payment, amount_refunded: int, event_id: str) -> bytes:
+    return _event("charge.refunded", {"id": "ch_x", "object": "charge",
+                                      "payment_intent": payment.gateway_id,
+                                      "amount_refunded": amount_refunded}, event_id)
+
+
+def test_a_refund_made_in_stripes_dashboard_is_recorded_with_its_credit_note(client,
+                                                                               processor):
+    payment = _card_payment_through_stripe(7500)
+    processor.refund_directly(payment.gateway_id, 2500)  # an admin in Stripe's dashboard
+    payload = _refunded_event(payment, 2500, "evt_refund")
     assert _post(client, payload, _sign(payload)).status_code == 200
     payment = _fresh(payment)
-    assert (payment.status, payment.amount_refunded_minor) == (PaymentStatus.SUCCEEDED, 0)
-    event = db.session.get(StripeEvent, "evt_refund")
-    assert not event.handled and "acknowledged" in event.note
-    assert _count(AuditEntry) == 0
+    assert (payment.status, payment.amount_refunded_minor) == \
+        (PaymentStatus.PARTIALLY_REFUNDED, 2500)
+    (refund,) = payment.refunds
+    assert (refund.status, refund.amount_minor, refund.reason) == \
+        (RefundStatus.SUCCEEDED, 2500, RefundReason.OTHER)
+    assert "outside the panel" in refund.note
+    notes = db.session.scalars(select(Document).where(
+        Document.refund_id == refund.id, Document.doc_type == DocumentType.CREDIT_NOTE)).all()
+    assert len(notes) == 1 and notes[0].total_minor == 2500
+    assert db.session.get(StripeEvent, "evt_refund").handled
+    # Stripe's retry of the same event, and a later event for the same total, change nothing.
+    assert _post(client, payload, _sign(payload)).json["note"] == "already handled"
+    again = _refunded_event(payment, 2500, "evt_refund_2")
+    assert _post(client, again, _sign(again)).status_code == 200
+    assert _fresh(payment).amount_refunded_minor == 2500 and len(payment.refunds) == 1
+    assert processor.charge(payment.gateway_id).refunded_minor == 2500
+
+
+def test_charge_refunded_settles_a_refund_whose_answer_was_lost(client, processor):
+    payment = _card_payment_through_stripe(7500)
+    with processor.losing_answers(), pytest.raises(ActionError) as refused:
+        refund_payment(payment, amount_minor=3000, reason=RefundReason.REQUESTED_BY_CUSTOMER,
+                       note=None, reverse_credits=False, actor=make_admin(role="cashier"),
+                       idempotency_key=uuid4().hex)
+    assert refused.value.code == "gateway_unavailable"
+    (refund,) = _fresh(payment).refunds
+    assert refund.status is RefundStatus.PENDING
+    payload = _refunded_event(payment, 3000, "evt_lost_refund")
+    assert _post(client, payload, _sign(payload)).status_code == 200
+    payment = _fresh(payment)
+    (refund,) = payment.refunds  # settled, not recorded a second time
+    assert refund.status is RefundStatus.SUCCEEDED and refund.gateway_id
+    assert (payment.status, payment.amount_refunded_minor) == \
+        (PaymentStatus.PARTIALLY_REFUNDED, 3000)
+    assert processor.charge(payment.gateway_id).refunded_minor == 3000
 
 
 def test_an_unknown_event_type_is_acknowledged_and_recorded(client):
@@ -262,7 +323,7 @@ def test_signed_deliveries_from_localstripe_update_pending_payments(app, webhook
     assert event.handled and event.id.startswith("evt_")
     audit = db.session.scalars(select(AuditEntry)).one()
     assert (audit.action, audit.actor_id, audit.target_id) == \
-        ("stripe_webhook", None, str(payment.id))
+        ("settle_payment", None, str(payment.id))
 
 
 def test_a_decline_delivered_by_localstripe_fails_the_pending_payment(app, webhook_target,
@@ -288,3 +349,21 @@ def _card(number: str):
     from admin_app.payments import CardDetails
 
     return CardDetails(number, 12, 2030, "123")
+
+
+def test_a_charge_whose_answer_was_lost_is_settled_by_localstripes_delivery(
+        app, webhook_target, processor):
+    contact = make_contact()
+    give_card(contact)
+    with processor.losing_answers(), pytest.raises(ActionError) as refused:
+        charge_custom_bill(contact, amount_minor=4500, currency="USD", description="Massage",
+                           method=PaymentMethodKind.CARD, actor=make_admin(role="owner"),
+                           idempotency_key=uuid4().hex)
+    assert refused.value.code == "gateway_unavailable"
+    payment = db.session.scalars(select(Payment)).one()
+    assert payment.status is PaymentStatus.PENDING and payment.gateway_id is None
+    # The PaymentIntent's metadata carries the payment's reference: the delivery finds it.
+    payment = _wait_for(payment, PaymentStatus.SUCCEEDED)
+    assert payment.status is PaymentStatus.SUCCEEDED and payment.gateway_id.startswith("pi_")
+    assert processor.charge(payment.gateway_id).amount_minor == 4500
+    assert processor.count_charges() == 1

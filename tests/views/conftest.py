@@ -14,6 +14,7 @@ from admin_app.models import (
     Refund,
     RefundReason,
     RefundStatus,
+    StripeEvent,
 )
 from tests.factories import (
     make_appointment,
@@ -52,9 +53,12 @@ def records(app):
     issued = make_document(contact=grace, issued_number=1)
     draft = make_document(contact=grace)
     audit = AuditEntry(action="seed", target_type="contact", target_id=str(grace.id))
-    db.session.add(audit)
+    event = StripeEvent(id="evt_seed", type="payment_intent.succeeded", handled=False,
+                        note="No local payment has gateway id pi_x: nothing changed.")
+    db.session.add_all([audit, event])
     db.session.commit()
     return {"contact": grace, "plan": plan, "service": service, "subscription": subscription,
             "payment": payment, "refund": refund, "payment_method": card, "credit_entry": credit,
             "appointment": appointment, "document": issued, "draft": draft,
-            "promo_code": subscription.promo_code, "audit_entry": audit}
+            "promo_code": subscription.promo_code, "audit_entry": audit,
+            "stripe_event": event}

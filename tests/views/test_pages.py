@@ -13,13 +13,15 @@ ACCESS = {
     "subscription": ROLES, "appointment": ROLES, "payment": ROLES, "refund": ROLES,
     "document": ROLES, "payment_method": ROLES, "credit_entry": ROLES,
     "audit_entry": ["owner", "manager"], "admin_user": ["owner"],
+    "stripe_event": ["owner", "manager"],
 }
 # endpoint -> key of the `records` fixture for its details page
 RECORD_KEYS = {"contact": "contact", "service": "service", "plan": "plan",
                "promo_code": "promo_code", "subscription": "subscription",
                "appointment": "appointment", "payment": "payment", "refund": "refund",
                "document": "document", "payment_method": "payment_method",
-               "credit_entry": "credit_entry", "audit_entry": "audit_entry"}
+               "credit_entry": "credit_entry", "audit_entry": "audit_entry",
+               "stripe_event": "stripe_event"}
 WRITABLE = {"contact", "service", "plan", "promo_code", "subscription", "appointment",
             "document", "admin_user"}
 

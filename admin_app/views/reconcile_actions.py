@@ -1,0 +1,78 @@
+"""Cashier → Transactions / Refunds → ⋯ → Check with the processor, on a payment or refund
+kept pending because the processor did not answer (``actions.reconcile_payments``)."""
+
+from __future__ import annotations
+
+from flask import flash, has_request_context, redirect, request, url_for
+from flask_admin import expose
+from flask_admin.helpers import get_redirect_target
+from flask_login import current_user
+
+from ..actions.reconcile_payments import Outcome, reconcile_payment, reconcile_refund
+from ..models import Payment, PaymentMethodKind, PaymentStatus, Refund, RefundStatus
+from ..money import format_money
+from .action_forms import ALREADY_DONE, ActionForm, new_idempotency_key, perform
+from .formatting import format_datetime
+from .row_menu import MenuItem
+
+INTRO = ("The payment processor did not answer when it was asked, so this record was kept "
+         "pending. Checking asks the processor what became of it (nothing is charged or "
+         "refunded by checking): made, it is recorded as succeeded with its receipt or credit "
+         "note; declined or never made, as failed.")
+
+
+def is_unsettled(row) -> bool:
+    """A record still waiting for the processor's answer."""
+    if isinstance(row, Payment):
+        return row.status is PaymentStatus.PENDING and row.method is PaymentMethodKind.CARD
+    return isinstance(row, Refund) and row.status is RefundStatus.PENDING
+
+
+class ReconcileActionsMixin:
+    """Mixed into the Transactions and Refunds views."""
+
+    def reconcile_menu_items(self, row) -> list[MenuItem]:
+        if not self.may_write or not is_unsettled(row):
+            return []
+        back = request.full_path if has_request_context() else None
+        return [MenuItem("Check with the processor", url_for(
+            f"{self.endpoint}.reconcile_view", id=row.id, url=back), "fa-refresh")]
+
+    @expose("/check-with-processor/", methods=("GET", "POST"))
+    def reconcile_view(self):
+        record = self.get_one(request.args.get("id", ""))
+        back = get_redirect_target() or url_for(".index_view")
+        if record is None:
+            flash("That record no longer exists.", "error")
+            return redirect(back)
+        if not self.may_write:
+            flash(f"Your role ({current_user.role.label}) may not reconcile payments.", "error")
+            return redirect(back)
+        form = ActionForm()
+        if form.validate_on_submit():
+            reconcile = reconcile_payment if isinstance(record, Payment) else reconcile_refund
+            done = perform(lambda: reconcile(record, actor=current_user,
+                                             idempotency_key=form.idempotency_key.data))
+            if done is not None and done is not ALREADY_DONE:
+                flash(done.message, "success" if done.outcome is Outcome.SETTLED else "warning")
+            if done is not None:
+                return redirect(back)
+            form.idempotency_key.data = new_idempotency_key()
+        return self.render("admin/action_form.html", title=f"Check {self._label(record)} with "
+                                                           "the payment processor",
+                           intro=INTRO, facts=self._facts(record),
+                           warnings=[] if is_unsettled(record) else
+                           [f"{self._label(record)} is already {record.status.label.lower()}."],
+                           form=form, submit_label="Check with the processor", cancel_url=back)
+
+    @staticmethod
+    def _label(record) -> str:
+        return f"{'payment' if isinstance(record, Payment) else 'refund'} #{record.id}"
+
+    @staticmethod
+    def _facts(record) -> list[tuple[str, str]]:
+        payment = record if isinstance(record, Payment) else record.payment
+        return [("Contact", payment.contact.full_name),
+                ("Amount", format_money(record.amount_minor, record.currency)),
+                ("Asked at", format_datetime(record.created_at)),
+                ("For", payment.description or payment.purpose.label)]

@@ -1,0 +1,120 @@
+"""Transactions → ⋯ → Retry charge on a failed card payment, and the contact card's "Retry
+failed charges" (every failed charge a retry would pay now), typically right after the member
+saved a new card."""
+
+from __future__ import annotations
+
+from flask import flash, has_request_context, redirect, request, url_for
+from flask_admin import expose
+from flask_admin.helpers import get_redirect_target
+from flask_login import current_user
+
+from ..actions.charging import default_card
+from ..actions.retry_failed_payment import (
+    is_retry_candidate,
+    original_of,
+    retry_failed_payment,
+    retry_refusal,
+    retryable_failed_payments,
+)
+from ..extensions import db
+from ..models import Contact, Payment
+from ..money import format_money
+from .action_forms import ActionForm, new_idempotency_key, perform
+from .action_messages import done_message
+from .bulk import run_bulk
+from .row_menu import MenuItem
+
+
+def _describe(payment: Payment) -> str:
+    return (f"#{payment.id} · {payment.purpose.label} · "
+            f"{format_money(payment.amount_minor, payment.currency)}"
+            + (f" · {payment.description}" if payment.description else ""))
+
+
+class RetryActionsMixin:
+    """Mixed into the Transactions (payments) view."""
+
+    def retry_menu_items(self, row) -> list[MenuItem]:
+        """⋯ → Retry charge on a failed card payment, for roles that may charge."""
+        if not self.may_write or not is_retry_candidate(row):
+            return []
+        back = request.full_path if has_request_context() else None
+        return [MenuItem("Retry charge", url_for(f"{self.endpoint}.retry_view", id=row.id,
+                                                 url=back), "fa-repeat")]
+
+    def _refused_role(self, back: str):
+        flash(f"Your role ({current_user.role.label}) may not retry payments.", "error")
+        return redirect(back)
+
+    def _card_fact(self, contact: Contact) -> tuple[str, str]:
+        card = default_card(contact)
+        return ("Charge to", f"{card} (the default card)" if card else
+                "no saved card: add one, or send the member a payment-method link")
+
+    @expose("/retry/", methods=("GET", "POST"))
+    def retry_view(self):
+        payment = self.get_one(request.args.get("id", ""))
+        if payment is None:
+            flash("That payment no longer exists.", "error")
+            return redirect(url_for(".index_view"))
+        back = get_redirect_target() or url_for("contact.details_view", id=payment.contact_id,
+                                                tab="transactions")
+        if not self.may_write:
+            return self._refused_role(back)
+        form = ActionForm()
+        if form.validate_on_submit():
+            retry = perform(lambda: retry_failed_payment(
+                payment, actor=current_user, idempotency_key=form.idempotency_key.data),
+                success=lambda retry: done_message(
+                    form.idempotency_key.data, fallback=f"Payment #{payment.id} retried."))
+            if retry is not None:
+                return redirect(back)
+            # Refused: a declined retry is on record under this key; a new try gets a new one.
+            form.idempotency_key.data = new_idempotency_key()
+            db.session.expire_all()
+        original = original_of(payment)
+        refusal = retry_refusal(original)
+        facts = [("Failed payment", _describe(original)),
+                 ("Contact", original.contact.full_name),
+                 ("Why it failed", original.failure_reason or "—"),
+                 self._card_fact(original.contact)]
+        if original.id != payment.id:
+            facts.insert(0, ("Retrying", f"payment #{payment.id} was itself a retry: the "
+                                         f"original, #{original.id}, is charged again"))
+        return self.render("admin/action_page.html", title=f"Retry payment #{original.id}",
+                           intro="Charge the same amount again to the contact's default card. "
+                                 "Paid, it issues a receipt and settles what it was for (a past "
+                                 "due subscription becomes active, a no-show fee charged).",
+                           facts=facts, warnings=[refusal.message] if refusal else [],
+                           form=form if refusal is None else None, submit_label="Retry charge",
+                           cancel_url=back)
+
+    @expose("/retry-failed/", methods=("GET", "POST"))
+    def retry_failed_view(self):
+        """Retry every failed charge of ``?contact_id=`` that a retry would pay now."""
+        contact_id = request.args.get("contact_id", type=int)
+        contact = db.session.get(Contact, contact_id) if contact_id else None
+        if contact is None:
+            flash("That contact no longer exists.", "error")
+            return redirect(url_for("contact.index_view"))
+        back = url_for("contact.details_view", id=contact.id, tab="transactions")
+        if not self.may_write:
+            return self._refused_role(back)
+        payments = retryable_failed_payments(contact)
+        form = ActionForm()
+        if payments and form.validate_on_submit():
+            run_bulk([p.id for p in payments], lambda payment_id, key: retry_failed_payment(
+                db.session.get(Payment, payment_id), actor=current_user, idempotency_key=key),
+                bulk_key=form.idempotency_key.data, done_word="retried and paid")
+            return redirect(back)
+        return self.render(
+            "admin/action_page.html", title=f"Retry failed charges of {contact}",
+            intro="Each failed charge below is charged again to the contact's default card, "
+                  "one after the other; each paid one issues its receipt.",
+            facts=[self._card_fact(contact),
+                   *((f"Payment #{p.id}", _describe(p)) for p in payments)],
+            warnings=[] if payments else [f"{contact} has no failed charge to retry."],
+            form=form if payments else None, submit_label=f"Retry {len(payments)} charge"
+                                                          f"{'s' if len(payments) > 1 else ''}",
+            cancel_url=back)
