@@ -29,14 +29,12 @@ from ..documents import queue_if_auto_send, receipt_for_payment
 from ..extensions import db
 from ..models import (
     AdminUser,
-    Appointment,
     Contact,
     NoShowFeeStatus,
     Payment,
     PaymentMethodKind,
     PaymentPurpose,
     PaymentStatus,
-    Subscription,
     SubscriptionStatus,
     record_audit,
 )
@@ -44,6 +42,7 @@ from ..money import format_money
 from .base import STAFF, ActionError, claim, finish, lock, require_role, unit_of_work
 from .charging import ChargeNotMade, charge_saved_card, default_card
 from .no_show_rules import describe
+from .paid_for import lock_owed, no_show_appointment, settle_what_it_paid_for
 
 PAID_STATUSES = (PaymentStatus.SUCCEEDED, PaymentStatus.PARTIALLY_REFUNDED,
                  PaymentStatus.REFUNDED)
@@ -68,21 +67,6 @@ def settling_retry(payment: Payment) -> Payment | None:
         Payment.retry_of_id == payment.id,
         Payment.status.in_((*PAID_STATUSES, PaymentStatus.PENDING)))
         .order_by(Payment.id.desc()).limit(1))
-
-
-def no_show_appointment(fee: Payment) -> Appointment | None:
-    """The appointment a no-show fee payment was charged for: the one it is linked to, or the
-    failed one the no-show action named in its description."""
-    linked = db.session.scalar(select(Appointment).where(
-        Appointment.no_show_fee_payment_id == fee.id))
-    if linked is not None:
-        return linked
-    # NOTE: a failed fee is not linked to its appointment; the no-show action describes it.
-    candidates = db.session.scalars(select(Appointment).where(
-        Appointment.contact_id == fee.contact_id,
-        Appointment.no_show_fee_status == NoShowFeeStatus.FAILED))
-    return next((a for a in candidates
-                 if fee.description == f"No-show fee: {describe(a)}"[:200]), None)
 
 
 def retry_refusal(payment: Payment) -> ActionError | None:
@@ -176,12 +160,7 @@ def retry_failed_payment(payment: Payment, *, actor: AdminUser,
         # Locks before the checks: one paid retry per payment, per overdue subscription and
         # per no-show fee, even when two admins retry at once.
         original = lock(Payment, original.id)
-        subscription = (lock(Subscription, original.subscription_id)
-                        if original.subscription_id is not None else None)
-        appointment = (no_show_appointment(original)
-                       if original.purpose is PaymentPurpose.NO_SHOW_FEE else None)
-        if appointment is not None:
-            appointment = lock(Appointment, appointment.id)
+        owed = lock_owed(original)
         refusal = retry_refusal(original)
         if refusal is not None:
             raise refusal
@@ -208,7 +187,7 @@ def retry_failed_payment(payment: Payment, *, actor: AdminUser,
         receipt = receipt_for_payment(retry, description=original.description
                                       or original.purpose.label)
         queued = queue_if_auto_send(receipt)
-        effects = _settle(subscription, appointment, retry)
+        effects = settle_what_it_paid_for(owed, retry)
         message = (f"Retried payment #{original.id}: charged {amount} to {card.display_name} "
                    f"of {contact} (payment #{retry.id}). {receipt} issued"
                    + (f" and queued to send by {queued.channel.label}." if queued else ".")
@@ -220,17 +199,3 @@ def retry_failed_payment(payment: Payment, *, actor: AdminUser,
         finish(request, message=message, result=retry)
     return retry
 
-
-def _settle(subscription: Subscription | None, appointment: Appointment | None,
-            retry: Payment) -> list[str]:
-    """What paying the retry settles, in sentences."""
-    effects = []
-    if subscription is not None and retry.purpose is PaymentPurpose.SUBSCRIPTION_PERIOD \
-            and subscription.status is SubscriptionStatus.PAST_DUE:
-        subscription.status = SubscriptionStatus.ACTIVE
-        effects.append(f"Subscription {subscription} is active again.")
-    if appointment is not None:
-        appointment.no_show_fee_status = NoShowFeeStatus.CHARGED
-        appointment.no_show_fee_payment_id = retry.id
-        effects.append(f"The no-show fee of {describe(appointment)} is now charged.")
-    return effects

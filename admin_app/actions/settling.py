@@ -9,9 +9,10 @@ it has locked:
   follow, and its credit note is issued; one it refused, or never made, becomes failed and
   frees that amount of the payment again.
 
-Only the money record is settled. The action that asked for the charge or refund had stopped
-when the processor did not answer (a no-show fee left failed, a plan not switched, a
-subscription not cancelled): the settlement says so, for the admin to finish or undo it.
+A paid charge also settles what is still owed for it (``paid_for``): a failed no-show fee
+becomes charged, a past due subscription active again. Anything else the asking action would
+have done had stopped when the processor did not answer (a plan not switched, a subscription
+not cancelled): the settlement says so, for the admin to finish or undo it.
 """
 
 from __future__ import annotations
@@ -31,14 +32,13 @@ from ..models import (
 )
 from ..money import format_money
 from ..payments import ChargeResult, ChargeStatus, GatewayUnavailable, RefundResult, get_gateway
+from .paid_for import lock_owed, settle_what_it_paid_for
 
 NOT_AT_PROCESSOR = "not_at_processor"
 
-_WHAT_WAS_STOPPED = {
-    PaymentPurpose.NO_SHOW_FEE: "the no-show fee is still marked failed on its appointment",
-    PaymentPurpose.SUBSCRIPTION_PERIOD: "the plan change it paid for was not applied",
-    PaymentPurpose.ACTIVATION_FEE: "the subscription it paid for was not started",
-}
+# NOTE: a custom bill is done once paid and receipted; anything else an action charged for
+# (a plan change, a cancellation's refund...) stopped when the processor did not answer.
+_COMPLETE_WHEN_PAID = frozenset({PaymentPurpose.CUSTOM_BILL})
 
 
 def settle_payment(payment: Payment, result: ChargeResult | None, *,
@@ -57,12 +57,14 @@ def settle_payment(payment: Payment, result: ChargeResult | None, *,
         message = (f"Payment #{payment.id} of {amount} succeeded at the processor: {receipt} "
                    "issued" + (f" and queued to send by {queued.channel.label}." if queued
                                else "."))
-        stopped = _WHAT_WAS_STOPPED.get(payment.purpose)
-        if stopped:
-            message += (f" The action that charged it had stopped ({stopped}): finish it by "
-                        "hand or refund the payment.")
+        effects = settle_what_it_paid_for(lock_owed(payment), payment)
+        message += "".join(f" {effect}" for effect in effects)
+        if not effects and payment.purpose not in _COMPLETE_WHEN_PAID:
+            message += (f" The action that charged this {payment.purpose.label.lower()} had "
+                        "stopped when the processor did not answer, and nothing still owed was "
+                        "found for it: check that what it paid for was done, or refund it.")
         after = {"status": "succeeded", "gateway_id": payment.gateway_id,
-                 "receipt_id": receipt.id}
+                 "receipt_id": receipt.id, "effects": effects}
     else:
         payment.status = PaymentStatus.FAILED
         if result is None:

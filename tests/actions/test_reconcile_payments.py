@@ -11,6 +11,8 @@ from sqlalchemy import select
 
 from admin_app.actions.base import ActionError, AlreadyDone
 from admin_app.actions.charge_custom_bill import charge_custom_bill
+from admin_app.actions.charge_no_show_fee import charge_no_show_fee
+from admin_app.actions.charging import charge_reference
 from admin_app.actions.reconcile_payments import (
     Outcome,
     reconcile_payment,
@@ -19,20 +21,34 @@ from admin_app.actions.reconcile_payments import (
 )
 from admin_app.actions.refund_payment import refund_payment
 from admin_app.actions.refunding import refundable_remainder
+from admin_app.actions.retry_failed_payment import retry_failed_payment
 from admin_app.clock import freeze, utcnow
 from admin_app.extensions import db
 from admin_app.models import (
+    Appointment,
     Document,
     DocumentType,
+    NoShowFeeStatus,
     Payment,
     PaymentMethodKind,
+    PaymentPurpose,
     PaymentStatus,
     Refund,
     RefundReason,
     RefundStatus,
+    Subscription,
+    SubscriptionStatus,
 )
+from admin_app.payments import get_gateway
 from tests.actions.conftest import audit_entries
-from tests.factories import give_card, make_contact
+from tests.factories import (
+    give_card,
+    make_appointment,
+    make_contact,
+    make_payment,
+    make_service,
+    make_subscription,
+)
 
 NOW = timedelta(0)
 
@@ -218,3 +234,64 @@ def test_the_reconcile_command(app, mia, owner, key, processor):
     assert "1 settled, 0 still pending." in second.output
     assert db.session.get(Payment, lost.id).status is PaymentStatus.SUCCEEDED
     assert db.session.get(Payment, never.id).status is PaymentStatus.FAILED
+
+
+def test_a_no_show_fee_charged_after_all_becomes_charged_on_its_appointment(
+        app, owner, key, processor):
+    contact = make_contact(first_name="Noah")
+    appointment = make_appointment(contact=contact, service=make_service(name="Physio"),
+                                   starts_at=utcnow() - timedelta(hours=2))
+    db.session.commit()
+    give_card(contact)
+    with processor.losing_answers(), pytest.raises(ActionError) as refused:
+        charge_no_show_fee(appointment, amount_minor=7500, actor=owner, idempotency_key=key())
+    assert refused.value.code == "gateway_unavailable"
+    appointment = db.session.get(Appointment, appointment.id)
+    assert appointment.no_show_fee_status is NoShowFeeStatus.FAILED  # not known to be paid
+    payment = db.session.query(Payment).one()
+    reconciled = reconcile_payment(payment, actor=owner, idempotency_key=key(), min_age=NOW)
+    assert "is now charged" in reconciled.message and "check that" not in reconciled.message
+    db.session.expire_all()
+    appointment = db.session.get(Appointment, appointment.id)
+    assert appointment.no_show_fee_status is NoShowFeeStatus.CHARGED
+    assert appointment.no_show_fee_payment_id == payment.id
+    assert db.session.get(Payment, payment.id).status is PaymentStatus.SUCCEEDED
+
+
+def test_a_retry_of_a_past_due_period_paid_after_all_reactivates_the_subscription(
+        app, owner, key, processor):
+    contact = make_contact()
+    subscription = make_subscription(contact=contact, status=SubscriptionStatus.PAST_DUE)
+    failed = make_payment(contact=contact, subscription=subscription, amount_minor=12000,
+                          purpose=PaymentPurpose.SUBSCRIPTION_PERIOD,
+                          status=PaymentStatus.FAILED, paid_at=None, description="Renewal")
+    db.session.commit()
+    give_card(contact)
+    with processor.losing_answers(), pytest.raises(ActionError):
+        retry_failed_payment(failed, actor=owner, idempotency_key=key())
+    (attempt,) = db.session.query(Payment).filter_by(retry_of_id=failed.id).all()
+    reconciled = reconcile_payment(attempt, actor=owner, idempotency_key=key(), min_age=NOW)
+    assert "is active again" in reconciled.message
+    assert db.session.get(Subscription, subscription.id).status is SubscriptionStatus.ACTIVE
+
+
+def test_a_charge_whose_action_had_stopped_is_flagged_for_the_admin(app, owner, key,
+                                                                    processor):
+    """An upgrade's proration, charged after all: the plan was not switched, so the admin is
+    told to check it (or refund)."""
+    contact = make_contact()
+    card = give_card(contact)
+    subscription = make_subscription(contact=contact)  # active: nothing owed by it
+    payment = make_payment(contact=contact, subscription=subscription, status=PaymentStatus.PENDING,
+                           paid_at=None, purpose=PaymentPurpose.SUBSCRIPTION_PERIOD,
+                           method=PaymentMethodKind.CARD, amount_minor=4000)
+    db.session.commit()
+    made = get_gateway().charge(  # what the processor did before its answer was lost
+        customer_id=contact.stripe_customer_id, card_gateway_id=card.gateway_id,
+        amount_minor=4000, currency="USD", description="Upgrade",
+        idempotency_key=charge_reference(payment))
+    assert made.succeeded
+    reconciled = reconcile_payment(payment, actor=owner, idempotency_key=key(), min_age=NOW)
+    assert "check that what it paid for was done, or refund it" in reconciled.message
+    assert db.session.get(Payment, payment.id).status is PaymentStatus.SUCCEEDED
+    assert db.session.get(Subscription, subscription.id).status is SubscriptionStatus.ACTIVE

@@ -12,6 +12,7 @@ import pytest
 from admin_app.actions.base import ActionError, AlreadyDone
 from admin_app.actions.charge_custom_bill import charge_custom_bill
 from admin_app.actions.charge_no_show_fee import charge_no_show_fee
+from admin_app.actions.reconcile_payments import reconcile_payment
 from admin_app.actions.retry_failed_payment import (
     retry_failed_payment,
     retryable_failed_payments,
@@ -229,13 +230,15 @@ def test_processor_down_keeps_the_attempt(grace, cashier, key, processor):
         processor.set_down(False)
     assert refused.value.code == "gateway_unavailable"
     (attempt,) = db.session.query(Payment).filter_by(retry_of_id=failed.id).all()
-    if attempt.status is PaymentStatus.PENDING:  # outcome unknown: no second charge meanwhile
-        with pytest.raises(ActionError) as refused:
-            retry_failed_payment(failed, actor=cashier, idempotency_key=key())
-        assert refused.value.code == "retry_pending"
-    else:
-        assert retry_failed_payment(failed, actor=cashier, idempotency_key=key()).status \
-            is PaymentStatus.SUCCEEDED
+    assert attempt.status is PaymentStatus.PENDING  # outcome unknown: no second charge meanwhile
+    with pytest.raises(ActionError) as refused:
+        retry_failed_payment(failed, actor=cashier, idempotency_key=key())
+    assert refused.value.code == "retry_pending"
+    # Reconciled as never made (the processor was down), the payment can be retried again.
+    reconcile_payment(attempt, actor=cashier, idempotency_key=key(), min_age=timedelta(0))
+    assert db.session.get(Payment, attempt.id).status is PaymentStatus.FAILED
+    assert retry_failed_payment(failed, actor=cashier, idempotency_key=key()).status \
+        is PaymentStatus.SUCCEEDED
 
 
 def test_concurrent_retries_pay_once(app, grace, cashier, processor):

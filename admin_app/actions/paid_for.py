@@ -1,0 +1,76 @@
+"""What a payment pays for, and settling it once the payment is paid: a past due subscription
+becomes active again, a failed no-show fee becomes charged.
+
+Shared by the retry of a failed charge (paid at once) and by the settlement of a charge whose
+outcome was unknown (paid when the processor's answer arrives, by reconcile or a webhook).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from ..extensions import db
+from ..models import (
+    Appointment,
+    NoShowFeeStatus,
+    Payment,
+    PaymentPurpose,
+    Subscription,
+    SubscriptionStatus,
+)
+from .base import lock
+from .no_show_rules import describe
+
+
+@dataclass(frozen=True)
+class Owed:
+    """The records a payment may settle, locked: the subscription it pays a period of, and
+    the appointment whose no-show fee it is."""
+
+    subscription: Subscription | None
+    appointment: Appointment | None
+
+
+def no_show_appointment(fee: Payment) -> Appointment | None:
+    """The appointment a no-show fee payment was charged for: the one it is linked to, or the
+    failed one the no-show action named in its description."""
+    linked = db.session.scalar(select(Appointment).where(
+        Appointment.no_show_fee_payment_id == fee.id))
+    if linked is not None:
+        return linked
+    # NOTE: a failed fee is not linked to its appointment; the no-show action describes it.
+    candidates = db.session.scalars(select(Appointment).where(
+        Appointment.contact_id == fee.contact_id,
+        Appointment.no_show_fee_status == NoShowFeeStatus.FAILED))
+    return next((a for a in candidates
+                 if fee.description == f"No-show fee: {describe(a)}"[:200]), None)
+
+
+def lock_owed(payment: Payment) -> Owed:
+    """Lock what ``payment`` (or the failed payment it retries) pays for."""
+    original = payment.retry_of if payment.retry_of_id is not None else payment
+    subscription = (lock(Subscription, original.subscription_id)
+                    if original.subscription_id is not None else None)
+    appointment = (no_show_appointment(original)
+                   if original.purpose is PaymentPurpose.NO_SHOW_FEE else None)
+    if appointment is not None:
+        appointment = lock(Appointment, appointment.id)
+    return Owed(subscription, appointment)
+
+
+def settle_what_it_paid_for(owed: Owed, paid: Payment) -> list[str]:
+    """Apply the paid payment ``paid`` to what it was owed for (locked by the caller);
+    returns what changed, in sentences (none when nothing was owed any more)."""
+    effects = []
+    subscription, appointment = owed.subscription, owed.appointment
+    if subscription is not None and paid.purpose is PaymentPurpose.SUBSCRIPTION_PERIOD \
+            and subscription.status is SubscriptionStatus.PAST_DUE:
+        subscription.status = SubscriptionStatus.ACTIVE
+        effects.append(f"Subscription {subscription} is active again.")
+    if appointment is not None and appointment.no_show_fee_status is NoShowFeeStatus.FAILED:
+        appointment.no_show_fee_status = NoShowFeeStatus.CHARGED
+        appointment.no_show_fee_payment_id = paid.id
+        effects.append(f"The no-show fee of {describe(appointment)} is now charged.")
+    return effects
