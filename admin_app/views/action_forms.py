@@ -12,6 +12,7 @@ from flask_wtf import FlaskForm
 from wtforms import HiddenField
 
 from ..actions.base import ActionError, AlreadyDone
+from .action_messages import done_message
 
 ALREADY_DONE = object()
 
@@ -25,6 +26,24 @@ class ActionForm(FlaskForm):
     submit (double click, reload, second tab) runs the action once."""
 
     idempotency_key = HiddenField(default=new_idempotency_key)
+
+
+def submit(form: ActionForm, action: Callable[[str], Any], *,
+           fallback: Callable[[Any], str]) -> bool:
+    """Run ``action(idempotency_key)`` when ``form`` is validly submitted, flashing the
+    sentence the action recorded (``fallback(result)`` when it recorded none). True when it
+    was done, or had been (a replay): the caller redirects. False to show the page again:
+    not submitted, or refused (its reason flashed; the form keeps what was typed, with a fresh
+    key for a deliberate retry, since a processor's "no" stays on record under the old one).
+    """
+    if not form.validate_on_submit():
+        return False
+    key = form.idempotency_key.data
+    if perform(lambda: action(key),
+               success=lambda result: done_message(key, fallback=fallback(result))) is not None:
+        return True
+    form.idempotency_key.data = new_idempotency_key()
+    return False
 
 
 def perform(call, *, success: Callable[[Any], str] | None = None) -> Any:

@@ -15,8 +15,7 @@ from ..actions.charging import default_card
 from ..models import CashierSettings, Contact, PaymentMethodKind
 from ..money import format_money
 from ..payments import CardDetails
-from .action_forms import ActionForm, new_idempotency_key, perform
-from .action_messages import done_message
+from .action_forms import ActionForm, submit
 from .fields import MoneyField
 
 
@@ -76,18 +75,14 @@ class ChargeActionsMixin:
             return refused
         form = ChargeForm(currency=CashierSettings.get().currency)
         form.offer_methods(contact)
-        if form.validate_on_submit():
-            payment = perform(lambda: charge_custom_bill(
+        if submit(form, lambda key: charge_custom_bill(
                 contact, amount_minor=form.amount.data, currency=form.currency.data,
                 description=form.description.data, method=PaymentMethodKind(form.charge_to.data),
-                actor=current_user, idempotency_key=form.idempotency_key.data),
-                success=lambda payment: done_message(form.idempotency_key.data, fallback=(
+                actor=current_user, idempotency_key=key),
+                fallback=lambda payment: (
                     f"Charged {format_money(payment.amount_minor, payment.currency)} to "
-                    f"{contact} ({payment.method.label.lower()}).")))
-            if payment is not None:
-                return redirect(url_for(".details_view", id=contact.id, tab="transactions"))
-            # Refused: a declined card is on record under this key; a retry gets a new one.
-            form.idempotency_key.data = new_idempotency_key()
+                    f"{contact} ({payment.method.label.lower()}).")):
+            return redirect(url_for(".details_view", id=contact.id, tab="transactions"))
         return self.render("admin/action_form.html", title=f"Charge {contact}",
                            intro="Charge a custom bill: to the saved card through the payment "
                                  "processor, or recorded as paid in cash / other. A receipt is "
@@ -104,18 +99,13 @@ class ChargeActionsMixin:
             return refused
         back = url_for(".details_view", id=contact.id, tab="payment_methods")
         form = AddCardForm()
-        if form.validate_on_submit():
-            card = CardDetails(form.number.data.strip(), form.exp_month.data,
-                               form.exp_year.data, form.cvc.data or "")
-            method = perform(lambda: add_payment_method(
-                contact, card=card, make_default=form.make_default.data, actor=current_user,
-                idempotency_key=form.idempotency_key.data),
-                success=lambda method: done_message(form.idempotency_key.data,
-                                                    fallback=f"Saved {method} for {contact}."))
-            if method is not None:
-                return redirect(back)
-            form.idempotency_key.data = new_idempotency_key()
-            form.number.data = ""  # never echo a card number back into the page
+        if submit(form, lambda key: add_payment_method(
+                contact, card=CardDetails(form.number.data.strip(), form.exp_month.data,
+                                          form.exp_year.data, form.cvc.data or ""),
+                make_default=form.make_default.data, actor=current_user, idempotency_key=key),
+                fallback=lambda method: f"Saved {method} for {contact}."):
+            return redirect(back)
+        form.number.data = ""  # never echo a card number back into the page
         current = default_card(contact)
         return self.render("admin/action_form.html", title=f"Add a card for {contact}",
                            intro="Type the card the member gives at the desk. It is saved at "

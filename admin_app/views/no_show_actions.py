@@ -19,8 +19,7 @@ from ..clock import utcnow
 from ..extensions import db
 from ..models import Appointment, AppointmentStatus, CashierSettings, NoShowFeeStatus
 from ..money import format_money
-from .action_forms import ActionForm, new_idempotency_key, perform
-from .action_messages import done_message
+from .action_forms import ActionForm, submit
 from .bulk import run_bulk, selected_ids
 from .fields import MoneyField
 from .formatting import format_datetime
@@ -105,16 +104,12 @@ class NoShowActionsMixin:
         settings = CashierSettings.get()
         form = NoShowFeeForm(currency=settings.currency, amount=settings.no_show_fee_minor)
         form.amount.currency = settings.currency
-        if form.validate_on_submit():
-            payment = perform(lambda: charge_no_show_fee(
+        if submit(form, lambda key: charge_no_show_fee(
                 appointment, amount_minor=form.amount.data, actor=current_user,
-                idempotency_key=form.idempotency_key.data),
-                success=lambda _: done_message(form.idempotency_key.data,
-                                               fallback="No-show fee charged."))
-            if payment is not None:
-                return redirect(back)
-            form.idempotency_key.data = new_idempotency_key()  # a declined card is on record
-            db.session.refresh(appointment)
+                idempotency_key=key), fallback=lambda _: "No-show fee charged."):
+            return redirect(back)
+        if form.is_submitted():
+            db.session.refresh(appointment)  # refused: a declined card is on record
         return self.render("admin/action_form.html",
                            title=f"No-show fee · {appointment.contact}",
                            intro="Confirm that the member missed this appointment and charge "
@@ -129,15 +124,10 @@ class NoShowActionsMixin:
         if appointment is None:
             return back
         form = WaiveFeeForm()
-        if form.validate_on_submit():
-            done = perform(lambda: waive_no_show_fee(
-                appointment, reason=form.reason.data, actor=current_user,
-                idempotency_key=form.idempotency_key.data),
-                success=lambda _: done_message(form.idempotency_key.data,
-                                               fallback="Fee waived."))
-            if done is not None:
-                return redirect(back)
-            form.idempotency_key.data = new_idempotency_key()
+        if submit(form, lambda key: waive_no_show_fee(
+                appointment, reason=form.reason.data, actor=current_user, idempotency_key=key),
+                fallback=lambda _: "Fee waived."):
+            return redirect(back)
         return self.render("admin/action_form.html", title=f"Waive no-show fee · "
                                                            f"{appointment.contact}",
                            intro="Confirm the no-show without charging a fee. Once waived, "

@@ -19,8 +19,7 @@ from ..actions.remove_payment_method import remove_payment_method
 from ..actions.set_default_payment_method import set_default_payment_method
 from ..extensions import db
 from ..models import Contact, PaymentMethod
-from .action_forms import ActionForm, new_idempotency_key, perform
-from .action_messages import done_message
+from .action_forms import ActionForm, submit
 from .row_menu import MenuItem
 
 
@@ -68,15 +67,10 @@ class PaymentMethodActionsMixin:
         if method is None:
             return back
         form = ActionForm()
-        if form.validate_on_submit():
-            done = perform(lambda: set_default_payment_method(
-                method, actor=current_user, idempotency_key=form.idempotency_key.data),
-                success=lambda done: done_message(
-                    form.idempotency_key.data,
-                    fallback=f"{done.display_name} is now the default card."))
-            if done is not None:
-                return redirect(back)
-            form.idempotency_key.data = new_idempotency_key()
+        if submit(form, lambda key: set_default_payment_method(
+                method, actor=current_user, idempotency_key=key),
+                fallback=lambda done: f"{done.display_name} is now the default card."):
+            return redirect(back)
         return self.render("admin/action_form.html", title=f"Make {method.display_name} the "
                                                            "default card",
                            intro="Subscriptions, custom bills and no-show fees charge the "
@@ -93,15 +87,11 @@ class PaymentMethodActionsMixin:
         warnings = ["This is the default card: after removing it, subscriptions and fees "
                     "cannot be charged until another card is made the default."
                     ] if method.is_default else []
-        if form.validate_on_submit():
-            label = method.display_name
-            contact = perform(lambda: remove_payment_method(
-                method, actor=current_user, idempotency_key=form.idempotency_key.data),
-                success=lambda contact: done_message(
-                    form.idempotency_key.data, fallback=f"Removed {label} from {contact}."))
-            if contact is not None:
-                return redirect(back)
-            form.idempotency_key.data = new_idempotency_key()
+        label = method.display_name
+        if submit(form, lambda key: remove_payment_method(
+                method, actor=current_user, idempotency_key=key),
+                fallback=lambda contact: f"Removed {label} from {contact}."):
+            return redirect(back)
         return self.render("admin/action_form.html", title=f"Remove {method.display_name}",
                            intro="The card is detached at the payment processor and removed "
                                  "here.",
@@ -122,15 +112,10 @@ class PaymentMethodActionsMixin:
                   "error")
             return redirect(back)
         form = ActionForm()
-        if form.validate_on_submit():
-            sent = perform(lambda: send_payment_method_link(
-                contact, actor=current_user, idempotency_key=form.idempotency_key.data),
-                success=lambda sent: done_message(
-                    form.idempotency_key.data,
-                    fallback=f"Payment-method link queued for {contact}."))
-            if sent is not None:
-                return redirect(back)
-            form.idempotency_key.data = new_idempotency_key()
+        if submit(form, lambda key: send_payment_method_link(
+                contact, actor=current_user, idempotency_key=key),
+                fallback=lambda sent: f"Payment-method link queued for {contact}."):
+            return redirect(back)
         card = default_card(contact)
         sent_to = (f"Email: {contact.email}" if contact.email else
                    f"SMS: {contact.phone}" if contact.phone else None)

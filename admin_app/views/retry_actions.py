@@ -20,8 +20,7 @@ from ..actions.retry_failed_payment import (
 from ..extensions import db
 from ..models import Contact, Payment
 from ..money import format_money
-from .action_forms import ActionForm, new_idempotency_key, perform
-from .action_messages import done_message
+from .action_forms import ActionForm, submit
 from .bulk import run_bulk
 from .row_menu import MenuItem
 
@@ -63,16 +62,12 @@ class RetryActionsMixin:
         if not self.may_write:
             return self._refused_role(back)
         form = ActionForm()
-        if form.validate_on_submit():
-            retry = perform(lambda: retry_failed_payment(
-                payment, actor=current_user, idempotency_key=form.idempotency_key.data),
-                success=lambda retry: done_message(
-                    form.idempotency_key.data, fallback=f"Payment #{payment.id} retried."))
-            if retry is not None:
-                return redirect(back)
-            # Refused: a declined retry is on record under this key; a new try gets a new one.
-            form.idempotency_key.data = new_idempotency_key()
-            db.session.expire_all()
+        if submit(form, lambda key: retry_failed_payment(
+                payment, actor=current_user, idempotency_key=key),
+                fallback=lambda retry: f"Payment #{payment.id} retried."):
+            return redirect(back)
+        if form.is_submitted():
+            db.session.expire_all()  # refused: a declined retry is on record
         original = original_of(payment)
         refusal = retry_refusal(original)
         facts = [("Failed payment", _describe(original)),
