@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 PORT ?= 5000
 export FLASK_APP := admin_app
 
-.PHONY: run test lint system-deps benchmark clean
+.PHONY: run test lint system-deps benchmark clean localstripe
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,12 @@ system-deps:
 
 test: $(VENV)/.installed system-deps
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+# A Stripe-compatible test server (localstripe) on 127.0.0.1, to try the panel on the Stripe
+# gateway: see the README, "Trying the Stripe gateway locally".
+LOCALSTRIPE_PORT ?= 8420
+localstripe: $(VENV)/.installed
+	$(BIN)/python -m tests.localstripe $(LOCALSTRIPE_PORT)
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .

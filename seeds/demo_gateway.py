@@ -1,9 +1,11 @@
-"""Registers the demo's members, cards, charges and refunds with the offline payment gateway.
+"""Registers the demo's members, cards, charges and refunds with the payment gateway.
 
-The offline gateway keeps its own records, like a real processor: a demo payment can only be
-refunded, and a demo card charged, if the gateway knows them. So the demo creates them there
-through the gateway interface and stores the ids it returns. Only with the offline gateway:
-a real processor is never filled with demo data (the rows then keep made-up ids).
+A processor keeps its own records: a demo payment can only be refunded, and a demo card
+charged, if the processor knows them. So the demo creates them there through the gateway
+interface and stores the ids it returns: with the offline gateway, and with Stripe in test
+mode (a ``sk_test_`` key, e.g. against localstripe), where the cards are Stripe's test
+PaymentMethods. A live Stripe account is never filled with demo data (the rows then keep
+made-up ids).
 """
 
 from __future__ import annotations
@@ -20,16 +22,33 @@ TEST_NUMBERS = {"visa": ("4242424242424242", "4000056655665556"),
                 "mastercard": ("5555555555554444", "5200828282828210"),
                 "amex": ("378282246310005", "371449635398431")}
 DECLINES_WHEN_CHARGED = "4000000000000341"
+# Stripe's test PaymentMethods (raw card numbers are refused by Stripe's API by default).
+STRIPE_TEST_CARD, STRIPE_DECLINES_WHEN_CHARGED = "pm_card_visa", "pm_card_chargeCustomerFail"
 
 
-def _offline_gateway():
+def _demo_gateway():
+    """The configured gateway when demo data may go there: the offline one, or Stripe in
+    test mode; else None."""
     try:
+        from flask import current_app
+
         from admin_app.payments import get_gateway
 
         gateway = get_gateway()
     except (ImportError, KeyError, RuntimeError):  # no gateway configured: a bare app
         return None
-    return gateway if getattr(gateway, "name", None) == "offline" else None
+    name = getattr(gateway, "name", None)
+    if name == "stripe" and str(current_app.config.get("STRIPE_SECRET_KEY")).startswith(
+            "sk_test_"):
+        return gateway
+    return gateway if name == "offline" else None
+
+
+def _card_number(gateway, brand: str, *, declines: bool, pick: random.Random) -> str:
+    if gateway.name == "stripe":
+        return STRIPE_DECLINES_WHEN_CHARGED if declines else STRIPE_TEST_CARD
+    return DECLINES_WHEN_CHARGED if declines else pick.choice(
+        TEST_NUMBERS.get(brand, TEST_NUMBERS["visa"]))
 
 
 def register_with_gateway(history) -> bool:
@@ -39,7 +58,7 @@ def register_with_gateway(history) -> bool:
     renewal in the demo fails as it did; their earlier payments were made with an older card,
     since detached.
     """
-    gateway = _offline_gateway()
+    gateway = _demo_gateway()
     if gateway is None:
         return False
     from admin_app.payments import CardDetails
@@ -61,17 +80,18 @@ def register_with_gateway(history) -> bool:
         contact.stripe_customer_id = customer
         for card in cards:
             declines = card.is_default and contact in history.declining
-            number = (DECLINES_WHEN_CHARGED if declines
-                      else numbers.choice(TEST_NUMBERS.get(card.brand, TEST_NUMBERS["visa"])))
+            number = _card_number(gateway, card.brand, declines=declines, pick=numbers)
             saved = gateway.save_card(customer, CardDetails(number, card.exp_month,
-                                                            card.exp_year),
+                                                            card.exp_year, "123"),
                                       idempotency_key=key("card"))
             card.gateway_id, card.brand, card.last4 = saved.gateway_id, saved.brand, saved.last4
+            card.exp_month, card.exp_year = saved.exp_month, saved.exp_year
             if card.is_default and not declines:
                 payer[contact] = saved.gateway_id
         if contact not in payer:  # the card their past payments were made with
-            old = gateway.save_card(customer, CardDetails(TEST_NUMBERS["visa"][0], 12,
-                                                          history.now.year - 1),
+            old = gateway.save_card(customer, CardDetails(
+                _card_number(gateway, "visa", declines=False, pick=numbers), 12,
+                history.now.year - 1, "123"),
                                     idempotency_key=key("card"))
             payer[contact] = old.gateway_id
             retired.append(old.gateway_id)
@@ -88,7 +108,7 @@ def register_with_gateway(history) -> bool:
             currency=payment.currency, description=payment.description or "Payment",
             idempotency_key=key("charge"))
         if not result.succeeded:
-            raise RuntimeError(f"offline gateway refused a demo charge: {result}")
+            raise RuntimeError(f"the gateway refused a demo charge: {result}")
         payment.gateway_id = result.gateway_id
 
     for refund in history.refunds:
@@ -99,7 +119,7 @@ def register_with_gateway(history) -> bool:
                                 amount_minor=refund.amount_minor, currency=refund.currency,
                                 idempotency_key=key("refund"))
         if not result.succeeded:
-            raise RuntimeError(f"offline gateway refused a demo refund: {result}")
+            raise RuntimeError(f"the gateway refused a demo refund: {result}")
         refund.gateway_id = result.gateway_id
     for card_id in retired:
         gateway.detach_card(card_id)

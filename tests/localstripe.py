@@ -87,3 +87,7 @@ def stripe_gateway(localstripe):
     from admin_app.payments.stripe_gateway import StripeGateway
 
     return StripeGateway(secret_key="sk_test_x", api_base=localstripe)
+
+
+if __name__ == "__main__":  # `make localstripe`: the same server, in the foreground
+    exec(_SERVER)
