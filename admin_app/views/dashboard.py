@@ -14,7 +14,10 @@ from ..models import (
     AppointmentStatus,
     NoShowFeeStatus,
     Payment,
+    PaymentMethodKind,
     PaymentStatus,
+    Refund,
+    RefundStatus,
     Subscription,
     SubscriptionStatus,
 )
@@ -38,6 +41,13 @@ class DashboardView(AccessMixin, AdminIndexView):
             .where(Appointment.status == AppointmentStatus.NO_SHOW,
                    Appointment.no_show_fee_status == NoShowFeeStatus.NONE)
         )
+        # Unsettled: the processor did not answer; reconcile (or a webhook) settles them.
+        unsettled_payments = db.session.scalar(
+            select(func.count()).select_from(Payment)
+            .where(Payment.status == PaymentStatus.PENDING,
+                   Payment.method == PaymentMethodKind.CARD))
+        unsettled_refunds = db.session.scalar(
+            select(func.count()).select_from(Refund).where(Refund.status == RefundStatus.PENDING))
         recent_payments = db.session.scalars(
             select(Payment).order_by(Payment.created_at.desc()).limit(8)
         ).all()
@@ -48,5 +58,7 @@ class DashboardView(AccessMixin, AdminIndexView):
             incomplete=by_status.get(SubscriptionStatus.INCOMPLETE, 0),
             failed_week=failed_week,
             open_no_shows=open_no_shows,
+            unsettled_payments=unsettled_payments,
+            unsettled_refunds=unsettled_refunds,
             recent_payments=recent_payments,
         )

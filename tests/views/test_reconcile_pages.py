@@ -41,6 +41,10 @@ def pending_payment(app, processor) -> Payment:
 
 def test_a_pending_payment_is_checked_from_its_row_menu(client, login, pending_payment):
     login("cashier")
+    home = client.get("/admin/").get_data(as_text=True)
+    assert 'id="unsettled"' in home and "Waiting for the payment processor" in home
+    listed = client.get("/admin/payment/?flt0_status_equals=pending").get_data(as_text=True)
+    assert "1 payment</a>" in home and "Massage" in listed
     listing = client.get("/admin/payment/").get_data(as_text=True)
     url = f"/admin/payment/check-with-processor/?id={pending_payment.id}"
     assert "Check with the processor" in listing and url in listing
@@ -52,6 +56,7 @@ def test_a_pending_payment_is_checked_from_its_row_menu(client, login, pending_p
     again = client.post(url, data={"idempotency_key": "check-1"}, follow_redirects=True)
     assert "Already done, not repeated" in again.get_data(as_text=True)
     assert url not in client.get("/admin/payment/").get_data(as_text=True)  # settled
+    assert 'id="unsettled"' not in client.get("/admin/").get_data(as_text=True)
 
 
 def test_a_viewer_may_not_check(client, login, pending_payment):
@@ -73,6 +78,9 @@ def test_a_pending_refund_is_checked_from_the_refunds_list(client, login, app, p
         reverse_credits=False, actor=make_admin(), idempotency_key=uuid4().hex))
     refund = db.session.query(Refund).one()
     login("manager")
+    assert "1 refund</a>" in client.get("/admin/").get_data(as_text=True)
+    pending = client.get("/admin/refund/?flt0_status_equals=pending").get_data(as_text=True)
+    assert f"/admin/refund/check-with-processor/?id={refund.id}" in pending
     url = f"/admin/refund/check-with-processor/?id={refund.id}"
     assert url in client.get("/admin/refund/").get_data(as_text=True)
     assert url in client.get(f"/admin/refund/details/?id={refund.id}").get_data(as_text=True)
