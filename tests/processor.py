@@ -147,14 +147,22 @@ class StripeProcessor:
         with urllib.request.urlopen(request, timeout=10) as response:
             return json.loads(response.read())
 
-    def refund_directly(self, gateway_id: str, amount_minor: int) -> str:
-        """Refund at Stripe without the panel, as an admin in Stripe's dashboard would."""
-        body = urllib.parse.urlencode({"payment_intent": gateway_id,
-                                       "amount": amount_minor}).encode()
-        request = urllib.request.Request(self.base + "/v1/refunds", data=body, method="POST",
+    def _post(self, path: str, data: dict) -> dict:
+        request = urllib.request.Request(self.base + path, method="POST",
+                                         data=urllib.parse.urlencode(data).encode(),
                                          headers={"Authorization": "Bearer sk_test_x"})
         with urllib.request.urlopen(request, timeout=10) as response:
-            return json.loads(response.read())["id"]
+            return json.loads(response.read())
+
+    def refund_directly(self, gateway_id: str, amount_minor: int) -> str:
+        """Refund at Stripe without the panel, as an admin in Stripe's dashboard would."""
+        return self._post("/v1/refunds", {"payment_intent": gateway_id,
+                                          "amount": amount_minor})["id"]
+
+    def confirm_card_setup(self, setup_id: str, payment_method: str = "pm_card_visa") -> dict:
+        """Confirm a SetupIntent as Stripe.js does in the member's browser; the SetupIntent."""
+        return self._post(f"/v1/setup_intents/{setup_id}/confirm",
+                          {"payment_method": payment_method})
 
     def charge(self, gateway_id: str) -> ProcessorCharge:
         intent = self._get(f"/v1/payment_intents/{gateway_id}")

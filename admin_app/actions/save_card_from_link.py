@@ -16,7 +16,14 @@ from sqlalchemy import select, update
 from ..clock import utcnow
 from ..extensions import db
 from ..models import Contact, PaymentMethod, record_audit
-from ..payments import CardDetails, CardRejected, CardSetup, GatewayUnavailable, get_gateway
+from ..payments import (
+    CardDetails,
+    CardRejected,
+    CardSetup,
+    GatewayUnavailable,
+    SavedCard,
+    get_gateway,
+)
 from .base import ActionError, claim, finish, lock, unit_of_work
 from .charging import ensure_customer
 
@@ -92,13 +99,22 @@ def save_card_from_link(contact: Contact, *, idempotency_key: str, setup_id: str
                 code, f"The card was not accepted: {rejected.message}")) from None
         except GatewayUnavailable:
             raise ActionError("gateway_unavailable", PROCESSOR_DOWN) from None
-        method = _make_default(contact, saved)
-        message = f"Saved {method} as the default card of {contact}, {BY_THE_MEMBER}."
-        record_audit(actor=None, action="save_card_from_link", target=contact, summary=message,
-                     after={"payment_method_id": method.id, "is_default": True,
-                            "gateway_id": method.gateway_id})
+        method, message = record_member_card(contact, saved)
         finish(request, message=message, result=method)
     return method
+
+
+def record_member_card(contact: Contact, saved: SavedCard, *,
+                       how: str = BY_THE_MEMBER) -> tuple[PaymentMethod, str]:
+    """Record the card the member saved at the processor as ``contact``'s default (the
+    contact locked by the caller, inside its transaction), with the audit entry; a card
+    already on record under the same processor id is made the default, not added again."""
+    method = _make_default(contact, saved)
+    message = f"Saved {method} as the default card of {contact}, {how}."
+    record_audit(actor=None, action="save_card_from_link", target=contact, summary=message,
+                 after={"payment_method_id": method.id, "is_default": True,
+                        "gateway_id": method.gateway_id})
+    return method, message
 
 
 def _check_typed_card(card: CardDetails | None) -> None:

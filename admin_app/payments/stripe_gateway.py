@@ -67,6 +67,9 @@ from .gateway import (
 
 T = TypeVar("T")
 
+# The metadata ``source`` of the SetupIntents the member's payment-method page starts.
+PAYMENT_METHOD_LINK = "payment_method_link"
+
 _UNAVAILABLE = (stripe.APIConnectionError, stripe.APIError, stripe.RateLimitError)
 
 
@@ -210,7 +213,8 @@ class StripeGateway:
 
     def start_card_setup(self, customer_id: str, *, idempotency_key: str) -> CardSetup:
         intent = _call(lambda: self.client.v1.setup_intents.create(
-            {"customer": customer_id, "usage": "off_session", "payment_method_types": ["card"]},
+            {"customer": customer_id, "usage": "off_session", "payment_method_types": ["card"],
+             "metadata": {"source": PAYMENT_METHOD_LINK}},
             options=self._options("card-setup", idempotency_key)))
         return CardSetup(intent.id, intent.client_secret)
 

@@ -14,6 +14,9 @@ signature's tolerance) is answered 200 "already handled" and changes nothing.
 - ``charge.refunded`` (real Stripe sends it; localstripe does not): pending refunds of that
   payment are settled by asking Stripe, and an amount refunded outside the panel (in Stripe's
   dashboard) is recorded as a refund with its credit note.
+- ``setup_intent.succeeded`` of the member's payment-method page (its metadata says so):
+  a card the member confirmed but whose page never reported back is recorded as their
+  default card, as the page would have.
 - Anything else: acknowledged (200), recorded with ``handled=False`` and a note, logged.
 
 An event that changed something is ``handled``; the settlement leaves its audit entry (no
@@ -31,11 +34,13 @@ from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 
 from ..actions.refunding import pending_refunds_minor
+from ..actions.save_card_from_link import record_member_card
 from ..actions.settling import record_refund_made_outside, settle_payment, settle_pending_refund
 from ..extensions import csrf, db
-from ..models import Payment, PaymentStatus, RefundStatus, StripeEvent
-from .gateway import ChargeResult, ChargeStatus
-from .stripe_gateway import InvalidWebhook, verify_webhook
+from ..models import Contact, Payment, PaymentMethod, PaymentStatus, RefundStatus, StripeEvent
+from . import get_gateway
+from .gateway import CardRejected, ChargeResult, ChargeStatus
+from .stripe_gateway import PAYMENT_METHOD_LINK, InvalidWebhook, verify_webhook
 
 bp = Blueprint("stripe", __name__, url_prefix="/stripe")
 csrf.exempt(bp)
@@ -158,6 +163,31 @@ def _charge_refunded(event_id: str, event_type: str, charge: dict,
     return _settled(record, event_id, event_type, " ".join(said))
 
 
+def _setup_succeeded(event_id: str, event_type: str, setup: dict, record: StripeEvent) -> str:
+    """A card the member confirmed on their payment-method page, whose page did not report
+    back (the tab closed after the bank's check...): recorded as their default card, as the
+    page would have. Only SetupIntents of that page count; a card already recorded is left
+    as it is."""
+    if (setup.get("metadata") or {}).get("source") != PAYMENT_METHOD_LINK:
+        return "Not a SetupIntent of the payment-method page: nothing changed."
+    customer_id, card_id = setup.get("customer"), setup.get("payment_method")
+    contact = db.session.execute(
+        select(Contact).where(Contact.stripe_customer_id == customer_id).with_for_update()
+        .execution_options(populate_existing=True)).scalars().first() if customer_id else None
+    if contact is None:
+        return f"No contact has Stripe customer {customer_id}: nothing changed."
+    if db.session.scalar(select(PaymentMethod.id).where(
+            PaymentMethod.contact_id == contact.id, PaymentMethod.gateway_id == card_id)):
+        return f"The card {card_id} of {contact} is already recorded: nothing changed."
+    try:
+        saved = get_gateway().finish_card_setup(customer_id, str(setup.get("id")))
+    except CardRejected as rejected:
+        return f"SetupIntent {setup.get('id')} saved no card: {rejected.message}"
+    method, message = record_member_card(
+        contact, saved, how="by the member via the payment-method link (reported by Stripe)")
+    return _settled(record, event_id, event_type, message)
+
+
 def _settled(record: StripeEvent, event_id: str, event_type: str, note: str) -> str:
     record.handled = True
     current_app.logger.info("Stripe webhook %s (%s): %s", event_id, event_type, note)
@@ -168,4 +198,5 @@ HANDLERS: dict[str, Callable[[str, str, dict, StripeEvent], str]] = {
     "payment_intent.succeeded": _intent_succeeded,
     "payment_intent.payment_failed": _intent_failed,
     "charge.refunded": _charge_refunded,
+    "setup_intent.succeeded": _setup_succeeded,
 }

@@ -23,12 +23,14 @@ from admin_app import create_app
 from admin_app.actions.base import ActionError
 from admin_app.actions.charge_custom_bill import charge_custom_bill
 from admin_app.actions.refund_payment import refund_payment
+from admin_app.actions.save_card_from_link import save_card_from_link
 from admin_app.extensions import db
 from admin_app.models import (
     AuditEntry,
     Document,
     DocumentType,
     Payment,
+    PaymentMethod,
     PaymentMethodKind,
     PaymentStatus,
     RefundReason,
@@ -367,3 +369,45 @@ def test_a_charge_whose_answer_was_lost_is_settled_by_localstripes_delivery(
     assert payment.status is PaymentStatus.SUCCEEDED and payment.gateway_id.startswith("pi_")
     assert processor.charge(payment.gateway_id).amount_minor == 4500
     assert processor.count_charges() == 1
+
+
+# --- setup_intent.succeeded: a member's card whose page never reported back --------------------
+def _member_setup(processor) -> tuple:
+    """A contact whose payment-method page had a card confirmed at Stripe, but never posted
+    back; the SetupIntent as Stripe holds it."""
+    from admin_app.payments import get_gateway
+
+    contact = make_contact()
+    contact.stripe_customer_id = get_gateway().create_customer(
+        email=contact.email, name=contact.full_name, idempotency_key=uuid4().hex)
+    db.session.commit()
+    setup = get_gateway().start_card_setup(contact.stripe_customer_id,
+                                           idempotency_key=uuid4().hex)
+    return contact, processor.confirm_card_setup(setup.id)
+
+
+def test_a_card_confirmed_on_the_member_page_is_recorded_from_stripes_event(client,
+                                                                             processor):
+    contact, setup = _member_setup(processor)
+    assert setup["status"] == "succeeded"
+    payload = _event("setup_intent.succeeded", setup, "evt_setup")
+    assert _post(client, payload, _sign(payload)).status_code == 200
+    (method,) = db.session.scalars(select(PaymentMethod).where(
+        PaymentMethod.contact_id == contact.id)).all()
+    assert method.is_default and method.gateway_id == setup["payment_method"]
+    assert (method.brand, method.last4) == ("visa", "4242")
+    assert db.session.get(StripeEvent, "evt_setup").handled
+    assert "reported by Stripe" in db.session.scalars(select(AuditEntry)).one().summary
+    # Another delivery about it, then the page's late post-back: still one card.
+    again = _event("setup_intent.succeeded", setup, "evt_setup_2")
+    assert "already recorded" in _post(client, again, _sign(again)).json["note"]
+    save_card_from_link(contact, idempotency_key=uuid4().hex, setup_id=setup["id"])
+    assert db.session.scalar(select(func.count()).select_from(PaymentMethod)) == 1
+
+
+def test_a_setup_intent_not_started_by_the_member_page_changes_nothing(client, processor):
+    contact, setup = _member_setup(processor)
+    payload = _event("setup_intent.succeeded", {**setup, "metadata": {}}, "evt_other_setup")
+    response = _post(client, payload, _sign(payload))
+    assert response.status_code == 200 and "Not a SetupIntent" in response.json["note"]
+    assert _count(PaymentMethod) == 0
