@@ -7,11 +7,13 @@ from collections.abc import Callable
 from typing import Any
 from uuid import uuid4
 
-from flask import flash
+from flask import flash, request
 from flask_wtf import FlaskForm
 from wtforms import HiddenField
 
 from ..actions.base import ActionError, AlreadyDone
+from ..extensions import db
+from ..models import Contact
 from .action_messages import done_message
 
 ALREADY_DONE = object()
@@ -26,6 +28,12 @@ class ActionForm(FlaskForm):
     submit (double click, reload, second tab) runs the action once."""
 
     idempotency_key = HiddenField(default=new_idempotency_key)
+
+
+def contact_of_request() -> Contact | None:
+    """The contact an action page is opened for (``?contact_id=``), if it exists."""
+    contact_id = request.args.get("contact_id", type=int)
+    return db.session.get(Contact, contact_id) if contact_id else None
 
 
 def submit(form: ActionForm, action: Callable[[str], Any], *,

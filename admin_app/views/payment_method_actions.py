@@ -17,9 +17,8 @@ from ..actions.payment_method_link import (
 )
 from ..actions.remove_payment_method import remove_payment_method
 from ..actions.set_default_payment_method import set_default_payment_method
-from ..extensions import db
-from ..models import Contact, PaymentMethod
-from .action_forms import ActionForm, submit
+from ..models import PaymentMethod
+from .action_forms import ActionForm, contact_of_request, submit
 from .row_menu import MenuItem
 
 
@@ -101,8 +100,7 @@ class PaymentMethodActionsMixin:
     @expose("/link/", methods=("GET", "POST"))
     def payment_method_link_view(self):
         """The member's payment-method link of ``?contact_id=``: copy it, or send it."""
-        contact_id = request.args.get("contact_id", type=int)
-        contact = db.session.get(Contact, contact_id) if contact_id else None
+        contact = contact_of_request()
         if contact is None:
             flash("That contact no longer exists.", "error")
             return redirect(url_for("contact.index_view"))

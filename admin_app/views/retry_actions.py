@@ -20,7 +20,7 @@ from ..actions.retry_failed_payment import (
 from ..extensions import db
 from ..models import Contact, Payment
 from ..money import format_money
-from .action_forms import ActionForm, submit
+from .action_forms import ActionForm, contact_of_request, submit
 from .bulk import run_bulk
 from .row_menu import MenuItem
 
@@ -88,8 +88,7 @@ class RetryActionsMixin:
     @expose("/retry-failed/", methods=("GET", "POST"))
     def retry_failed_view(self):
         """Retry every failed charge of ``?contact_id=`` that a retry would pay now."""
-        contact_id = request.args.get("contact_id", type=int)
-        contact = db.session.get(Contact, contact_id) if contact_id else None
+        contact = contact_of_request()
         if contact is None:
             flash("That contact no longer exists.", "error")
             return redirect(url_for("contact.index_view"))

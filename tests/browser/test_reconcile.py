@@ -8,22 +8,14 @@ import re
 from playwright.sync_api import Page, expect
 
 from tests.browser.test_contact_card import sign_in
-from tests.browser.test_desk_money import _open_row_menu
+from tests.browser.test_desk_money import _open_row_menu, add_card_at_the_desk
 
 
 def test_a_lost_answer_is_pending_then_checked_with_the_processor(page: Page, live_server,
                                                                   shot, processor):
     data = live_server.data
     sign_in(page, live_server)
-    card_url = f"{live_server.url}/admin/contact/details/?id={data.grace_id}"
-    page.goto(f"{card_url}&tab=payment_methods")
-    page.locator("#add-card").click()
-    page.get_by_label("Card number").fill("4242 4242 4242 4242")
-    page.get_by_label("Expiry month").fill("11")
-    page.get_by_label("Expiry year").fill("2031")
-    page.get_by_label("CVC").fill("123")
-    page.get_by_role("button", name="Save card").click()
-    expect(page.locator(".alert-success")).to_contain_text("as the default card")
+    add_card_at_the_desk(page, live_server)
 
     def charge(amount: str, what: str) -> None:
         page.goto(f"{live_server.url}/admin/contact/charge/?id={data.grace_id}")
