@@ -5,13 +5,17 @@ from __future__ import annotations
 
 from flask import flash, has_request_context, redirect, request, url_for
 from flask_admin import expose
+from flask_admin.actions import action
 from flask_admin.helpers import get_redirect_target
 from flask_login import current_user
 
+from ..actions.base import ActionError
 from ..actions.reconcile_payments import Outcome, reconcile_payment, reconcile_refund
+from ..extensions import db
 from ..models import Payment, PaymentMethodKind, PaymentStatus, Refund, RefundStatus
 from ..money import format_money
 from .action_forms import ALREADY_DONE, ActionForm, new_idempotency_key, perform
+from .bulk import run_bulk, selected_ids
 from .formatting import format_datetime
 from .row_menu import MenuItem
 
@@ -64,6 +68,27 @@ class ReconcileActionsMixin:
                            warnings=[] if is_unsettled(record) else
                            [f"{self._label(record)} is already {record.status.label.lower()}."],
                            form=form, submit_label="Check with the processor", cancel_url=back)
+
+    @action("check_with_processor", "Check with the processor")
+    def action_check_with_processor(self, ids):
+        """Check each selected record (or all matching: filter Status = Pending) at once."""
+        reconcile = reconcile_payment if self.model is Payment else reconcile_refund
+        outcomes = []
+
+        def check_one(record_id: int, key: str):
+            record = db.session.get(self.model, record_id)
+            if record is None:
+                raise ActionError("not_found", "That record no longer exists.")
+            outcomes.append(reconcile(record, actor=current_user, idempotency_key=key).outcome)
+
+        run_bulk(selected_ids(self, ids), check_one,
+                 bulk_key=request.form.get("idempotency_key") or new_idempotency_key(),
+                 done_word="checked")
+        waiting = outcomes.count(Outcome.STILL_PENDING)
+        if waiting:
+            flash(f"{waiting} still waiting for the processor's answer: check again later.",
+                  "warning")
+        return redirect(get_redirect_target() or url_for(".index_view"))
 
     @staticmethod
     def _label(record) -> str:

@@ -98,3 +98,37 @@ def test_stripe_webhook_events_are_listed_for_managers(client, login, app):
     page = client.get("/admin/stripe_event/").get_data(as_text=True)
     assert "evt_listed" in page and "charge.refunded" in page and "Refund #3" in page
     assert "Stripe webhook events" in client.get("/admin/").get_data(as_text=True)
+
+
+def test_every_pending_payment_is_checked_at_once_from_the_list(client, login, app, processor):
+    contacts = [make_contact(first_name=name) for name in ("Ada", "Bea", "Cy")]
+    for contact in contacts:
+        give_card(contact)
+    _unanswered(processor, lambda: charge_custom_bill(
+        contacts[0], amount_minor=1000, currency="USD", description="Lost answer",
+        method=PaymentMethodKind.CARD, actor=make_admin(), idempotency_key=uuid4().hex))
+    processor.set_down(True)  # never reaches the processor: too recent to call it failed
+    try:
+        with pytest.raises(ActionError):
+            charge_custom_bill(contacts[1], amount_minor=2000, currency="USD",
+                               description="Never reached", method=PaymentMethodKind.CARD,
+                               actor=make_admin(), idempotency_key=uuid4().hex)
+    finally:
+        processor.set_down(False)
+    paid = charge_custom_bill(contacts[2], amount_minor=3000, currency="USD",
+                              description="Answered", method=PaymentMethodKind.CARD,
+                              actor=make_admin(), idempotency_key=uuid4().hex)
+    login("cashier")
+    pending_list = "/admin/payment/?flt0_status_equals=pending"
+    done = client.post("/admin/payment/action/", data={
+        "action": "check_with_processor", "rowid": [str(paid.id)], "select_all_matching": "1",
+        "url": pending_list, "idempotency_key": "bulk-check-1"}, follow_redirects=True)
+    page = done.get_data(as_text=True)
+    assert "2 checked." in page and "1 still waiting for the processor" in page
+    statuses = {p.description: p.status for p in db.session.query(Payment)}
+    assert statuses == {"Lost answer": PaymentStatus.SUCCEEDED,
+                        "Never reached": PaymentStatus.PENDING,
+                        "Answered": PaymentStatus.SUCCEEDED}
+    client.post("/admin/logout")
+    login("viewer")
+    assert "check_with_processor" not in client.get("/admin/payment/").get_data(as_text=True)
