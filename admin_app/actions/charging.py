@@ -19,6 +19,7 @@ from ..models import (
 from ..money import format_money
 from ..payments import ChargeStatus, GatewayUnavailable, get_gateway
 from .base import ActionError
+from .payment_method_link import link_sent_sentence, queue_payment_method_link
 
 PROCESSOR_DOWN = ("The payment processor is not answering: nothing was charged. "
                   "Try again in a few minutes.")
@@ -74,7 +75,8 @@ def charge_saved_card(contact: Contact, *, amount_minor: int, currency: str,
 
     A decline or a card needing authentication is recorded as a failed payment with the
     processor's reason, then refused (``card_declined``, ``authentication_required``) with the
-    record kept. A processor that does not answer (down, timeout, 5xx) may or may not have
+    record kept; a card needing authentication also sends the member their payment-method
+    link, since an off-session charge cannot ask them. A processor that does not answer (down, timeout, 5xx) may or may not have
     charged: the payment is kept **pending** and refused with ``gateway_unavailable``; the
     reconcile action (or a webhook) settles it later. While a contact has such a pending card
     payment, charging them again is refused (``payment_pending``): the first charge may have
@@ -124,8 +126,6 @@ def charge_saved_card(contact: Contact, *, amount_minor: int, currency: str,
     if result.status is ChargeStatus.REQUIRES_ACTION:
         # NOTE: an off-session charge cannot ask the member to authenticate: the member gets
         # the payment-method link, whose page sets the card up with them present.
-        from .payment_method_link import link_sent_sentence, queue_payment_method_link
-
         try:
             sent = link_sent_sentence(queue_payment_method_link(
                 contact, actor=None, why=f"the card {card} needs the card holder's "
