@@ -75,12 +75,13 @@ def charge_saved_card(contact: Contact, *, amount_minor: int, currency: str,
 
     A decline or a card needing authentication is recorded as a failed payment with the
     processor's reason, then refused (``card_declined``, ``authentication_required``) with the
-    record kept; a card needing authentication also sends the member their payment-method
-    link, since an off-session charge cannot ask them. A processor that does not answer (down, timeout, 5xx) may or may not have
-    charged: the payment is kept **pending** and refused with ``gateway_unavailable``; the
-    reconcile action (or a webhook) settles it later. While a contact has such a pending card
-    payment, charging them again is refused (``payment_pending``): the first charge may have
-    gone through. Without a saved card: ``no_payment_method``, nothing recorded.
+    record kept; a card needing authentication also sends the member their payment-method link,
+    since an off-session charge cannot ask them. A processor that does not answer (down,
+    timeout, 5xx) may or may not have charged: the payment is kept **pending** and refused with
+    ``gateway_unavailable``; the reconcile action (or a webhook) settles it later. While a
+    contact has such a pending card payment, charging them again is refused
+    (``payment_pending``): the first charge may have gone through. Without a saved card:
+    ``no_payment_method``, nothing recorded.
     """
     card = default_card(contact)
     if card is None or not card.gateway_id:
