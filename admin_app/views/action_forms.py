@@ -7,7 +7,8 @@ from collections.abc import Callable
 from typing import Any
 from uuid import uuid4
 
-from flask import flash, request
+from flask import flash, redirect, request, url_for
+from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import HiddenField
 
@@ -30,10 +31,20 @@ class ActionForm(FlaskForm):
     idempotency_key = HiddenField(default=new_idempotency_key)
 
 
-def contact_of_request() -> Contact | None:
-    """The contact an action page is opened for (``?contact_id=``), if it exists."""
+def open_contact_page(view, *, tab: str, doing: str):
+    """The contact an action page is opened for (``?contact_id=``), the contact card tab to go
+    back to, and a refusal to return instead (no such contact, or a role that may not
+    ``doing``): ``(contact, back, refusal)``."""
     contact_id = request.args.get("contact_id", type=int)
-    return db.session.get(Contact, contact_id) if contact_id else None
+    contact = db.session.get(Contact, contact_id) if contact_id else None
+    if contact is None:
+        flash("That contact no longer exists.", "error")
+        return None, None, redirect(url_for("contact.index_view"))
+    back = url_for("contact.details_view", id=contact.id, tab=tab)
+    if not view.may_write:
+        flash(f"Your role ({current_user.role.label}) may not {doing}.", "error")
+        return contact, back, redirect(back)
+    return contact, back, None
 
 
 def submit(form: ActionForm, action: Callable[[str], Any], *,

@@ -18,7 +18,7 @@ from ..actions.payment_method_link import (
 from ..actions.remove_payment_method import remove_payment_method
 from ..actions.set_default_payment_method import set_default_payment_method
 from ..models import PaymentMethod
-from .action_forms import ActionForm, contact_of_request, submit
+from .action_forms import ActionForm, open_contact_page, submit
 from .row_menu import MenuItem
 
 
@@ -100,15 +100,10 @@ class PaymentMethodActionsMixin:
     @expose("/link/", methods=("GET", "POST"))
     def payment_method_link_view(self):
         """The member's payment-method link of ``?contact_id=``: copy it, or send it."""
-        contact = contact_of_request()
-        if contact is None:
-            flash("That contact no longer exists.", "error")
-            return redirect(url_for("contact.index_view"))
-        back = url_for("contact.details_view", id=contact.id, tab="payment_methods")
-        if not self.may_write:
-            flash(f"Your role ({current_user.role.label}) may not send payment-method links.",
-                  "error")
-            return redirect(back)
+        contact, back, refusal = open_contact_page(self, tab="payment_methods",
+                                                   doing="send payment-method links")
+        if refusal is not None:
+            return refusal
         form = ActionForm()
         if submit(form, lambda key: send_payment_method_link(
                 contact, actor=current_user, idempotency_key=key),

@@ -20,7 +20,7 @@ from ..actions.retry_failed_payment import (
 from ..extensions import db
 from ..models import Contact, Payment
 from ..money import format_money
-from .action_forms import ActionForm, contact_of_request, submit
+from .action_forms import ActionForm, open_contact_page, submit
 from .bulk import run_bulk
 from .row_menu import MenuItem
 
@@ -88,13 +88,10 @@ class RetryActionsMixin:
     @expose("/retry-failed/", methods=("GET", "POST"))
     def retry_failed_view(self):
         """Retry every failed charge of ``?contact_id=`` that a retry would pay now."""
-        contact = contact_of_request()
-        if contact is None:
-            flash("That contact no longer exists.", "error")
-            return redirect(url_for("contact.index_view"))
-        back = url_for("contact.details_view", id=contact.id, tab="transactions")
-        if not self.may_write:
-            return self._refused_role(back)
+        contact, back, refusal = open_contact_page(self, tab="transactions",
+                                                   doing="retry payments")
+        if refusal is not None:
+            return refusal
         payments = retryable_failed_payments(contact)
         form = ActionForm()
         if payments and form.validate_on_submit():
