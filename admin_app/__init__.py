@@ -28,10 +28,10 @@ def create_app(overrides: dict | None = None) -> Flask:
     from . import models  # noqa: F401  (registers the tables)
     from .auth import bp as auth_bp
     from .cli import register_cli
-    from .payments.webhooks import bp as stripe_webhook_bp
-    from .public import bp as public_bp
-    from .public_card import bp as public_card_bp
+    from .public.card import bp as public_card_bp
+    from .public.subscribe import bp as public_bp
     from .views import init_admin
+    from .webhooks.stripe import bp as stripe_webhook_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(public_bp)

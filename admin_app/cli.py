@@ -78,7 +78,8 @@ def reconcile_command(min_age: int) -> None:
     a schedule, e.g. every 10 minutes). Exits 1 while some stay pending."""
     from datetime import timedelta
 
-    from .actions.reconcile_payments import Outcome, reconcile_pending
+    from .actions.reconcile_pending import reconcile_pending
+    from .billing.reconciling import Outcome
 
     done = reconcile_pending(min_age=timedelta(seconds=min_age))
     for reconciled in done:

@@ -228,6 +228,7 @@ class RowFactory:
             "description": description,
             "failure_reason": rng.choice(names.FAILURE_REASONS) if outcome == "failed" else None,
             "gateway_id": None if cash else f"pi_scale{pid}", "idempotency_key": None,
+            "reference": f"payment-{pid}",
             "paid_at": when if outcome == "succeeded" else None,
             "created_at": when, "updated_at": when,
         }
@@ -253,7 +254,8 @@ class RowFactory:
             "currency": payment["currency"], "reason": rng.choice(REFUND_REASONS), "note": None,
             "status": "succeeded", "failure_reason": None,
             "gateway_id": None if payment["gateway_id"] is None else f"re_scale{rid}",
-            "idempotency_key": None, "issued_by_id": self.actor_id,
+            "idempotency_key": None, "reference": f"refund-{rid}",
+            "issued_by_id": self.actor_id,
             "created_at": when, "updated_at": when,
         })
         if self.documents:

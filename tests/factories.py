@@ -119,4 +119,4 @@ def give_card(contact, *, number: str = "4242424242424242", actor=None):
 
     actor = actor or make_admin(role="owner")
     return add_payment_method(contact, card=CardDetails(number, 12, 2030, "123"), make_default=True,
-                              actor=actor, idempotency_key=uuid4().hex)
+                              actor=actor, idempotency_key=uuid4().hex).record

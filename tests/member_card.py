@@ -12,7 +12,8 @@ import json
 import urllib.error
 import urllib.request
 
-from admin_app.actions.save_card_from_link import save_card_from_link, start_card_setup_from_link
+from admin_app.actions.save_card_from_link import save_card_from_link
+from admin_app.actions.start_card_setup import start_card_setup
 from admin_app.payments import CardDetails
 
 
@@ -47,8 +48,8 @@ def member_saves_card(contact, number: str = "4242424242424242", *, key: str, pr
     """The member saves ``number`` through their link's page, on the panel's gateway."""
     if processor.kind == "offline":
         return save_card_from_link(contact, card=CardDetails(number, exp[0], exp[1], "123"),
-                                   idempotency_key=key)
-    setup = start_card_setup_from_link(contact)
+                                   idempotency_key=key).record
+    setup = start_card_setup(contact)
     confirm_like_stripe_js(processor.base, setup.client_secret, number, exp=exp,
                            authenticate=authenticate)
-    return save_card_from_link(contact, setup_id=setup.id, idempotency_key=key)
+    return save_card_from_link(contact, setup_id=setup.id, idempotency_key=key).record

@@ -4,34 +4,26 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func, select
-
+from ..actors import Actor
+from ..billing.credits import credit_balance
+from ..billing.locks import lock
 from ..clock import utcnow
+from ..errors import ActionError
 from ..extensions import db
 from ..models import (
-    AdminUser,
     Contact,
     CreditEntry,
     CreditReason,
     Service,
-    record_audit,
 )
-from .base import STAFF, ActionError, claim, finish, lock, require_role, unit_of_work
+from .runner import STAFF, ActionResult, ActionRun
 
 MAX_ADJUSTMENT = 1000
 
 
-def credit_balance(contact_id: int, service_id: int) -> int:
-    """The contact's balance of one service: the sum of its ledger."""
-    return int(db.session.scalar(
-        select(func.coalesce(func.sum(CreditEntry.quantity), 0))
-        .where(CreditEntry.contact_id == contact_id, CreditEntry.service_id == service_id)
-    ))
-
-
 def adjust_credits(contact: Contact, *, service: Service, quantity: int, reason: str,
-                   actor: AdminUser, idempotency_key: str,
-                   expires_at: datetime | None = None) -> CreditEntry:
+                   actor: Actor, idempotency_key: str,
+                   expires_at: datetime | None = None) -> ActionResult[CreditEntry]:
     """Add (``quantity`` > 0) or remove (< 0) credits of ``service`` for ``contact``.
 
     A ledger entry (manual add / manual remove) with the reason as its note, and an audit
@@ -40,9 +32,8 @@ def adjust_credits(contact: Contact, *, service: Service, quantity: int, reason:
     Error codes: ``not_permitted``, ``zero_quantity``, ``quantity_too_large``,
     ``reason_required``, ``expiry_in_past``, ``insufficient_credits``, ``already_done``.
     """
-    with unit_of_work():
-        require_role(actor, STAFF, doing="adjust credits")
-        request = claim("adjust_credits", idempotency_key, actor=actor, target=contact)
+    with ActionRun("adjust_credits", actor=actor, key=idempotency_key, target=contact,
+                   roles=STAFF, doing="adjust credits") as run:
         contact = lock(Contact, contact.id)  # serialises adjustments of this contact
         if quantity == 0:
             raise ActionError("zero_quantity", "Enter how many credits to add or remove.")
@@ -68,9 +59,9 @@ def adjust_credits(contact: Contact, *, service: Service, quantity: int, reason:
         verb = "Added" if quantity > 0 else "Removed"
         message = f"{verb} {abs(quantity)} {service} credit(s) for {contact}: balance " \
                   f"{before} → {before + quantity}."
-        record_audit(actor=actor, action="adjust_credits", target=contact, summary=message,
-                     before={"service_id": service.id, "balance": before},
-                     after={"service_id": service.id, "balance": before + quantity,
-                            "credit_entry_id": entry.id})
-        finish(request, message=message, result=entry)
-    return entry
+        return run.done(entry, message,
+                        before={"service_id": service.id,
+                                "balance": before},
+                        after={"service_id": service.id,
+                               "balance": before + quantity,
+                               "credit_entry_id": entry.id})

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from ..models import AdminUser, PromoCode, PromoRedemption, Subscription, record_audit
+from ..actors import Actor
+from ..billing.locks import lock
+from ..billing.promo_rules import describe_promo, find_promo, redeem_promo, upcoming_prices
+from ..models import PromoCode, PromoRedemption, Subscription
 from ..money import format_money
-from .base import STAFF, claim, finish, lock, require_role, unit_of_work
-from .promo_rules import describe_promo, find_promo, redeem_promo, upcoming_prices
+from .runner import STAFF, ActionResult, ActionRun
 
 
-def apply_promo(subscription: Subscription, *, promo_code: PromoCode | str, actor: AdminUser,
-                idempotency_key: str) -> PromoRedemption:
+def apply_promo(subscription: Subscription, *, promo_code: PromoCode | str, actor: Actor,
+                idempotency_key: str) -> ActionResult[PromoRedemption]:
     """Apply ``promo_code`` (a code or its text) to ``subscription``: its next renewals are
     discounted for the code's duration, replacing any promo the subscription had.
 
@@ -21,9 +23,8 @@ def apply_promo(subscription: Subscription, *, promo_code: PromoCode | str, acto
     ``promo_inactive``, ``promo_expired``, ``promo_exhausted``, ``promo_not_for_plan``,
     ``promo_currency_mismatch``, ``promo_already_applied``, ``already_done``.
     """
-    with unit_of_work():
-        require_role(actor, STAFF, doing="apply promo codes")
-        request = claim("apply_promo", idempotency_key, actor=actor, target=subscription)
+    with ActionRun("apply_promo", actor=actor, key=idempotency_key, target=subscription,
+                   roles=STAFF, doing="apply promo codes") as run:
         subscription = lock(Subscription, subscription.id)
         promo = find_promo(promo_code) if isinstance(promo_code, str) else promo_code
         before = {"promo_code_id": subscription.promo_code_id,
@@ -33,10 +34,8 @@ def apply_promo(subscription: Subscription, *, promo_code: PromoCode | str, acto
                            for p in upcoming_prices(subscription))
         message = (f"Promo code {promo} ({describe_promo(promo)}) applied to subscription "
                    f"{subscription} of {subscription.contact}: next invoices {prices}.")
-        record_audit(actor=actor, action="apply_promo", target=subscription,
-                     summary=message[:300], before=before,
-                     after={"promo_code_id": promo.id,
-                            "promo_periods_left": subscription.promo_periods_left,
-                            "promo_redemption_id": redemption.id})
-        finish(request, message=message, result=redemption)
-    return redemption
+        return run.done(redemption, message,
+                        before=before,
+                        after={"promo_code_id": promo.id,
+                               "promo_periods_left": subscription.promo_periods_left,
+                               "promo_redemption_id": redemption.id})

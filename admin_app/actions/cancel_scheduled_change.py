@@ -2,20 +2,21 @@
 
 from __future__ import annotations
 
-from ..models import AdminUser, Subscription, record_audit
-from .base import STAFF, ActionError, claim, finish, lock, require_role, unit_of_work
+from ..actors import Actor
+from ..billing.locks import lock
+from ..errors import ActionError
+from ..models import Subscription
+from .runner import STAFF, ActionResult, ActionRun
 
 
-def cancel_scheduled_change(subscription: Subscription, *, actor: AdminUser,
-                            idempotency_key: str) -> Subscription:
+def cancel_scheduled_change(subscription: Subscription, *, actor: Actor,
+                            idempotency_key: str) -> ActionResult[Subscription]:
     """Drop the scheduled plan change: the subscription renews on its current plan.
 
     Error codes: ``not_permitted``, ``nothing_scheduled``, ``already_done``.
     """
-    with unit_of_work():
-        require_role(actor, STAFF, doing="change subscriptions")
-        request = claim("cancel_scheduled_change", idempotency_key, actor=actor,
-                        target=subscription)
+    with ActionRun("cancel_scheduled_change", actor=actor, key=idempotency_key, target=subscription,
+                   roles=STAFF, doing="change subscriptions") as run:
         subscription = lock(Subscription, subscription.id)
         scheduled = subscription.scheduled_plan
         if scheduled is None:
@@ -24,8 +25,6 @@ def cancel_scheduled_change(subscription: Subscription, *, actor: AdminUser,
         subscription.scheduled_plan = None
         message = (f"Scheduled change of subscription {subscription} to {scheduled} cancelled: "
                    f"it renews on {subscription.plan}.")
-        record_audit(actor=actor, action="cancel_scheduled_change", target=subscription,
-                     summary=message[:300], before={"scheduled_plan_id": scheduled.id},
-                     after={"scheduled_plan_id": None})
-        finish(request, message=message, result=subscription)
-    return subscription
+        return run.done(subscription, message,
+                        before={"scheduled_plan_id": scheduled.id},
+                        after={"scheduled_plan_id": None})

@@ -4,22 +4,23 @@ from __future__ import annotations
 
 from typing import Literal
 
+from ..actors import Actor
+from ..billing.locks import lock
+from ..billing.period_credits import remaining_period_credits, write_credit_changes
+from ..billing.period_money import period_payments, refund_period_payment, unused_time_refunds
 from ..clock import utcnow
+from ..errors import ActionError
 from ..extensions import db
 from ..models import (
-    AdminUser,
     Contact,
     CreditReason,
     Refund,
     RefundReason,
     Subscription,
     SubscriptionStatus,
-    record_audit,
 )
 from ..money import format_money
-from .base import STAFF, ActionError, claim, finish, lock, require_role, unit_of_work
-from .period_credits import remaining_period_credits, write_credit_changes
-from .period_money import period_payments, refund_period_payment, unused_time_refunds
+from .runner import STAFF, ActionResult, ActionRun
 
 CreditsChoice = Literal["keep", "remove"]
 REMOVAL_NOTE = "Unused credits removed on cancellation"
@@ -34,7 +35,7 @@ def _state(subscription: Subscription) -> dict:
 
 def cancel_subscription(subscription: Subscription, *, at_period_end: bool,
                         credits: CreditsChoice = "keep", refund_unused: bool = False,
-                        actor: AdminUser, idempotency_key: str) -> Subscription:
+                        actor: Actor, idempotency_key: str) -> ActionResult[Subscription]:
     """Cancel ``subscription``.
 
     At period end: it stays active (its credits too) until ``current_period_end``, then the
@@ -51,10 +52,8 @@ def cancel_subscription(subscription: Subscription, *, at_period_end: bool,
     ``cancellation_already_scheduled``, ``invalid_option``, ``option_needs_cancel_now``,
     ``no_period_payment``, ``gateway_refused``, ``gateway_unavailable``, ``already_done``.
     """
-    with unit_of_work():
-        require_role(actor, STAFF, doing="cancel subscriptions")
-        request = claim("cancel_subscription", idempotency_key, actor=actor,
-                        target=subscription)
+    with ActionRun("cancel_subscription", actor=actor, key=idempotency_key,
+                   target=subscription, roles=STAFF, doing="cancel subscriptions") as run:
         subscription = lock(Subscription, subscription.id)
         if subscription.status is SubscriptionStatus.CANCELED:
             raise ActionError("already_cancelled",
@@ -70,7 +69,7 @@ def cancel_subscription(subscription: Subscription, *, at_period_end: bool,
             raise ActionError("cancellation_already_scheduled",
                               f"Subscription {subscription} already cancels at period end "
                               f"({subscription.current_period_end:%d %b %Y}).")
-        before, now = _state(subscription), utcnow()
+        run.before, now = _state(subscription), utcnow()
         if at_period_end:
             subscription.cancel_at_period_end = True
             message = (f"Subscription {subscription} of {subscription.contact} will be cancelled "
@@ -80,8 +79,8 @@ def cancel_subscription(subscription: Subscription, *, at_period_end: bool,
         else:
             refunds, refund_message = [], ""
             if refund_unused:
-                refunds, refund_message = _refund_unused_time(subscription, request, before,
-                                                              actor=actor)
+                refunds, refund_message = _refund_unused_time(subscription, actor=actor)
+                subscription = lock(Subscription, subscription.id)
             removed = {}
             if credits == "remove":
                 lock(Contact, subscription.contact_id)  # serialises with credit adjustments
@@ -99,42 +98,35 @@ def cancel_subscription(subscription: Subscription, *, at_period_end: bool,
                      "refund_ids": [r.id for r in refunds],
                      "refund_minor": sum(r.amount_minor for r in refunds)}
         db.session.flush()
-        record_audit(actor=actor, action="cancel_subscription", target=subscription,
-                     summary=message[:300], before=before, after=after)
-        finish(request, message=message, result=subscription)
-    return subscription
+        return run.done(subscription, message, after=after)
 
 
-def _refund_unused_time(subscription: Subscription, request, before: dict, *,
-                        actor: AdminUser) -> tuple[list[Refund], str]:
-    """Refund the unused time of the period payments (``period_money``); returns the refunds
-    and a sentence. A processor's "no" keeps the refunds made so far and the failed one, and
-    cancels nothing: a retry refunds only what is still unused and unrefunded."""
+def _refund_unused_time(subscription: Subscription, *,
+                        actor: Actor) -> tuple[list[Refund], str]:
+    """Refund the unused time of the period payments (``period_money``), each in two phases
+    around the processor; returns the refunds and a sentence. A processor's "no" (or no
+    answer) keeps the refunds made so far and the failed one, and cancels nothing: a retry
+    refunds only what is still unused and unrefunded."""
     payments = period_payments(subscription, lock_rows=True)
     if not payments:
         raise ActionError("no_period_payment",
                           f"Subscription {subscription} has no payment for the current period "
                           "to refund: cancel without a refund.")
+    plan, subscription_id = str(subscription.plan), subscription.id
     refunds: list[Refund] = []
     for quote in unused_time_refunds(subscription, payments, at=utcnow()):
-        note = (f"Unused time of {subscription.plan} ({quote.share.describe()}) after "
-                f"cancelling subscription #{subscription.id}")
+        note = (f"Unused time of {plan} ({quote.share.describe()}) after "
+                f"cancelling subscription #{subscription_id}")
         try:
-            refund, _ = refund_period_payment(quote.payment, amount_minor=quote.amount_minor,
-                                              reason=RefundReason.SUBSCRIPTION_CANCELED,
-                                              note=note, actor=actor)
+            refunded = refund_period_payment(quote.payment, amount_minor=quote.amount_minor,
+                                             reason=RefundReason.SUBSCRIPTION_CANCELED,
+                                             note=note, actor=actor)
         except ActionError as refused:
-            if not refused.keep_changes:
-                raise
             made = f"Refunded {_total(refunds)} first; then: " if refunds else ""
-            refusal = ActionError(refused.code, f"{made}{refused.message} The subscription was "
-                                  "not cancelled.", keep_changes=True)
-            record_audit(actor=actor, action="cancel_subscription", target=subscription,
-                         summary=refusal.message[:300], before=before,
-                         after={**before, "refund_ids": [r.id for r in refunds]})
-            finish(request, message=refusal.message, error_code=refusal.code)
-            raise refusal from None
-        refunds.append(refund)
+            refused.message = f"{made}{refused.message} The subscription was not cancelled."
+            refused.after = {"refund_ids": [r.id for r in refunds]}
+            raise
+        refunds.append(refunded.refund)
     if not refunds:
         return refunds, " Nothing was left to refund."
     return refunds, (f" Refunded {_total(refunds)} of unused time (credit note"

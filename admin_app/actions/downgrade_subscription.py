@@ -4,31 +4,32 @@ from __future__ import annotations
 
 from typing import Literal
 
+from ..actors import Actor
+from ..billing.locks import lock
+from ..billing.period_credits import describe_credit_changes, write_credit_changes
+from ..billing.period_money import add_account_credit, period_payment, refund_period_payment
+from ..billing.plan_change import PlanChangeQuote, check_plan_change, check_review, switch_plan
+from ..errors import ActionError
 from ..extensions import db
 from ..models import (
     AccountCreditReason,
-    AdminUser,
     Contact,
     CreditReason,
     Plan,
     RefundReason,
     Subscription,
-    record_audit,
 )
 from ..money import format_money
-from .base import STAFF, ActionError, claim, finish, lock, require_role, unit_of_work
-from .period_credits import describe_credit_changes, write_credit_changes
-from .period_money import add_account_credit, period_payment, refund_period_payment
-from .plan_change import PlanChangeQuote, check_plan_change, check_review, switch_plan
+from .runner import STAFF, ActionResult, ActionRun
 
 When = Literal["period_end", "now"]
 CreditAs = Literal["refund", "account_credit"]
 
 
 def downgrade_subscription(subscription: Subscription, *, new_plan: Plan,
-                           review_token: str, actor: AdminUser, idempotency_key: str,
+                           review_token: str, actor: Actor, idempotency_key: str,
                            when: When = "period_end",
-                           credit_as: CreditAs = "account_credit") -> Subscription:
+                           credit_as: CreditAs = "account_credit") -> ActionResult[Subscription]:
     """Move ``subscription`` to the cheaper ``new_plan``, as its review page showed.
 
     At period end (the default): the change is scheduled (``scheduled_plan``, shown as
@@ -48,10 +49,8 @@ def downgrade_subscription(subscription: Subscription, *, new_plan: Plan,
     ``no_period_payment``, ``payment_not_refundable``, ``refund_exceeds_remaining``,
     ``gateway_refused``, ``gateway_unavailable``, ``already_done``.
     """
-    with unit_of_work():
-        require_role(actor, STAFF, doing="downgrade subscriptions")
-        request = claim("downgrade_subscription", idempotency_key, actor=actor,
-                        target=subscription)
+    with ActionRun("downgrade_subscription", actor=actor, key=idempotency_key,
+                   target=subscription, roles=STAFF, doing="downgrade subscriptions") as run:
         if when not in ("period_end", "now") or credit_as not in ("refund", "account_credit"):
             raise ActionError("invalid_option",
                               "Choose when the change applies and how unused time is credited.")
@@ -59,18 +58,15 @@ def downgrade_subscription(subscription: Subscription, *, new_plan: Plan,
         new_plan = db.session.get(Plan, new_plan.id)
         check_plan_change(subscription, new_plan, is_upgrade=False)
         quote = check_review(subscription, new_plan, review_token)
-        before = {"plan_id": subscription.plan_id,
-                  "scheduled_plan_id": subscription.scheduled_plan_id}
+        run.before = {"plan_id": subscription.plan_id,
+                      "scheduled_plan_id": subscription.scheduled_plan_id}
         if when == "period_end":
             message = _schedule(subscription, new_plan)
             after = {"plan_id": subscription.plan_id, "scheduled_plan_id": new_plan.id}
         else:
-            message, after = _downgrade_now(subscription, quote, credit_as, request, before,
-                                            actor=actor)
-        record_audit(actor=actor, action="downgrade_subscription", target=subscription,
-                     summary=message[:300], before=before, after=after)
-        finish(request, message=message, result=subscription)
-    return subscription
+            subscription, message, after = _downgrade_now(subscription, quote, credit_as,
+                                                          actor=actor)
+        return run.done(subscription, message, after=after)
 
 
 def _schedule(subscription: Subscription, new_plan: Plan) -> str:
@@ -90,9 +86,13 @@ def _schedule(subscription: Subscription, new_plan: Plan) -> str:
             + (f", replacing the scheduled change to {replaced}." if replaced else "."))
 
 
-def _downgrade_now(subscription: Subscription, quote: PlanChangeQuote, credit_as: CreditAs,
-                   request, before: dict, *, actor: AdminUser) -> tuple[str, dict]:
+def _downgrade_now(subscription: Subscription, quote: PlanChangeQuote, credit_as: CreditAs, *,
+                   actor: Actor) -> tuple[Subscription, str, dict]:
+    """Switch now and give back the unused time. A refund is asked first (two phases around
+    the processor): a refusal keeps the failed refund and switches nothing; once it is made,
+    the subscription is locked again and switched only if it did not change meanwhile."""
     old_plan, new_plan = subscription.plan, quote.new_plan
+    subscription_id, old_plan_id = subscription.id, subscription.plan_id
     amount, currency = -quote.proration.net_minor, old_plan.currency
     given = "nothing to credit for unused time"
     refund = account_credit = None
@@ -104,16 +104,17 @@ def _downgrade_now(subscription: Subscription, quote: PlanChangeQuote, credit_as
                               "period to refund: credit the unused time to the account instead.")
         note = (f"Unused time after downgrade {old_plan} → {new_plan} "
                 f"({quote.proration.share.describe()})")
-        try:
-            refund, credit_note = refund_period_payment(
-                payment, amount_minor=amount, reason=RefundReason.OTHER, note=note, actor=actor)
-        except ActionError as refused:
-            if refused.keep_changes:  # the failed refund stays on record: so does its audit
-                record_audit(actor=actor, action="downgrade_subscription", target=subscription,
-                             summary=refused.message[:300], before=before, after=before)
-                finish(request, message=refused.message, error_code=refused.code)
-            raise
-        given = f"refunded {format_money(amount, currency)} ({credit_note} issued)"
+        refunded = refund_period_payment(payment, amount_minor=amount,
+                                         reason=RefundReason.OTHER, note=note, actor=actor)
+        refund = refunded.refund
+        given = f"refunded {format_money(amount, currency)} ({refunded.settlement.document} issued)"
+        subscription = lock(Subscription, subscription_id)
+        if subscription.plan_id != old_plan_id:
+            raise ActionError(
+                "subscription_changed",
+                f"Subscription {subscription} changed while the refund was being made, so the "
+                f"plan was not switched. {refund} was made: finish the change by hand.",
+                keep_changes=True, after={"refund_id": refund.id})
     elif amount > 0:
         account_credit = add_account_credit(
             subscription, amount_minor=amount, currency=currency,
@@ -129,7 +130,8 @@ def _downgrade_now(subscription: Subscription, quote: PlanChangeQuote, credit_as
                f"{describe_credit_changes(quote.credits)}."
                + (" Its promo code does not apply to the new plan and was removed."
                   if promo_dropped else ""))
-    return message, {"plan_id": new_plan.id, "scheduled_plan_id": None, "credited_minor": amount,
-                     "refund_id": refund.id if refund else None,
-                     "account_credit_entry_id": account_credit.id if account_credit else None,
-                     "credit_changes": credits, "promo_dropped": promo_dropped}
+    return subscription, message, {
+        "plan_id": new_plan.id, "scheduled_plan_id": None, "credited_minor": amount,
+        "refund_id": refund.id if refund else None,
+        "account_credit_entry_id": account_credit.id if account_credit else None,
+        "credit_changes": credits, "promo_dropped": promo_dropped}

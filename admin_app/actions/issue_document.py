@@ -3,13 +3,16 @@ freezes."""
 
 from __future__ import annotations
 
+from ..actors import Actor
+from ..billing.locks import lock
 from ..documents import issue_document, queue_if_auto_send
-from ..models import AdminUser, Document, DocumentStatus, record_audit
-from .base import STAFF, ActionError, claim, finish, lock, require_role, unit_of_work
+from ..errors import ActionError
+from ..models import Document, DocumentStatus
+from .runner import STAFF, ActionResult, ActionRun
 
 
-def issue_draft_document(document: Document, *, actor: AdminUser,
-                         idempotency_key: str) -> Document:
+def issue_draft_document(document: Document, *, actor: Actor,
+                         idempotency_key: str) -> ActionResult[Document]:
     """Number a draft invoice, receipt or credit note and mark it issued: from then on its
     lines and total never change. The number is the next of its type, taken in this
     transaction, so numbers have no gaps and no duplicates. When Cashier settings send this
@@ -18,9 +21,8 @@ def issue_draft_document(document: Document, *, actor: AdminUser,
     Error codes: ``not_permitted`` (staff only), ``document_not_draft``, ``document_empty``
     (no lines, or a zero total), ``already_done``.
     """
-    with unit_of_work():
-        require_role(actor, STAFF, doing="issue accounting documents")
-        request = claim("issue_document", idempotency_key, actor=actor, target=document)
+    with ActionRun("issue_document", actor=actor, key=idempotency_key, target=document,
+                   roles=STAFF, doing="issue accounting documents") as run:
         document = lock(Document, document.id)  # two admins cannot number one draft twice
         if document.status is not DocumentStatus.DRAFT:
             raise ActionError("document_not_draft",
@@ -36,10 +38,9 @@ def issue_draft_document(document: Document, *, actor: AdminUser,
         message = f"Issued {document}."
         if queued is not None:
             message += f" Queued for sending by {queued.channel.label} to {queued.recipient}."
-        record_audit(actor=actor, action="issue_document", target=document, summary=message,
-                     before={"status": DocumentStatus.DRAFT.value},
-                     after={"status": document.status.value, "number": document.number,
-                            "total_minor": document.total_minor,
-                            "queued_channel": queued.channel.value if queued else None})
-        finish(request, message=message, result=document)
-    return document
+        return run.done(document, message,
+                        before={"status": DocumentStatus.DRAFT.value},
+                        after={"status": document.status.value,
+                               "number": document.number,
+                               "total_minor": document.total_minor,
+                               "queued_channel": queued.channel.value if queued else None})

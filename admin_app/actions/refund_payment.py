@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from ..documents import credit_note_for_refund, queue_if_auto_send
+from ..actors import Actor
+from ..billing.credits import credit_balance
+from ..billing.locks import lock
+from ..billing.refunding import refund_payment_money
+from ..errors import ActionError
 from ..extensions import db
 from ..models import (
-    AdminUser,
     Contact,
     CreditEntry,
     CreditReason,
@@ -15,24 +18,22 @@ from ..models import (
     Refund,
     RefundReason,
     Service,
-    record_audit,
 )
 from ..money import format_money
-from .adjust_credits import credit_balance
-from .base import STAFF, ActionError, claim, finish, lock, require_role, unit_of_work
-from .refunding import refund_locked_payment
+from .runner import STAFF, ActionResult, ActionRun
 
 
 def refund_payment(payment: Payment, *, amount_minor: int, reason: RefundReason,
-                   note: str | None, reverse_credits: bool, actor: AdminUser,
-                   idempotency_key: str, currency: str | None = None) -> Refund:
+                   note: str | None, reverse_credits: bool, actor: Actor,
+                   idempotency_key: str, currency: str | None = None) -> ActionResult[Refund]:
     """Refund ``amount_minor`` of ``payment`` and issue a credit note for it.
 
     Never more than what is left: paid − already refunded − refunds still pending, read
     under the payment's row lock, so two admins refunding at once cannot together refund
-    more than was paid. A card payment is refunded through the processor; cash and other
-    payments are recorded as paid back at the desk. The payment becomes partially refunded
-    or refunded; the credit note is queued when Cashier settings send credit notes.
+    more than was paid. A card payment is refunded through the processor, in two phases
+    (``billing.refunding``); cash and other payments are recorded as paid back at the desk.
+    The payment becomes partially refunded or refunded; the credit note is queued when
+    Cashier settings send credit notes.
 
     With ``reverse_credits`` the credits this payment granted are taken back by reversal
     entries in the ledger, as far as the contact still has them (never below zero).
@@ -44,10 +45,9 @@ def refund_payment(payment: Payment, *, amount_minor: int, reason: RefundReason,
     ``refund_exceeds_remaining``, ``gateway_refused`` (the failed refund is kept),
     ``gateway_unavailable`` (the refund is kept pending, to be reconciled), ``already_done``.
     """
-    with unit_of_work():
-        require_role(actor, STAFF, doing="refund payments")
-        request = claim("refund_payment", idempotency_key, actor=actor, target=payment)
-        payment = lock(Payment, payment.id)  # concurrent refunds of it queue here
+    with ActionRun("refund_payment", actor=actor, key=idempotency_key, target=payment,
+                   roles=STAFF, doing="refund payments") as run:
+        payment = lock(Payment, payment.id)
         if currency is not None and currency.strip().upper() != payment.currency:
             raise ActionError("currency_mismatch",
                               f"Payment #{payment.id} was paid in {payment.currency}: refund it in "
@@ -55,42 +55,29 @@ def refund_payment(payment: Payment, *, amount_minor: int, reason: RefundReason,
         reason = RefundReason(reason)
         if reason is RefundReason.OTHER and not (note or "").strip():
             raise ActionError("note_required", "Say in the note why the payment is refunded.")
-        before = {"status": payment.status.value,
-                  "amount_refunded_minor": payment.amount_refunded_minor}
-        try:
-            refund = refund_locked_payment(payment, amount_minor=amount_minor, reason=reason,
-                                           note=note, actor=actor,
-                                           idempotency_key=idempotency_key)
-        except ActionError as refused:
-            if refused.keep_changes:  # the failed refund stays on record: audit it too
-                record_audit(actor=actor, action="refund_payment", target=payment,
-                             summary=refused.message[:300], before=before, after=before)
-                finish(request, message=refused.message, error_code=refused.code)
-            raise
-        credit_note = credit_note_for_refund(
-            refund, description=f"Refund of {payment.description or payment.purpose.label} "
-                                f"(payment #{payment.id})")
-        queued = queue_if_auto_send(credit_note)
+        run.before = {"status": payment.status.value,
+                      "amount_refunded_minor": payment.amount_refunded_minor}
+        refunded = refund_payment_money(payment.id, amount_minor=amount_minor, reason=reason,
+                                        note=note, actor=actor,
+                                        idempotency_key=idempotency_key)
+        refund, payment = refunded.refund, refunded.payment
         message = (f"Refunded {format_money(amount_minor, payment.currency)} of payment "
                    f"#{payment.id} to {payment.contact}: the payment is now "
-                   f"{payment.status.label.lower()}. {credit_note} issued"
-                   + (f" and queued to send by {queued.channel.label}." if queued else "."))
+                   f"{payment.status.label.lower()}. {refunded.settlement.document_sentence()}")
         reversed_credits: dict[str, int] = {}
         if reverse_credits:
             reversed_credits, said = _take_back_credits(payment, actor)
             message += f" {said}"
-        record_audit(actor=actor, action="refund_payment", target=payment,
-                     summary=message[:300], before=before,
-                     after={"status": payment.status.value,
-                            "amount_refunded_minor": payment.amount_refunded_minor,
-                            "refund_id": refund.id, "refund_minor": amount_minor,
-                            "credit_note_id": credit_note.id,
-                            "credits_reversed": reversed_credits})
-        finish(request, message=message, result=refund)
-    return refund
+        note_document = refunded.settlement.document
+        return run.done(refund, message, after={
+            "status": payment.status.value,
+            "amount_refunded_minor": payment.amount_refunded_minor,
+            "refund_id": refund.id, "refund_minor": amount_minor,
+            "credit_note_id": note_document.id if note_document else None,
+            "credits_reversed": reversed_credits})
 
 
-def _take_back_credits(payment: Payment, actor: AdminUser) -> tuple[dict[str, int], str]:
+def _take_back_credits(payment: Payment, actor: Actor) -> tuple[dict[str, int], str]:
     """Reverse what is left of the credits ``payment`` granted, per service, without taking
     any balance below zero. Returns {service id: credits taken back} and a sentence."""
     contact = lock(Contact, payment.contact_id)  # serialises with credit adjustments

@@ -1,201 +1,55 @@
-"""Retry a failed card charge on the contact's current default card (after the member saved a
-new card, typically through their payment-method link).
-
-Rules:
-
-- Only a failed card payment is retried. The retry is a new payment (same amount, currency,
-  purpose, subscription and description) pointing at the failed one (``retry_of``); retrying
-  a failed retry retries the original, so every attempt hangs off one payment.
-- A failed payment is retried successfully at most once: its row is locked and a paid retry
-  refuses any further one (``already_paid``), also when two admins retry at once; so does a
-  retry still pending at the processor (``retry_pending``: its outcome is not known yet).
-- What the payment was for must still be owed: a no-show fee whose appointment's fee is still
-  failed (not charged or waived since), and a subscription payment of a subscription that is
-  past due, for its current period (a failed upgrade charge of an active subscription paid
-  for a change that was never applied: it is not retried).
-- Paid: a receipt is issued (and queued when Cashier settings say so), a past due subscription
-  becomes active, a failed no-show fee becomes charged. Declined again: the failed attempt is
-  kept, with the processor's reason (a card needing authentication also sends the member
-  their payment-method link, as every charge does).
-"""
+"""Retry a failed card charge on the contact's current default card (the rules:
+``billing.retry_rules``)."""
 
 from __future__ import annotations
 
-from datetime import timedelta
-
-from sqlalchemy import select
-
-from ..documents import queue_if_auto_send, receipt_for_payment
+from ..actors import Actor
+from ..billing.charging import charge_saved_card
+from ..billing.locks import lock
+from ..billing.paid_for import lock_owed
+from ..billing.retry_rules import original_of, retry_refusal
 from ..extensions import db
-from ..models import (
-    AdminUser,
-    Contact,
-    NoShowFeeStatus,
-    Payment,
-    PaymentMethodKind,
-    PaymentPurpose,
-    PaymentStatus,
-    SubscriptionStatus,
-    record_audit,
-)
+from ..models import Contact, Payment
 from ..money import format_money
-from .base import STAFF, ActionError, claim, finish, lock, require_role, unit_of_work
-from .charging import ChargeNotMade, charge_saved_card, default_card
-from .no_show_rules import describe
-from .paid_for import lock_owed, no_show_appointment, settle_what_it_paid_for
-
-PAID_STATUSES = (PaymentStatus.SUCCEEDED, PaymentStatus.PARTIALLY_REFUNDED,
-                 PaymentStatus.REFUNDED)
-# A renewal is charged as its period turns: a failed one made just before the period began
-# still pays for it (as in period_money).
-PERIOD_GRACE = timedelta(days=1)
+from .runner import STAFF, ActionResult, ActionRun
 
 
-def original_of(payment: Payment) -> Payment:
-    """The payment a retry retries (the payment itself when it is not a retry)."""
-    return payment.retry_of if payment.retry_of_id is not None else payment
-
-
-def is_retry_candidate(payment: Payment) -> bool:
-    """Cheap test for menus: a failed card payment. The action checks the rest."""
-    return payment.status is PaymentStatus.FAILED and payment.method is PaymentMethodKind.CARD
-
-
-def settling_retry(payment: Payment) -> Payment | None:
-    """The retry that paid ``payment`` (an original), or may have (still pending), if any."""
-    return db.session.scalar(select(Payment).where(
-        Payment.retry_of_id == payment.id,
-        Payment.status.in_((*PAID_STATUSES, PaymentStatus.PENDING)))
-        .order_by(Payment.id.desc()).limit(1))
-
-
-def retry_refusal(payment: Payment) -> ActionError | None:
-    """Why ``payment`` (an original) cannot be retried now, or ``None``."""
-    if payment.status is not PaymentStatus.FAILED:
-        return ActionError("not_failed", f"Payment #{payment.id} is "
-                                         f"{payment.status.label.lower()}: only a failed payment "
-                                         "is retried.")
-    if payment.method is not PaymentMethodKind.CARD:
-        return ActionError("not_a_card_payment",
-                           f"Payment #{payment.id} was not a card payment.")
-    paid = settling_retry(payment)
-    if paid is not None and paid.status is PaymentStatus.PENDING:
-        return ActionError("retry_pending",
-                           f"The retry of payment #{payment.id} (payment #{paid.id}) is still "
-                           "pending at the payment processor: wait until its outcome is known.")
-    if paid is not None:
-        return ActionError("already_paid", f"Payment #{payment.id} was already paid by its "
-                                           f"retry, payment #{paid.id}: it is not charged twice.")
-    if payment.purpose is PaymentPurpose.NO_SHOW_FEE:
-        return _no_show_refusal(payment)
-    if payment.subscription_id is not None:
-        return _subscription_refusal(payment)
-    return None
-
-
-def _no_show_refusal(fee: Payment) -> ActionError | None:
-    appointment = no_show_appointment(fee)
-    if appointment is None:
-        return ActionError("appointment_not_found",
-                           f"The appointment of no-show fee #{fee.id} was not found: charge the "
-                           "fee from the appointment instead.")
-    if appointment.no_show_fee_status is NoShowFeeStatus.CHARGED:
-        return ActionError("fee_already_charged",
-                           f"The no-show fee of {describe(appointment)} was charged since: it "
-                           "is not charged twice.")
-    if appointment.no_show_fee_status is NoShowFeeStatus.WAIVED:
-        return ActionError("fee_waived", f"The no-show fee of {describe(appointment)} was "
-                                         "waived since.")
-    return None
-
-
-def _subscription_refusal(payment: Payment) -> ActionError | None:
-    subscription = payment.subscription
-    if subscription.status is not SubscriptionStatus.PAST_DUE:
-        return ActionError("subscription_not_past_due",
-                           f"Subscription {subscription} is {subscription.status.label.lower()}"
-                           ", not past due: there is nothing overdue to pay.")
-    if payment.purpose is PaymentPurpose.SUBSCRIPTION_PERIOD and \
-            payment.created_at < subscription.current_period_start - PERIOD_GRACE:
-        return ActionError("not_current_period",
-                           f"Payment #{payment.id} was for an earlier period of subscription "
-                           f"{subscription}.")
-    return None
-
-
-def retryable_failed_payments(contact: Contact) -> list[Payment]:
-    """The contact's failed card payments that a retry would pay now, oldest first; one per
-    past due subscription (its latest failed period payment)."""
-    failed = db.session.scalars(select(Payment).where(
-        Payment.contact_id == contact.id, Payment.status == PaymentStatus.FAILED,
-        Payment.method == PaymentMethodKind.CARD, Payment.retry_of_id.is_(None))
-        .order_by(Payment.created_at.desc(), Payment.id.desc())).all()
-    chosen, subscriptions = [], set()
-    for payment in failed:
-        if payment.purpose is PaymentPurpose.SUBSCRIPTION_PERIOD:
-            if payment.subscription_id in subscriptions:
-                continue
-            subscriptions.add(payment.subscription_id)
-        if retry_refusal(payment) is None:
-            chosen.append(payment)
-    return chosen[::-1]
-
-
-def retry_failed_payment(payment: Payment, *, actor: AdminUser,
-                         idempotency_key: str) -> Payment:
-    """Charge failed ``payment`` again to the contact's default card; return the new payment,
-    succeeded (see the module's rules).
+def retry_failed_payment(payment: Payment, *, actor: Actor,
+                         idempotency_key: str) -> ActionResult[Payment]:
+    """Charge failed ``payment`` again to the contact's default card, in two phases around the
+    processor (``billing.charging``); return the new payment, succeeded (see
+    ``billing.retry_rules``). Paid: a receipt is issued, a past due subscription becomes
+    active, a failed no-show fee becomes charged (``billing.paid_for``, through settling).
 
     Error codes: ``not_permitted``, ``not_failed``, ``not_a_card_payment``, ``already_paid``,
-    ``retry_pending``,
-    ``appointment_not_found``, ``fee_already_charged``, ``fee_waived``,
+    ``retry_pending``, ``appointment_not_found``, ``fee_already_charged``, ``fee_waived``,
     ``subscription_not_past_due``, ``not_current_period``, ``no_payment_method``,
     ``card_declined``, ``authentication_required``, ``gateway_unavailable``,
     ``payment_pending``, ``already_done``.
     """
-    with unit_of_work():
-        require_role(actor, STAFF, doing="retry failed payments")
-        original = original_of(db.session.get(Payment, payment.id) or payment)
-        request = claim("retry_failed_payment", idempotency_key, actor=actor, target=original)
+    original = original_of(db.session.get(Payment, payment.id) or payment)
+    with ActionRun("retry_failed_payment", actor=actor, key=idempotency_key, target=original,
+                   roles=STAFF, doing="retry failed payments") as run:
         # Locks before the checks: one paid retry per payment, per overdue subscription and
-        # per no-show fee, even when two admins retry at once.
+        # per no-show fee, even when two admins retry at once; from phase 1 on, the pending
+        # retry itself refuses a second one (``retry_pending``).
         original = lock(Payment, original.id)
-        owed = lock_owed(original)
+        lock_owed(original)
         refusal = retry_refusal(original)
         if refusal is not None:
             raise refusal
         contact = lock(Contact, original.contact_id)
-        amount = format_money(original.amount_minor, original.currency)
-        card = default_card(contact)
-        try:
-            retry = charge_saved_card(
-                contact, amount_minor=original.amount_minor, currency=original.currency,
-                purpose=original.purpose, description=original.description or "",
-                subscription_id=original.subscription_id)
-        except ActionError as refused:
-            if isinstance(refused, ChargeNotMade):  # the attempt stays, linked and audited
-                refused.payment.retry_of_id = original.id
-                record_audit(actor=actor, action="retry_failed_payment", target=original,
-                             summary=f"Retry of payment #{original.id} ({amount}) not paid: "
-                                     f"{refused.message}"[:300],
-                             after={"payment_id": refused.payment.id,
-                                    "status": refused.payment.status.value})
-                finish(request, message=refused.message, error_code=refused.code)
-            raise
-        retry.retry_of_id = original.id
-        retry.idempotency_key = idempotency_key
-        receipt = receipt_for_payment(retry, description=original.description
-                                      or original.purpose.label)
-        queued = queue_if_auto_send(receipt)
-        effects = settle_what_it_paid_for(owed, retry)
-        message = (f"Retried payment #{original.id}: charged {amount} to {card.display_name} "
-                   f"of {contact} (payment #{retry.id}). {receipt} issued"
-                   + (f" and queued to send by {queued.channel.label}." if queued else ".")
-                   + "".join(f" {effect}" for effect in effects))
-        record_audit(actor=actor, action="retry_failed_payment", target=original,
-                     summary=message[:300],
-                     after={"payment_id": retry.id, "status": retry.status.value,
-                            "receipt_id": receipt.id, "effects": effects})
-        finish(request, message=message, result=retry)
-    return retry
-
+        amount, original_id = format_money(original.amount_minor, original.currency), original.id
+        charged = charge_saved_card(
+            contact, amount_minor=original.amount_minor, currency=original.currency,
+            purpose=original.purpose, description=original.description or "",
+            subscription_id=original.subscription_id, retry_of_id=original.id,
+            idempotency_key=idempotency_key)
+        retry, settled = charged.payment, charged.settlement
+        message = (f"Retried payment #{original_id}: charged {amount} to {charged.card} "
+                   f"of {retry.contact} (payment #{retry.id}). {settled.document_sentence()}"
+                   + "".join(f" {effect}" for effect in settled.effects))
+        return run.done(retry, message, after={
+            "payment_id": retry.id, "status": retry.status.value,
+            "receipt_id": settled.document.id if settled.document else None,
+            "effects": settled.effects})

@@ -2,30 +2,30 @@
 
 from __future__ import annotations
 
+from ..actors import Actor
+from ..billing.locks import lock
 from ..documents import queue_delivery
+from ..errors import ActionError
 from ..extensions import db
 from ..models import (
-    AdminUser,
     DeliveryChannel,
     Document,
     DocumentStatus,
     OutboundMessage,
-    record_audit,
 )
-from .base import STAFF, ActionError, claim, finish, lock, require_role, unit_of_work
+from .runner import STAFF, ActionResult, ActionRun
 
 
-def send_document(document: Document, *, channel: DeliveryChannel, actor: AdminUser,
-                  idempotency_key: str) -> OutboundMessage:
+def send_document(document: Document, *, channel: DeliveryChannel, actor: Actor,
+                  idempotency_key: str) -> ActionResult[OutboundMessage]:
     """Queue an issued document for delivery to its contact's email or phone, and mark it
     sent by that channel. Sending again later queues it again (a resend).
 
     Error codes: ``not_permitted`` (staff only), ``document_not_issued`` (drafts and void
     documents are not sent), ``no_email``, ``no_phone``, ``already_done``.
     """
-    with unit_of_work():
-        require_role(actor, STAFF, doing="send accounting documents")
-        request = claim("send_document", idempotency_key, actor=actor, target=document)
+    with ActionRun("send_document", actor=actor, key=idempotency_key, target=document,
+                   roles=STAFF, doing="send accounting documents") as run:
         document = lock(Document, document.id)
         if document.status is not DocumentStatus.ISSUED:
             raise ActionError("document_not_issued",
@@ -41,9 +41,8 @@ def send_document(document: Document, *, channel: DeliveryChannel, actor: AdminU
                                     "card, or send the document the other way.")
         db.session.flush()
         message = f"{document} queued for sending by {channel.label} to {queued.recipient}."
-        record_audit(actor=actor, action="send_document", target=document, summary=message,
-                     before=before,
-                     after={"sent_at": document.sent_at.isoformat(),
-                            "sent_channel": channel.value, "outbound_message_id": queued.id})
-        finish(request, message=message, result=queued)
-    return queued
+        return run.done(queued, message,
+                        before=before,
+                        after={"sent_at": document.sent_at.isoformat(),
+                               "sent_channel": channel.value,
+                               "outbound_message_id": queued.id})

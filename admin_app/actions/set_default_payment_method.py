@@ -4,23 +4,24 @@ from __future__ import annotations
 
 from sqlalchemy import update
 
+from ..actors import Actor
+from ..billing.charging import default_card
+from ..billing.locks import lock
+from ..errors import ActionError
 from ..extensions import db
-from ..models import AdminUser, Contact, PaymentMethod, record_audit
-from .base import STAFF, ActionError, claim, finish, lock, require_role, unit_of_work
-from .charging import default_card
+from ..models import Contact, PaymentMethod
+from .runner import STAFF, ActionResult, ActionRun
 
 
-def set_default_payment_method(method: PaymentMethod, *, actor: AdminUser,
-                               idempotency_key: str) -> PaymentMethod:
+def set_default_payment_method(method: PaymentMethod, *, actor: Actor,
+                               idempotency_key: str) -> ActionResult[PaymentMethod]:
     """Make ``method`` its contact's default card: the one subscriptions, custom bills and
     no-show fees charge. The previous default stays saved, no longer default.
 
     Error codes: ``not_permitted``, ``already_default``, ``not_found``, ``already_done``.
     """
-    with unit_of_work():
-        require_role(actor, STAFF, doing="change payment methods")
-        request = claim("set_default_payment_method", idempotency_key, actor=actor,
-                        target=method)
+    with ActionRun("set_default_payment_method", actor=actor, key=idempotency_key, target=method,
+                   roles=STAFF, doing="change payment methods") as run:
         contact = lock(Contact, method.contact_id)  # one default per contact
         method = lock(PaymentMethod, method.id)
         if method.is_default:
@@ -32,9 +33,6 @@ def set_default_payment_method(method: PaymentMethod, *, actor: AdminUser,
         method.is_default = True
         db.session.flush()
         message = f"{method.display_name} is now the default card of {contact}."
-        record_audit(actor=actor, action="set_default_payment_method", target=contact,
-                     summary=message,
-                     before={"default_payment_method_id": previous.id if previous else None},
-                     after={"default_payment_method_id": method.id})
-        finish(request, message=message, result=method)
-    return method
+        return run.done(method, message,
+                        before={"default_payment_method_id": previous.id if previous else None},
+                        after={"default_payment_method_id": method.id})

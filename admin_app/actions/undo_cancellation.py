@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from ..actors import Actor
+from ..billing.locks import lock
 from ..clock import utcnow
-from ..models import AdminUser, Subscription, SubscriptionStatus, record_audit
-from .base import STAFF, ActionError, claim, finish, lock, require_role, unit_of_work
+from ..errors import ActionError
+from ..models import Subscription, SubscriptionStatus
+from .runner import STAFF, ActionResult, ActionRun
 
 
-def undo_cancellation(subscription: Subscription, *, actor: AdminUser,
-                      idempotency_key: str) -> Subscription:
+def undo_cancellation(subscription: Subscription, *, actor: Actor,
+                      idempotency_key: str) -> ActionResult[Subscription]:
     """Take back a cancellation at period end: the subscription renews again as usual.
 
     Only while the cancellation is still ahead: the subscription is not cancelled yet, is set
@@ -16,9 +19,8 @@ def undo_cancellation(subscription: Subscription, *, actor: AdminUser,
 
     Error codes: ``not_permitted``, ``nothing_to_undo``, ``already_done``.
     """
-    with unit_of_work():
-        require_role(actor, STAFF, doing="undo cancellations")
-        request = claim("undo_cancellation", idempotency_key, actor=actor, target=subscription)
+    with ActionRun("undo_cancellation", actor=actor, key=idempotency_key, target=subscription,
+                   roles=STAFF, doing="undo cancellations") as run:
         subscription = lock(Subscription, subscription.id)
         if (subscription.status is SubscriptionStatus.CANCELED
                 or not subscription.cancel_at_period_end
@@ -29,8 +31,6 @@ def undo_cancellation(subscription: Subscription, *, actor: AdminUser,
         subscription.cancel_at_period_end = False
         message = (f"Cancellation of subscription {subscription} of {subscription.contact} "
                    f"undone: it renews on {subscription.current_period_end:%d %b %Y}.")
-        record_audit(actor=actor, action="undo_cancellation", target=subscription,
-                     summary=message, before={"cancel_at_period_end": True},
-                     after={"cancel_at_period_end": False})
-        finish(request, message=message, result=subscription)
-    return subscription
+        return run.done(subscription, message,
+                        before={"cancel_at_period_end": True},
+                        after={"cancel_at_period_end": False})

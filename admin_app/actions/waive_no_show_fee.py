@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
+from ..actors import Actor
+from ..billing.locks import lock
+from ..billing.no_show_rules import check_can_be_missed, check_fee_still_open, describe
+from ..errors import ActionError
 from ..models import (
-    AdminUser,
     Appointment,
     AppointmentStatus,
     NoShowFeeStatus,
-    record_audit,
 )
-from .base import STAFF, ActionError, claim, finish, lock, require_role, unit_of_work
-from .no_show_rules import check_can_be_missed, check_fee_still_open, describe
+from .runner import STAFF, ActionResult, ActionRun
 
 
-def waive_no_show_fee(appointment: Appointment, *, reason: str, actor: AdminUser,
-                      idempotency_key: str) -> Appointment:
+def waive_no_show_fee(appointment: Appointment, *, reason: str, actor: Actor,
+                      idempotency_key: str) -> ActionResult[Appointment]:
     """Confirm ``appointment`` as a no-show without charging a fee, for ``reason``.
 
     Like charging, waiving is the appointment's one fee decision: a fee already charged is
@@ -22,12 +23,11 @@ def waive_no_show_fee(appointment: Appointment, *, reason: str, actor: AdminUser
     whose charge failed may be waived.
 
     Error codes: ``not_permitted``, ``reason_required``, ``fee_already_charged``,
-    ``fee_waived``, ``appointment_cancelled``, ``appointment_attended``,
+    ``fee_waived``, ``fee_pending``, ``appointment_cancelled``, ``appointment_attended``,
     ``appointment_in_future``, ``already_done``.
     """
-    with unit_of_work():
-        require_role(actor, STAFF, doing="waive no-show fees")
-        request = claim("waive_no_show_fee", idempotency_key, actor=actor, target=appointment)
+    with ActionRun("waive_no_show_fee", actor=actor, key=idempotency_key, target=appointment,
+                   roles=STAFF, doing="waive no-show fees") as run:
         appointment = lock(Appointment, appointment.id)
         check_fee_still_open(appointment)
         check_can_be_missed(appointment)
@@ -41,10 +41,8 @@ def waive_no_show_fee(appointment: Appointment, *, reason: str, actor: AdminUser
         appointment.no_show_waive_reason = reason[:200]
         message = (f"Waived the no-show fee of {describe(appointment)} for "
                    f"{appointment.contact}: {reason.rstrip('.')}.")
-        record_audit(actor=actor, action="waive_no_show_fee", target=appointment,
-                     summary=message[:300], before=before,
-                     after={"status": AppointmentStatus.NO_SHOW.value,
-                            "no_show_fee_status": NoShowFeeStatus.WAIVED.value,
-                            "reason": reason[:200]})
-        finish(request, message=message, result=appointment)
-    return appointment
+        return run.done(appointment, message,
+                        before=before,
+                        after={"status": AppointmentStatus.NO_SHOW.value,
+                               "no_show_fee_status": NoShowFeeStatus.WAIVED.value,
+                               "reason": reason[:200]})

@@ -35,6 +35,8 @@ class AdminUser(UserMixin, TimestampMixin, db.Model):
     is_enabled: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
+    is_system = False  # an admin user, not the panel acting on its own (``actors.SYSTEM``)
+
     def set_password(self, password: str) -> None:
         self.password_hash = generate_password_hash(password)
 

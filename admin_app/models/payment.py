@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from secrets import token_hex
 
 from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -52,6 +53,16 @@ class PaymentMethodKind(LabelledEnum):
     OTHER = "other"
 
 
+def new_payment_reference() -> str:
+    """A payment's reference at the processor (its idempotency key and ``metadata.reference``):
+    random, so it never repeats, whatever ids the database hands out again."""
+    return f"payment-{token_hex(10)}"
+
+
+def new_refund_reference() -> str:
+    return f"refund-{token_hex(10)}"
+
+
 class Payment(TimestampMixin, db.Model):
     """A charge (a transaction). Refunds never exceed what was paid."""
 
@@ -86,6 +97,8 @@ class Payment(TimestampMixin, db.Model):
     failure_reason: Mapped[str | None] = mapped_column(String(200))
     gateway_id: Mapped[str | None] = mapped_column(String(64), index=True)
     idempotency_key: Mapped[str | None] = mapped_column(String(80), unique=True)
+    reference: Mapped[str] = mapped_column(String(40), unique=True, nullable=False,
+                                           default=new_payment_reference)
     paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # A charge retried after it failed (e.g. on a new card): the failed payment it retries.
     retry_of_id: Mapped[int | None] = mapped_column(ForeignKey("payment.id"), index=True)
@@ -147,6 +160,8 @@ class Refund(TimestampMixin, db.Model):
     failure_reason: Mapped[str | None] = mapped_column(String(200))
     gateway_id: Mapped[str | None] = mapped_column(String(64))
     idempotency_key: Mapped[str | None] = mapped_column(String(80), unique=True)
+    reference: Mapped[str] = mapped_column(String(40), unique=True, nullable=False,
+                                           default=new_refund_reference)
     issued_by_id: Mapped[int | None] = mapped_column(ForeignKey("admin_user.id"))
 
     payment: Mapped[Payment] = relationship(back_populates="refunds")

@@ -12,12 +12,13 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import HiddenField
 
-from ..actions.base import ActionError, AlreadyDone
+from ..actions.runner import ActionResult, AlreadyDone
+from ..errors import ActionError
 from ..extensions import db
 from ..models import Contact
-from .action_messages import done_message
 
 ALREADY_DONE = object()
+NO_OP = object()  # an action that found nothing to do, and said so as information
 
 
 def new_idempotency_key() -> str:
@@ -47,36 +48,38 @@ def open_contact_page(view, *, tab: str, doing: str):
     return contact, back, None
 
 
-def submit(form: ActionForm, action: Callable[[str], Any], *,
-           fallback: Callable[[Any], str]) -> bool:
+def submit(form: ActionForm, action: Callable[[str], ActionResult]) -> bool:
     """Run ``action(idempotency_key)`` when ``form`` is validly submitted, flashing the
-    sentence the action recorded (``fallback(result)`` when it recorded none). True when it
-    was done, or had been (a replay): the caller redirects. False to show the page again:
-    not submitted, or refused (its reason flashed; the form keeps what was typed, with a fresh
-    key for a deliberate retry, since a processor's "no" stays on record under the old one).
+    sentence the action returned. True when it was done, or had been (a replay): the caller
+    redirects. False to show the page again: not submitted, or refused (its reason flashed;
+    the form keeps what was typed, with a fresh key for a deliberate retry, since a
+    processor's "no" stays on record under the old one).
     """
     if not form.validate_on_submit():
         return False
     key = form.idempotency_key.data
-    if perform(lambda: action(key),
-               success=lambda result: done_message(key, fallback=fallback(result))) is not None:
+    if perform(lambda: action(key)) is not None:
         return True
     form.idempotency_key.data = new_idempotency_key()
     return False
 
 
-def perform(call, *, success: Callable[[Any], str] | None = None) -> Any:
+def perform(call: Callable[[], ActionResult], *, notices: frozenset[str] = frozenset()) -> Any:
     """Run ``call()`` (an action); on refusal flash its sentence and return ``None``; on a
-    replayed submission flash that it was already done and return ``ALREADY_DONE``; on
-    success flash ``success(result)`` when given, and return the result."""
+    replayed submission flash that it was already done and return ``ALREADY_DONE``; on a
+    refusal whose code is one of ``notices`` (nothing to do, e.g. already cancelled) flash it
+    as information and return ``NO_OP``; on success flash the action's sentence and return its
+    record."""
     try:
         result = call()
     except AlreadyDone as done:
         flash(done.message, "info")
         return ALREADY_DONE
     except ActionError as error:
+        if error.code in notices:
+            flash(error.message, "info")
+            return NO_OP
         flash(error.message, "error")
         return None
-    if success is not None:
-        flash(success(result), "success")
-    return result
+    flash(result.message, result.level)
+    return result.record

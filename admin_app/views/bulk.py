@@ -9,7 +9,8 @@ from dataclasses import dataclass, field
 from flask import current_app, flash, g, request
 from sqlalchemy.orm import lazyload
 
-from ..actions.base import ActionError, AlreadyDone
+from ..actions.runner import AlreadyDone
+from ..errors import ActionError
 
 SHOWN_REFUSALS = 10
 

@@ -11,9 +11,8 @@ from wtforms.validators import InputRequired, NumberRange, Optional
 
 from ..actions.add_payment_method import add_payment_method
 from ..actions.charge_custom_bill import charge_custom_bill
-from ..actions.charging import default_card
+from ..billing.charging import default_card
 from ..models import CashierSettings, Contact, PaymentMethodKind
-from ..money import format_money
 from ..payments import CardDetails
 from .action_forms import ActionForm, submit
 from .fields import MoneyField
@@ -78,10 +77,7 @@ class ChargeActionsMixin:
         if submit(form, lambda key: charge_custom_bill(
                 contact, amount_minor=form.amount.data, currency=form.currency.data,
                 description=form.description.data, method=PaymentMethodKind(form.charge_to.data),
-                actor=current_user, idempotency_key=key),
-                fallback=lambda payment: (
-                    f"Charged {format_money(payment.amount_minor, payment.currency)} to "
-                    f"{contact} ({payment.method.label.lower()}).")):
+                actor=current_user, idempotency_key=key)):
             return redirect(url_for(".details_view", id=contact.id, tab="transactions"))
         return self.render("admin/action_form.html", title=f"Charge {contact}",
                            intro="Charge a custom bill: to the saved card through the payment "
@@ -102,8 +98,7 @@ class ChargeActionsMixin:
         if submit(form, lambda key: add_payment_method(
                 contact, card=CardDetails(form.number.data.strip(), form.exp_month.data,
                                           form.exp_year.data, form.cvc.data or ""),
-                make_default=form.make_default.data, actor=current_user, idempotency_key=key),
-                fallback=lambda method: f"Saved {method} for {contact}."):
+                make_default=form.make_default.data, actor=current_user, idempotency_key=key)):
             return redirect(back)
         form.number.data = ""  # never echo a card number back into the page
         current = default_card(contact)

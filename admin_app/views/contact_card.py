@@ -14,7 +14,7 @@ from math import ceil
 from flask import abort, current_app, request, url_for
 from sqlalchemy import func, select
 
-from ..actions.retry_failed_payment import retryable_failed_payments
+from ..billing.retry_rules import retryable_failed_payments
 from ..extensions import db
 from ..models import (
     Appointment,

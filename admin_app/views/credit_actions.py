@@ -62,9 +62,7 @@ class CreditActionsMixin:
             entry = perform(lambda: adjust_credits(
                 contact, service=service, quantity=form.quantity.data,
                 reason=form.reason.data, expires_at=form.expires_at(), actor=current_user,
-                idempotency_key=form.idempotency_key.data),
-                success=lambda entry: f"{'Added' if entry.quantity > 0 else 'Removed'} "
-                                      f"{abs(entry.quantity)} {service} credit(s) for {contact}.")
+                idempotency_key=form.idempotency_key.data))
             if entry is not None:
                 return redirect(self._card_url(contact.id))
         return self.render("admin/action_form.html", title=f"Adjust credits · {contact}",

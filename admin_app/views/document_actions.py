@@ -55,8 +55,7 @@ class DocumentActionsMixin:
         if document is None:
             return redirect(url_for(".index_view"))
         perform(lambda: issue_draft_document(
-            document, actor=current_user, idempotency_key=request.args.get("key")),
-            success=lambda issued: f"Issued {issued}.")
+            document, actor=current_user, idempotency_key=request.args.get("key")))
         return self._back(document.id)
 
     @expose("/send/", methods=("POST",))
@@ -71,7 +70,5 @@ class DocumentActionsMixin:
             return self._back(document.id)
         perform(lambda: send_document(
             document, channel=channel, actor=current_user,
-            idempotency_key=request.args.get("key")),
-            success=lambda queued: f"{document} queued for sending by {channel.label} to "
-                                   f"{queued.recipient}.")
+            idempotency_key=request.args.get("key")))
         return self._back(document.id)

@@ -11,11 +11,11 @@ from flask_login import current_user
 from wtforms import BooleanField, HiddenField, StringField
 from wtforms.validators import DataRequired, InputRequired, Regexp
 
-from ..actions.base import ActionError
 from ..actions.charge_no_show_fee import charge_no_show_fee
-from ..actions.charging import default_card
 from ..actions.waive_no_show_fee import waive_no_show_fee
+from ..billing.charging import default_card
 from ..clock import utcnow
+from ..errors import ActionError
 from ..extensions import db
 from ..models import Appointment, AppointmentStatus, CashierSettings, NoShowFeeStatus
 from ..money import format_money
@@ -106,7 +106,7 @@ class NoShowActionsMixin:
         form.amount.currency = settings.currency
         if submit(form, lambda key: charge_no_show_fee(
                 appointment, amount_minor=form.amount.data, actor=current_user,
-                idempotency_key=key), fallback=lambda _: "No-show fee charged."):
+                idempotency_key=key)):
             return redirect(back)
         if form.is_submitted():
             db.session.refresh(appointment)  # refused: a declined card is on record
@@ -125,8 +125,7 @@ class NoShowActionsMixin:
             return back
         form = WaiveFeeForm()
         if submit(form, lambda key: waive_no_show_fee(
-                appointment, reason=form.reason.data, actor=current_user, idempotency_key=key),
-                fallback=lambda _: "Fee waived."):
+                appointment, reason=form.reason.data, actor=current_user, idempotency_key=key)):
             return redirect(back)
         return self.render("admin/action_form.html", title=f"Waive no-show fee · "
                                                            f"{appointment.contact}",

@@ -9,14 +9,11 @@ from flask_admin import expose
 from flask_admin.helpers import get_redirect_target
 from flask_login import current_user
 
-from ..actions.charging import default_card
-from ..actions.payment_method_link import (
-    describe_max_age,
-    payment_method_link_url,
-    send_payment_method_link,
-)
 from ..actions.remove_payment_method import remove_payment_method
+from ..actions.send_payment_method_link import send_payment_method_link
 from ..actions.set_default_payment_method import set_default_payment_method
+from ..billing.charging import default_card
+from ..billing.payment_method_links import describe_max_age, payment_method_link_url
 from ..models import PaymentMethod
 from .action_forms import ActionForm, open_contact_page, submit
 from .row_menu import MenuItem
@@ -67,8 +64,7 @@ class PaymentMethodActionsMixin:
             return back
         form = ActionForm()
         if submit(form, lambda key: set_default_payment_method(
-                method, actor=current_user, idempotency_key=key),
-                fallback=lambda done: f"{done.display_name} is now the default card."):
+                method, actor=current_user, idempotency_key=key)):
             return redirect(back)
         return self.render("admin/action_form.html", title=f"Make {method.display_name} the "
                                                            "default card",
@@ -86,10 +82,8 @@ class PaymentMethodActionsMixin:
         warnings = ["This is the default card: after removing it, subscriptions and fees "
                     "cannot be charged until another card is made the default."
                     ] if method.is_default else []
-        label = method.display_name
         if submit(form, lambda key: remove_payment_method(
-                method, actor=current_user, idempotency_key=key),
-                fallback=lambda contact: f"Removed {label} from {contact}."):
+                method, actor=current_user, idempotency_key=key)):
             return redirect(back)
         return self.render("admin/action_form.html", title=f"Remove {method.display_name}",
                            intro="The card is detached at the payment processor and removed "
@@ -106,8 +100,7 @@ class PaymentMethodActionsMixin:
             return refusal
         form = ActionForm()
         if submit(form, lambda key: send_payment_method_link(
-                contact, actor=current_user, idempotency_key=key),
-                fallback=lambda sent: f"Payment-method link queued for {contact}."):
+                contact, actor=current_user, idempotency_key=key)):
             return redirect(back)
         card = default_card(contact)
         sent_to = (f"Email: {contact.email}" if contact.email else

@@ -12,13 +12,13 @@ from flask_admin import expose
 from flask_login import current_user
 from wtforms import HiddenField, RadioField, SelectField
 
-from ..actions.base import ActionError
 from ..actions.cancel_scheduled_change import cancel_scheduled_change
-from ..actions.charging import default_card
 from ..actions.downgrade_subscription import downgrade_subscription
-from ..actions.period_credits import describe_credit_changes
-from ..actions.period_money import period_payment
-from ..actions.plan_change import (
+from ..actions.upgrade_subscription import upgrade_subscription
+from ..billing.charging import default_card
+from ..billing.period_credits import describe_credit_changes
+from ..billing.period_money import period_payment
+from ..billing.plan_change import (
     PlanChangeQuote,
     cheaper_plans,
     check_plan_change,
@@ -26,7 +26,7 @@ from ..actions.plan_change import (
     quote_plan_change,
     sign_review,
 )
-from ..actions.upgrade_subscription import upgrade_subscription
+from ..errors import ActionError
 from ..extensions import db
 from ..models import Plan
 from ..money import format_money
@@ -86,7 +86,7 @@ class PlanChangeActionsMixin:
         form = UpgradeForm() if is_upgrade else DowngradeForm()
         if form.validate_on_submit():
             result = perform(lambda: self._change_plan(sub, plan, form, is_upgrade))
-            response = self._after_action(result, form, back, f"Subscription {verb}d.")
+            response = self._after_action(result, form, back)
             if response is not None:
                 return response
             db.session.refresh(sub)
@@ -184,7 +184,7 @@ class PlanChangeActionsMixin:
         if form.validate_on_submit():
             result = perform(lambda: cancel_scheduled_change(
                 sub, actor=current_user, idempotency_key=form.idempotency_key.data))
-            response = self._after_action(result, form, back, "Scheduled change cancelled.")
+            response = self._after_action(result, form, back)
             if response is not None:
                 return response
         scheduled = sub.scheduled_plan

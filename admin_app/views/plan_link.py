@@ -11,13 +11,11 @@ from flask_login import current_user
 from wtforms import RadioField
 from wtforms.validators import InputRequired
 
-from ..actions.base import MANAGERS, STAFF
-from ..actions.plan_link import (
-    public_plan_url,
-    regenerate_plan_link,
-    send_plan_invitation,
-    set_plan_link_enabled,
-)
+from ..actions.regenerate_plan_link import regenerate_plan_link
+from ..actions.runner import MANAGERS, STAFF
+from ..actions.send_plan_invitation import send_plan_invitation
+from ..actions.set_plan_link_enabled import set_plan_link_enabled
+from ..billing.plan_links import public_plan_url
 from ..extensions import db
 from ..models import Contact, DeliveryChannel
 from .action_forms import ActionForm, perform
@@ -100,9 +98,7 @@ class PlanLinkMixin:
         channel = DeliveryChannel(form.channel.data)
         sent = perform(lambda: send_plan_invitation(
             plan, contact=form.contact.data, channel=channel, actor=current_user,
-            idempotency_key=form.idempotency_key.data),
-            success=lambda sent: f"Invitation to {plan} queued for {form.contact.data} by "
-                                 f"{channel.label} ({sent.recipient}).")
+            idempotency_key=form.idempotency_key.data))
         if sent is None:
             return self.plan_link_view(form=form)
         return redirect(self._link_url(plan.id))
@@ -113,8 +109,7 @@ class PlanLinkMixin:
         if plan is None:
             return redirect(url_for(".index_view"))
         perform(lambda: regenerate_plan_link(
-            plan, actor=current_user, idempotency_key=request.form.get("idempotency_key")),
-            success=lambda _: f"New subscription link for {plan}: the old link no longer works.")
+            plan, actor=current_user, idempotency_key=request.form.get("idempotency_key")))
         return redirect(self._link_url(plan.id))
 
     @expose("/link/switch/", methods=("POST",))
@@ -125,7 +120,5 @@ class PlanLinkMixin:
         is_enabled = request.form.get("is_enabled") == "1"
         perform(lambda: set_plan_link_enabled(
             plan, is_enabled=is_enabled, actor=current_user,
-            idempotency_key=request.form.get("idempotency_key")),
-            success=lambda _: f"The subscription link of {plan} is now "
-                              f"{'on' if is_enabled else 'off'}.")
+            idempotency_key=request.form.get("idempotency_key")))
         return redirect(self._link_url(plan.id))

@@ -1,6 +1,6 @@
 """Subscriptions → ⋯ → Apply Promo, Subscriptions list → With selected → Apply Promo, and a
 promo code chosen on the new-subscription form (workflow 8). One set of rules for all three:
-``actions.promo_rules``."""
+``billing.promo_rules``."""
 
 from __future__ import annotations
 
@@ -12,14 +12,14 @@ from sqlalchemy import select
 from wtforms import HiddenField, SelectField, ValidationError
 
 from ..actions.apply_promo import apply_promo
-from ..actions.base import ActionError
-from ..actions.promo_rules import (
+from ..billing.promo_rules import (
     check_promo,
     describe_promo,
     find_promo,
     redeem_promo,
     upcoming_prices,
 )
+from ..errors import ActionError
 from ..extensions import db
 from ..models import PromoCode, Subscription, record_audit
 from ..money import format_money
@@ -79,7 +79,7 @@ class PromoActionsMixin:
             result = perform(lambda: apply_promo(sub, promo_code=form.promo_code.data,
                                                  actor=current_user,
                                                  idempotency_key=form.idempotency_key.data))
-            response = self._after_action(result, form, back, f"Promo code {promo} applied.")
+            response = self._after_action(result, form, back)
             if response is not None:
                 return response
             db.session.refresh(sub)

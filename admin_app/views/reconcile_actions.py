@@ -1,5 +1,5 @@
 """Cashier → Transactions / Refunds → ⋯ → Check with the processor, on a payment or refund
-kept pending because the processor did not answer (``actions.reconcile_payments``)."""
+kept pending because the processor did not answer (``billing.reconciling``)."""
 
 from __future__ import annotations
 
@@ -9,12 +9,14 @@ from flask_admin.actions import action
 from flask_admin.helpers import get_redirect_target
 from flask_login import current_user
 
-from ..actions.base import ActionError
-from ..actions.reconcile_payments import Outcome, reconcile_payment, reconcile_refund
+from ..actions.reconcile_payment import reconcile_payment
+from ..actions.reconcile_refund import reconcile_refund
+from ..billing.reconciling import Outcome
+from ..errors import ActionError
 from ..extensions import db
 from ..models import Payment, PaymentMethodKind, PaymentStatus, Refund, RefundStatus
 from ..money import format_money
-from .action_forms import ALREADY_DONE, ActionForm, new_idempotency_key, perform
+from .action_forms import ActionForm, new_idempotency_key, perform
 from .bulk import run_bulk, selected_ids
 from .formatting import format_datetime
 from .row_menu import MenuItem
@@ -57,8 +59,6 @@ class ReconcileActionsMixin:
             reconcile = reconcile_payment if isinstance(record, Payment) else reconcile_refund
             done = perform(lambda: reconcile(record, actor=current_user,
                                              idempotency_key=form.idempotency_key.data))
-            if done is not None and done is not ALREADY_DONE:
-                flash(done.message, "success" if done.outcome is Outcome.SETTLED else "warning")
             if done is not None:
                 return redirect(back)
             form.idempotency_key.data = new_idempotency_key()
@@ -79,7 +79,8 @@ class ReconcileActionsMixin:
             record = db.session.get(self.model, record_id)
             if record is None:
                 raise ActionError("not_found", "That record no longer exists.")
-            outcomes.append(reconcile(record, actor=current_user, idempotency_key=key).outcome)
+            done = reconcile(record, actor=current_user, idempotency_key=key)
+            outcomes.append(done.record.outcome)
 
         run_bulk(selected_ids(self, ids), check_one,
                  bulk_key=request.form.get("idempotency_key") or new_idempotency_key(),

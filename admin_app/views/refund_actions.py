@@ -11,12 +11,11 @@ from wtforms import BooleanField, HiddenField, SelectField, TextAreaField
 from wtforms.validators import InputRequired, Optional
 
 from ..actions.refund_payment import refund_payment
-from ..actions.refunding import REFUNDABLE_STATUSES, pending_refunds_minor, refundable_remainder
+from ..billing.refunding import REFUNDABLE_STATUSES, pending_refunds_minor, refundable_remainder
 from ..extensions import db
 from ..models import Payment, RefundReason
 from ..money import format_money
 from .action_forms import ActionForm, new_idempotency_key, perform
-from .action_messages import done_message
 from .fields import MoneyField
 from .row_menu import MenuItem
 
@@ -72,8 +71,7 @@ class RefundActionsMixin:
                 payment, amount_minor=form.amount.data, reason=RefundReason(form.reason.data),
                 note=form.note.data, reverse_credits=form.reverse_credits.data,
                 currency=form.currency.data or None, actor=current_user,
-                idempotency_key=form.idempotency_key.data),
-                success=lambda refund: self._refunded_message(payment, refund, form))
+                idempotency_key=form.idempotency_key.data))
             if refund is not None:
                 return redirect(back)
             # A refusal: the form stays as typed, with a fresh key for a deliberate retry
@@ -81,13 +79,6 @@ class RefundActionsMixin:
             form.idempotency_key.data = new_idempotency_key()
             db.session.refresh(payment)
         return self._render_refund(payment, form, back)
-
-    @staticmethod
-    def _refunded_message(payment: Payment, refund, form: RefundForm) -> str:
-        db.session.refresh(payment)
-        return done_message(form.idempotency_key.data, fallback=(
-            f"Refunded {format_money(refund.amount_minor, refund.currency)}: "
-            f"payment #{payment.id} is now {payment.status.label.lower()}."))
 
     def _render_refund(self, payment: Payment, form: RefundForm, back: str):
         money = lambda amount: format_money(amount, payment.currency)  # noqa: E731

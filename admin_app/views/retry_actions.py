@@ -9,11 +9,11 @@ from flask_admin import expose
 from flask_admin.helpers import get_redirect_target
 from flask_login import current_user
 
-from ..actions.charging import default_card
-from ..actions.retry_failed_payment import (
+from ..actions.retry_failed_payment import retry_failed_payment
+from ..billing.charging import default_card
+from ..billing.retry_rules import (
     is_retry_candidate,
     original_of,
-    retry_failed_payment,
     retry_refusal,
     retryable_failed_payments,
 )
@@ -63,8 +63,7 @@ class RetryActionsMixin:
             return self._refused_role(back)
         form = ActionForm()
         if submit(form, lambda key: retry_failed_payment(
-                payment, actor=current_user, idempotency_key=key),
-                fallback=lambda retry: f"Payment #{payment.id} retried."):
+                payment, actor=current_user, idempotency_key=key)):
             return redirect(back)
         if form.is_submitted():
             db.session.expire_all()  # refused: a declined retry is on record

@@ -9,18 +9,18 @@ from flask_admin.actions import action
 from flask_login import current_user
 from wtforms import BooleanField, HiddenField, RadioField
 
-from ..actions.base import ActionError
 from ..actions.cancel_subscription import cancel_subscription
-from ..actions.period_credits import remaining_period_credits
-from ..actions.period_money import period_payments, unused_time_refunds
 from ..actions.undo_cancellation import undo_cancellation
+from ..billing.period_credits import remaining_period_credits
+from ..billing.period_money import period_payments, unused_time_refunds
 from ..clock import utcnow
+from ..errors import ActionError
 from ..extensions import db
 from ..models import Subscription, SubscriptionStatus
 from ..money import format_money
 from .action_forms import ActionForm, perform
 from .bulk import run_bulk, selected_ids
-from .subscription_pages import NO_OP, SubscriptionPagesMixin, format_day
+from .subscription_pages import SubscriptionPagesMixin, format_day
 
 NO_OP_CODES = frozenset({"already_cancelled", "cancellation_already_scheduled"})
 
@@ -52,8 +52,9 @@ class SubscriptionActionsMixin(SubscriptionPagesMixin):
             return redirect(back)
         form = CancelForm()
         if form.validate_on_submit():
-            result = perform(lambda: self._cancel_one(sub, form, form.idempotency_key.data))
-            response = self._after_action(result, form, back, f"Subscription {sub} cancelled.")
+            result = perform(lambda: self._cancel_one(sub, form, form.idempotency_key.data),
+                             notices=NO_OP_CODES)
+            response = self._after_action(result, form, back)
             if response is not None:
                 return response
             db.session.refresh(sub)
@@ -65,16 +66,10 @@ class SubscriptionActionsMixin(SubscriptionPagesMixin):
 
     @staticmethod
     def _cancel_one(subscription, form, key):
-        try:
-            return cancel_subscription(subscription, at_period_end=form.when.data == "period_end",
-                                       credits=form.credits.data,
-                                       refund_unused=bool(form.refund_unused.data),
-                                       actor=current_user, idempotency_key=key)
-        except ActionError as error:
-            if error.code not in NO_OP_CODES:
-                raise
-            flash(error.message, "info")  # a clear no-op, not an error
-            return NO_OP
+        return cancel_subscription(subscription, at_period_end=form.when.data == "period_end",
+                                   credits=form.credits.data,
+                                   refund_unused=bool(form.refund_unused.data),
+                                   actor=current_user, idempotency_key=key)
 
     def _cancel_effect(self, sub: Subscription) -> list[tuple[str, str]]:
         """What each choice does, before it happens."""
@@ -112,7 +107,7 @@ class SubscriptionActionsMixin(SubscriptionPagesMixin):
         if form.validate_on_submit():
             result = perform(lambda: undo_cancellation(
                 sub, actor=current_user, idempotency_key=form.idempotency_key.data))
-            response = self._after_action(result, form, back, "Cancellation undone.")
+            response = self._after_action(result, form, back)
             if response is not None:
                 return response
         return self.render("admin/action_form.html", title=f"Undo cancellation of {sub}",

@@ -11,12 +11,9 @@ from flask_login import current_user
 from ..clock import utcnow
 from ..models import Subscription, SubscriptionStatus
 from ..money import format_money
-from .action_forms import ALREADY_DONE, new_idempotency_key
-from .action_messages import done_message
+from .action_forms import new_idempotency_key
 from .formatting import local_time
 from .row_menu import MenuItem
-
-NO_OP = object()  # an action that found nothing to do, and said so as information
 
 
 def format_day(moment) -> str:
@@ -63,14 +60,13 @@ class SubscriptionPagesMixin:
             return subscription, back, redirect(back)
         return subscription, back, None
 
-    def _after_action(self, result, form, back: str, fallback: str):
-        """Redirect back after success or a replay; ``None`` after a refusal (the page is shown
-        again, with a fresh key for a deliberate retry)."""
+    def _after_action(self, result, form, back: str):
+        """Redirect back after success, a replay or a no-op (each flashed by ``perform``);
+        ``None`` after a refusal (the page is shown again, with a fresh key for a deliberate
+        retry)."""
         if result is None:
             form.idempotency_key.data = new_idempotency_key()
             return None
-        if result is not ALREADY_DONE and result is not NO_OP:
-            flash(done_message(form.idempotency_key.data, fallback=fallback), "success")
         return redirect(back)
 
     def _subscription_facts(self, subscription: Subscription) -> list[tuple[str, str]]:

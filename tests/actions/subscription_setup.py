@@ -8,8 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from admin_app.actions.base import unit_of_work
-from admin_app.actions.charging import charge_saved_card
+from admin_app.billing.charging import charge_saved_card
 from admin_app.clock import freeze
 from admin_app.extensions import db
 from admin_app.models import (
@@ -22,6 +21,7 @@ from admin_app.models import (
     Subscription,
 )
 from tests.factories import give_card, make_contact, make_credit, make_plan, make_subscription
+from tests.transactions import committed
 
 PERIOD_START = datetime(2025, 4, 1, 9, 0, tzinfo=UTC)
 PERIOD_END = PERIOD_START + timedelta(days=30)
@@ -65,9 +65,10 @@ def subscriber(*, price: int = 12000, credits: int = 4, card: str | None = "4242
         give_card(contact, number=card)
     payment = None
     if paid:
-        with unit_of_work():
+        with committed():
             payment = charge_saved_card(contact, amount_minor=plan.price_minor,
                                         currency=plan.currency,
                                         purpose=PaymentPurpose.SUBSCRIPTION_PERIOD,
-                                        description="First period", subscription_id=subscription.id)
+                                        description="First period",
+                                        subscription_id=subscription.id).payment
     return Subscriber(contact, plan, service, subscription, payment)

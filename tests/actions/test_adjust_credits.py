@@ -7,8 +7,9 @@ from datetime import timedelta
 import pytest
 
 from admin_app.actions.adjust_credits import adjust_credits, credit_balance
-from admin_app.actions.base import ActionError, AlreadyDone
+from admin_app.actions.runner import AlreadyDone
 from admin_app.clock import utcnow
+from admin_app.errors import ActionError
 from admin_app.extensions import db
 from admin_app.models import CreditEntry, CreditReason
 from tests.actions.conftest import audit_entries
@@ -27,10 +28,10 @@ def test_add_and_remove_write_ledger_and_audit(grace, cashier, key):
     contact, service = grace
     added = adjust_credits(contact, service=service, quantity=3, reason="Goodwill",
                            actor=cashier, idempotency_key=key(),
-                           expires_at=utcnow() + timedelta(days=30))
+                           expires_at=utcnow() + timedelta(days=30)).record
     assert added.reason is CreditReason.MANUAL_ADD and added.created_by_id == cashier.id
     removed = adjust_credits(contact, service=service, quantity=-4, reason="Used at desk",
-                             actor=cashier, idempotency_key=key())
+                             actor=cashier, idempotency_key=key()).record
     assert removed.reason is CreditReason.MANUAL_REMOVE
     assert credit_balance(contact.id, service.id) == 1
     entries = audit_entries("adjust_credits")

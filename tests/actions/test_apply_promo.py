@@ -8,9 +8,10 @@ from urllib.parse import quote
 import pytest
 
 from admin_app.actions.apply_promo import apply_promo
-from admin_app.actions.base import ActionError, AlreadyDone
-from admin_app.actions.promo_rules import upcoming_prices
+from admin_app.actions.runner import AlreadyDone
+from admin_app.billing.promo_rules import upcoming_prices
 from admin_app.clock import utcnow
+from admin_app.errors import ActionError
 from admin_app.extensions import db
 from admin_app.models import (
     BillingInterval,
@@ -36,7 +37,7 @@ def test_apply_records_the_redemption_and_the_discount_periods(sub, cashier, key
                        duration_months=2, max_redemptions=5)
     db.session.commit()
     assert upcoming_prices(sub, promo) == [9000, 9000, 12000]
-    redemption = apply_promo(sub, promo_code="spring ", actor=cashier, idempotency_key=key())
+    redemption = apply_promo(sub, promo_code="spring ", actor=cashier, idempotency_key=key()).record
     assert redemption.promo_code_id == promo.id and redemption.actor_id == cashier.id
     db.session.refresh(sub)
     db.session.refresh(promo)

@@ -8,12 +8,13 @@ from urllib.parse import quote
 import pytest
 
 from admin_app.actions.adjust_credits import credit_balance
-from admin_app.actions.base import ActionError, AlreadyDone
 from admin_app.actions.cancel_subscription import cancel_subscription
 from admin_app.actions.downgrade_subscription import downgrade_subscription
-from admin_app.actions.plan_change import quote_plan_change, sign_review
+from admin_app.actions.runner import AlreadyDone
 from admin_app.actions.undo_cancellation import undo_cancellation
 from admin_app.actions.upgrade_subscription import upgrade_subscription
+from admin_app.billing.plan_change import quote_plan_change, sign_review
+from admin_app.errors import ActionError
 from admin_app.extensions import db
 from admin_app.models import (
     CreditReason,
@@ -43,7 +44,7 @@ def test_cancel_at_period_end_then_undo(app, clock, cashier, key):
     member = subscriber()
     clock(HALF_WAY)
     sub = cancel_subscription(member.subscription, at_period_end=True, actor=cashier,
-                              idempotency_key=key())
+                              idempotency_key=key()).record
     assert sub.status is SubscriptionStatus.ACTIVE and sub.cancel_at_period_end
     assert sub.canceled_at is None
     assert credit_balance(member.contact.id, member.service.id) == 4
@@ -54,7 +55,7 @@ def test_cancel_at_period_end_then_undo(app, clock, cashier, key):
         cancel_subscription(sub, at_period_end=True, actor=cashier, idempotency_key=key())
     assert again.value.code == "cancellation_already_scheduled"
 
-    undone = undo_cancellation(sub, actor=cashier, idempotency_key=key())
+    undone = undo_cancellation(sub, actor=cashier, idempotency_key=key()).record
     assert not undone.cancel_at_period_end and undone.status is SubscriptionStatus.ACTIVE
     assert len(audit_entries("undo_cancellation")) == 1
     with pytest.raises(ActionError) as nothing:

@@ -7,10 +7,11 @@ import re
 
 import pytest
 
-from admin_app.actions.base import ActionError, AlreadyDone
 from admin_app.actions.charge_custom_bill import charge_custom_bill
 from admin_app.actions.remove_payment_method import remove_payment_method
+from admin_app.actions.runner import AlreadyDone
 from admin_app.actions.set_default_payment_method import set_default_payment_method
+from admin_app.errors import ActionError
 from admin_app.extensions import db
 from admin_app.models import (
     CashierSettings,
@@ -38,7 +39,7 @@ def _charge(contact, actor, key, *, amount=4500, currency="USD", description="Ma
             method=PaymentMethodKind.CARD):
     return charge_custom_bill(contact, amount_minor=amount, currency=currency,
                               description=description, method=method, actor=actor,
-                              idempotency_key=key())
+                              idempotency_key=key()).record
 
 
 def _receipts():

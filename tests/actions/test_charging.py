@@ -4,17 +4,18 @@ from __future__ import annotations
 
 import pytest
 
-from admin_app.actions.base import ActionError, unit_of_work
-from admin_app.actions.charging import charge_saved_card
+from admin_app.billing.charging import charge_saved_card
+from admin_app.errors import ActionError
 from admin_app.extensions import db
 from admin_app.models import Payment, PaymentPurpose, PaymentStatus
 from tests.factories import give_card, make_contact
+from tests.transactions import committed
 
 
 def _charge(contact, amount=5000):
-    with unit_of_work():
+    with committed():
         return charge_saved_card(contact, amount_minor=amount, currency="USD",
-                                 purpose=PaymentPurpose.CUSTOM_BILL, description="Test")
+                                 purpose=PaymentPurpose.CUSTOM_BILL, description="Test").payment
 
 
 def test_good_card_is_charged(app, processor):
@@ -61,18 +62,14 @@ def test_an_unanswered_charge_stays_pending_and_blocks_a_second_charge(app, proc
     assert db.session.query(Payment).count() == 1 and processor.count_charges() == 0
 
 
-def test_a_contact_unknown_to_an_unanswering_processor_records_nothing(app, processor):
+def test_a_card_without_a_customer_at_the_processor_is_not_charged(app, processor):
     contact = make_contact()
     give_card(contact)
-    contact.stripe_customer_id = None  # the customer is created on first need...
+    contact.stripe_customer_id = None  # a card is only ever saved for a customer: not chargeable
     db.session.commit()
-    processor.set_down(True)  # ...and the processor does not answer that
-    try:
-        with pytest.raises(ActionError) as refused:
-            _charge(contact)
-    finally:
-        processor.set_down(False)
-    assert refused.value.code == "gateway_unavailable"
-    assert db.session.query(Payment).count() == 0
+    with pytest.raises(ActionError) as refused:
+        _charge(contact)
+    assert refused.value.code == "no_payment_method"
+    assert db.session.query(Payment).count() == 0 and processor.count_charges() == 0
 
 

@@ -6,9 +6,10 @@ import re
 
 import pytest
 
-from admin_app.actions.base import ActionError, AlreadyDone
 from admin_app.actions.issue_document import issue_draft_document
+from admin_app.actions.runner import AlreadyDone
 from admin_app.actions.send_document import send_document
+from admin_app.errors import ActionError
 from admin_app.extensions import db
 from admin_app.models import (
     CashierSettings,
@@ -45,20 +46,20 @@ def _auto_send(channel=DeliveryChannel.EMAIL, **kinds):
 # --- issue -----------------------------------------------------------------------------------
 
 def test_issue_numbers_and_freezes_the_draft(draft, cashier, key):
-    issued = issue_draft_document(draft, actor=cashier, idempotency_key=key())
+    issued = issue_draft_document(draft, actor=cashier, idempotency_key=key()).record
     assert issued.status is DocumentStatus.ISSUED and issued.number == 1
     assert issued.display_number == "INV-000001" and issued.total_minor == 5000
     assert issued.issued_at is not None and _messages() == []  # auto-send is off by default
     second = make_document(doc_type=DocumentType.INVOICE)
     db.session.commit()
-    assert issue_draft_document(second, actor=cashier, idempotency_key=key()).number == 2
+    assert issue_draft_document(second, actor=cashier, idempotency_key=key()).record.number == 2
     entries = audit_entries("issue_document")
     assert [e.after["number"] for e in entries] == [1, 2] and entries[0].actor_id == cashier.id
 
 
 def test_issue_queues_when_cashier_settings_say_so(draft, cashier, key):
     _auto_send(DeliveryChannel.SMS)
-    issued = issue_draft_document(draft, actor=cashier, idempotency_key=key())
+    issued = issue_draft_document(draft, actor=cashier, idempotency_key=key()).record
     (message,) = _messages()
     assert message.document_id == issued.id and message.recipient == "+15550100"
     assert issued.sent_channel is DeliveryChannel.SMS and issued.sent_at is not None
@@ -93,7 +94,7 @@ def test_issue_refuses_an_empty_draft_and_keeps_the_number(app, cashier, key, li
     assert empty.status is DocumentStatus.DRAFT and empty.number is None
     nxt = make_document()
     db.session.commit()
-    assert issue_draft_document(nxt, actor=cashier, idempotency_key=key()).number == 1
+    assert issue_draft_document(nxt, actor=cashier, idempotency_key=key()).record.number == 1
 
 
 def test_issue_double_submit_and_viewer(draft, cashier, viewer, key):
@@ -111,13 +112,13 @@ def test_issue_double_submit_and_viewer(draft, cashier, viewer, key):
 
 @pytest.fixture
 def issued(draft, cashier, key):
-    return issue_draft_document(draft, actor=cashier, idempotency_key=key())
+    return issue_draft_document(draft, actor=cashier, idempotency_key=key()).record
 
 
 @pytest.mark.parametrize(("channel", "recipient"), [(DeliveryChannel.EMAIL, "ada@example.com"),
                                                     (DeliveryChannel.SMS, "+15550100")])
 def test_send_queues_and_marks_sent(issued, cashier, key, channel, recipient):
-    message = send_document(issued, channel=channel, actor=cashier, idempotency_key=key())
+    message = send_document(issued, channel=channel, actor=cashier, idempotency_key=key()).record
     assert message.document_id == issued.id and message.recipient == recipient
     assert issued.sent_channel is channel and issued.sent_at is not None
     (entry,) = audit_entries("send_document")

@@ -7,10 +7,11 @@ import re
 import pytest
 
 from admin_app.actions.adjust_credits import credit_balance
-from admin_app.actions.base import ActionError, AlreadyDone
 from admin_app.actions.cancel_scheduled_change import cancel_scheduled_change
 from admin_app.actions.downgrade_subscription import downgrade_subscription
-from admin_app.actions.plan_change import cheaper_plans, quote_plan_change, sign_review
+from admin_app.actions.runner import AlreadyDone
+from admin_app.billing.plan_change import cheaper_plans, quote_plan_change, sign_review
+from admin_app.errors import ActionError
 from admin_app.extensions import db
 from admin_app.models import (
     AccountCreditEntry,
@@ -46,7 +47,7 @@ def _downgrade(member, plan, actor, key, **kw):
     token = kw.pop("review_token", None) or sign_review(quote_plan_change(member.subscription,
                                                                           plan))
     return downgrade_subscription(member.subscription, new_plan=plan, review_token=token,
-                                  actor=actor, idempotency_key=key, **kw)
+                                  actor=actor, idempotency_key=key, **kw).record
 
 
 def test_downgrade_at_period_end_is_scheduled_and_can_be_cancelled(basic, cashier, key):

@@ -16,13 +16,12 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from admin_app.actions.adjust_credits import adjust_credits
-from admin_app.actions.base import ActionError, unit_of_work
-from admin_app.actions.charging import charge_saved_card, record_offline_payment
 from admin_app.actions.issue_document import issue_draft_document
-from admin_app.actions.reconcile_payments import reconcile_pending
+from admin_app.actions.reconcile_pending import reconcile_pending
 from admin_app.actions.refund_payment import refund_payment
-from admin_app.actions.refunding import refundable_remainder
-from admin_app.documents import receipt_for_payment
+from admin_app.billing.charging import charge_saved_card, record_offline_payment
+from admin_app.billing.refunding import refundable_remainder
+from admin_app.errors import ActionError
 from admin_app.extensions import db
 from admin_app.models import (
     CreditEntry,
@@ -38,6 +37,7 @@ from admin_app.models import (
     RefundStatus,
 )
 from tests.factories import give_card, make_contact, make_document, make_service
+from tests.transactions import committed
 
 # Refusals a random sequence may meet; anything else is a bug.
 EXPECTED_REFUSALS = {"insufficient_credits", "card_declined", "gateway_unavailable",
@@ -87,23 +87,21 @@ class Example:
     def charge(self, contact: int, amount: int, credits: int) -> None:
         """A card charge with its receipt, granting credits the way a period payment does."""
         person = self.contacts[contact]
-        with unit_of_work():
+        with committed():
             payment = charge_saved_card(person, amount_minor=amount, currency="USD",
                                         purpose=PaymentPurpose.SUBSCRIPTION_PERIOD,
-                                        description="Period")
-            receipt_for_payment(payment, description="Period")
+                                        description="Period").payment
             if credits:
                 db.session.add(CreditEntry(contact_id=person.id, service_id=self.services[0].id,
                                            payment_id=payment.id, quantity=credits,
                                            reason=CreditReason.PERIOD_GRANT))
 
     def cash(self, contact: int, amount: int) -> None:
-        with unit_of_work():
-            payment = record_offline_payment(
+        with committed():
+            record_offline_payment(
                 self.contacts[contact], amount_minor=amount, currency="USD",
                 purpose=PaymentPurpose.CUSTOM_BILL, description="Desk",
                 method=PaymentMethodKind.CASH)
-            receipt_for_payment(payment, description="Desk")
 
     def refund(self, index: int, amount, reverse_credits: bool) -> None:
         # Failed attempts are kept as payments too: refunding them must be refused.

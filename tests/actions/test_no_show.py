@@ -7,9 +7,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from admin_app import clock
-from admin_app.actions.base import ActionError, AlreadyDone
 from admin_app.actions.charge_no_show_fee import charge_no_show_fee
+from admin_app.actions.runner import AlreadyDone
 from admin_app.actions.waive_no_show_fee import waive_no_show_fee
+from admin_app.errors import ActionError
 from admin_app.extensions import db
 from admin_app.models import (
     Appointment,
@@ -50,7 +51,7 @@ def missed(app):
 
 def _charge(appointment, actor, key, amount=7500):
     return charge_no_show_fee(appointment, amount_minor=amount, actor=actor,
-                              idempotency_key=key())
+                              idempotency_key=key()).record
 
 
 def _fresh(appointment) -> Appointment:

@@ -8,14 +8,12 @@ from datetime import timedelta
 
 import pytest
 
-from admin_app.actions.base import ActionError, AlreadyDone, unit_of_work
-from admin_app.actions.charging import charge_saved_card
-from admin_app.actions.payment_method_link import (
-    make_link_token,
-    open_link,
-    send_payment_method_link,
-)
+from admin_app.actions.runner import AlreadyDone
+from admin_app.actions.send_payment_method_link import send_payment_method_link
+from admin_app.billing.charging import charge_saved_card
+from admin_app.billing.payment_method_links import make_link_token, open_link
 from admin_app.clock import freeze, utcnow
+from admin_app.errors import ActionError
 from admin_app.extensions import db
 from admin_app.models import (
     ContactStatus,
@@ -29,6 +27,7 @@ from admin_app.models import (
 from tests.actions.conftest import audit_entries
 from tests.factories import give_card, make_contact
 from tests.member_card import member_saves_card
+from tests.transactions import committed
 
 
 @pytest.fixture
@@ -115,7 +114,7 @@ def test_link_of_an_archived_contact_does_not_open(grace):
 # --- sending it --------------------------------------------------------------------------------
 
 def test_send_queues_an_email_with_a_working_link(grace, cashier, key, client):
-    message = send_payment_method_link(grace, actor=cashier, idempotency_key=key())
+    message = send_payment_method_link(grace, actor=cashier, idempotency_key=key()).record
     assert (message.channel, message.recipient) == (DeliveryChannel.EMAIL, "grace@example.com")
     assert "Grace" in message.body and "7 days" in message.body
     assert client.get(f"/pay/card/{_token_in(message.body)}").status_code == 200
@@ -128,7 +127,7 @@ def test_send_falls_back_to_sms_and_needs_an_address(cashier, key):
     by_sms = make_contact(email=None, phone="+15550009")
     nowhere = make_contact(email=None, phone=None)
     db.session.commit()
-    message = send_payment_method_link(by_sms, actor=cashier, idempotency_key=key())
+    message = send_payment_method_link(by_sms, actor=cashier, idempotency_key=key()).record
     assert (message.channel, message.recipient) == (DeliveryChannel.SMS, "+15550009")
     with pytest.raises(ActionError) as refused:
         send_payment_method_link(nowhere, actor=cashier, idempotency_key=key())
@@ -151,7 +150,7 @@ def test_send_double_submit_and_viewer(grace, cashier, viewer, key):
 
 def test_card_needing_authentication_sends_the_member_the_link(grace, client):
     give_card(grace, number="4000002500003155")
-    with pytest.raises(ActionError) as refused, unit_of_work():
+    with pytest.raises(ActionError) as refused, committed():
         charge_saved_card(grace, amount_minor=5000, currency="USD",
                           purpose=PaymentPurpose.CUSTOM_BILL, description="Massage")
     assert refused.value.code == "authentication_required" and refused.value.keep_changes
@@ -169,7 +168,7 @@ def test_card_needing_authentication_without_an_address_says_so(app):
     contact = make_contact(email=None, phone=None)
     db.session.commit()
     give_card(contact, number="4000002500003155")
-    with pytest.raises(ActionError) as refused, unit_of_work():
+    with pytest.raises(ActionError) as refused, committed():
         charge_saved_card(contact, amount_minor=5000, currency="USD",
                           purpose=PaymentPurpose.CUSTOM_BILL, description="Massage")
     assert refused.value.code == "authentication_required"
@@ -194,9 +193,10 @@ def test_member_saves_a_card_as_the_default(grace, key, processor):
 
 def test_the_saved_card_is_charged(grace, key, processor):
     member_saves_card(grace, key=key(), processor=processor)
-    with unit_of_work():
+    with committed():
         payment = charge_saved_card(grace, amount_minor=4500, currency="USD",
-                                    purpose=PaymentPurpose.CUSTOM_BILL, description="Massage")
+                                    purpose=PaymentPurpose.CUSTOM_BILL,
+                                    description="Massage").payment
     assert payment.status is PaymentStatus.SUCCEEDED
     assert processor.charge(payment.gateway_id).succeeded
 

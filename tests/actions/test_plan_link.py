@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from admin_app.actions.base import ActionError, AlreadyDone
-from admin_app.actions.plan_link import (
-    regenerate_plan_link,
-    send_plan_invitation,
-    set_plan_link_enabled,
-)
+from admin_app.actions.regenerate_plan_link import regenerate_plan_link
+from admin_app.actions.runner import AlreadyDone
+from admin_app.actions.send_plan_invitation import send_plan_invitation
+from admin_app.actions.set_plan_link_enabled import set_plan_link_enabled
+from admin_app.errors import ActionError
 from admin_app.extensions import db
 from admin_app.models import DeliveryChannel, MessageStatus, OutboundMessage
 from tests.actions.conftest import audit_entries
@@ -49,7 +48,7 @@ def test_regenerate_gives_a_new_token_and_kills_the_old_link(plan, owner, key, c
 
 def test_regenerate_double_submit_runs_once(plan, manager, key):
     same = key()
-    token = regenerate_plan_link(plan, actor=manager, idempotency_key=same).public_token
+    token = regenerate_plan_link(plan, actor=manager, idempotency_key=same).record.public_token
     with pytest.raises(AlreadyDone):
         regenerate_plan_link(plan, actor=manager, idempotency_key=same)
     assert plan.public_token == token and len(audit_entries("regenerate_plan_link")) == 1
@@ -108,9 +107,9 @@ def test_invitation_by_email_and_sms_is_queued_with_the_link(plan, cashier, key)
     contact = make_contact(first_name="Grace", email="grace@example.com", phone="+15550001")
     db.session.commit()
     by_email = send_plan_invitation(plan, contact=contact, channel=DeliveryChannel.EMAIL,
-                                    actor=cashier, idempotency_key=key())
+                                    actor=cashier, idempotency_key=key()).record
     by_sms = send_plan_invitation(plan, contact=contact, channel=DeliveryChannel.SMS,
-                                  actor=cashier, idempotency_key=key())
+                                  actor=cashier, idempotency_key=key()).record
     assert [m.recipient for m in _messages()] == ["grace@example.com", "+15550001"]
     for message in (by_email, by_sms):
         assert message.status is MessageStatus.QUEUED and message.document_id is None

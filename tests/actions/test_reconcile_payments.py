@@ -9,20 +9,18 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from admin_app.actions.base import ActionError, AlreadyDone
 from admin_app.actions.charge_custom_bill import charge_custom_bill
 from admin_app.actions.charge_no_show_fee import charge_no_show_fee
-from admin_app.actions.charging import charge_reference
-from admin_app.actions.reconcile_payments import (
-    Outcome,
-    reconcile_payment,
-    reconcile_pending,
-    reconcile_refund,
-)
+from admin_app.actions.reconcile_payment import reconcile_payment
+from admin_app.actions.reconcile_pending import reconcile_pending
+from admin_app.actions.reconcile_refund import reconcile_refund
 from admin_app.actions.refund_payment import refund_payment
-from admin_app.actions.refunding import refundable_remainder
 from admin_app.actions.retry_failed_payment import retry_failed_payment
+from admin_app.actions.runner import AlreadyDone
+from admin_app.billing.reconciling import Outcome
+from admin_app.billing.refunding import refundable_remainder
 from admin_app.clock import freeze, utcnow
+from admin_app.errors import ActionError
 from admin_app.extensions import db
 from admin_app.models import (
     Appointment,
@@ -63,7 +61,7 @@ def mia(app):
 def _bill(contact, owner, key, amount_minor=4500):
     return charge_custom_bill(contact, amount_minor=amount_minor, currency="USD",
                               description="Massage", method=PaymentMethodKind.CARD,
-                              actor=owner, idempotency_key=key())
+                              actor=owner, idempotency_key=key()).record
 
 
 def _unanswered_bill(contact, owner, key, processor, fault: str) -> Payment:
@@ -100,7 +98,7 @@ def test_a_charge_made_but_unanswered_is_settled_as_succeeded_with_its_receipt(
         mia, owner, key, processor):
     payment = _unanswered_bill(mia, owner, key, processor, "lost")
     assert _receipts(payment) == []
-    reconciled = reconcile_payment(payment, actor=owner, idempotency_key=key(), min_age=NOW)
+    reconciled = reconcile_payment(payment, actor=owner, idempotency_key=key(), min_age=NOW).record
     assert reconciled.outcome is Outcome.SETTLED
     payment = db.session.get(Payment, payment.id)
     assert payment.status is PaymentStatus.SUCCEEDED and payment.paid_at is not None
@@ -117,12 +115,12 @@ def test_a_charge_made_but_unanswered_is_settled_as_succeeded_with_its_receipt(
 def test_a_charge_that_never_reached_the_processor_is_failed_once_old_enough(
         mia, owner, key, processor):
     payment = _unanswered_bill(mia, owner, key, processor, "down")
-    early = reconcile_payment(payment, actor=owner, idempotency_key=key())
+    early = reconcile_payment(payment, actor=owner, idempotency_key=key()).record
     assert early.outcome is Outcome.STILL_PENDING and "try again" in early.message
     assert db.session.get(Payment, payment.id).status is PaymentStatus.PENDING
     freeze(utcnow() + timedelta(minutes=3))
     try:
-        later = reconcile_payment(payment, actor=owner, idempotency_key=key())
+        later = reconcile_payment(payment, actor=owner, idempotency_key=key()).record
     finally:
         freeze(None)
     assert later.outcome is Outcome.SETTLED and "never charged" in later.message
@@ -147,7 +145,7 @@ def test_a_processor_still_down_leaves_it_pending(mia, owner, key, processor):
     processor.set_down(True)
     try:
         reconciled = reconcile_payment(payment, actor=owner, idempotency_key=key(),
-                                       min_age=NOW)
+                                       min_age=NOW).record
     finally:
         processor.set_down(False)
     assert reconciled.outcome is Outcome.STILL_PENDING
@@ -188,7 +186,7 @@ def test_an_unanswered_refund_is_settled_from_the_processor(mia, owner, key, pro
     (refund,) = db.session.query(Refund).all()
     assert refund.status is RefundStatus.PENDING
     assert refundable_remainder(db.session.get(Payment, payment.id)) == 5000
-    reconciled = reconcile_refund(refund, actor=owner, idempotency_key=key(), min_age=NOW)
+    reconciled = reconcile_refund(refund, actor=owner, idempotency_key=key(), min_age=NOW).record
     assert reconciled.outcome is Outcome.SETTLED
     refund, payment = db.session.get(Refund, refund.id), db.session.get(Payment, payment.id)
     notes = db.session.scalars(select(Document).where(Document.refund_id == refund.id)).all()
@@ -247,9 +245,14 @@ def test_a_no_show_fee_charged_after_all_becomes_charged_on_its_appointment(
         charge_no_show_fee(appointment, amount_minor=7500, actor=owner, idempotency_key=key())
     assert refused.value.code == "gateway_unavailable"
     appointment = db.session.get(Appointment, appointment.id)
-    assert appointment.no_show_fee_status is NoShowFeeStatus.FAILED  # not known to be paid
     payment = db.session.query(Payment).one()
-    reconciled = reconcile_payment(payment, actor=owner, idempotency_key=key(), min_age=NOW)
+    # Not known to be paid: neither charged nor open, the fee's payment is linked and pending.
+    assert appointment.no_show_fee_status is NoShowFeeStatus.NONE
+    assert appointment.no_show_fee_payment_id == payment.id
+    with pytest.raises(ActionError) as again:
+        charge_no_show_fee(appointment, amount_minor=7500, actor=owner, idempotency_key=key())
+    assert again.value.code == "fee_pending"
+    reconciled = reconcile_payment(payment, actor=owner, idempotency_key=key(), min_age=NOW).record
     assert "is now charged" in reconciled.message and "check that" not in reconciled.message
     db.session.expire_all()
     appointment = db.session.get(Appointment, appointment.id)
@@ -270,7 +273,7 @@ def test_a_retry_of_a_past_due_period_paid_after_all_reactivates_the_subscriptio
     with processor.losing_answers(), pytest.raises(ActionError):
         retry_failed_payment(failed, actor=owner, idempotency_key=key())
     (attempt,) = db.session.query(Payment).filter_by(retry_of_id=failed.id).all()
-    reconciled = reconcile_payment(attempt, actor=owner, idempotency_key=key(), min_age=NOW)
+    reconciled = reconcile_payment(attempt, actor=owner, idempotency_key=key(), min_age=NOW).record
     assert "is active again" in reconciled.message
     assert db.session.get(Subscription, subscription.id).status is SubscriptionStatus.ACTIVE
 
@@ -289,9 +292,9 @@ def test_a_charge_whose_action_had_stopped_is_flagged_for_the_admin(app, owner, 
     made = get_gateway().charge(  # what the processor did before its answer was lost
         customer_id=contact.stripe_customer_id, card_gateway_id=card.gateway_id,
         amount_minor=4000, currency="USD", description="Upgrade",
-        idempotency_key=charge_reference(payment))
+        idempotency_key=payment.reference)
     assert made.succeeded
-    reconciled = reconcile_payment(payment, actor=owner, idempotency_key=key(), min_age=NOW)
+    reconciled = reconcile_payment(payment, actor=owner, idempotency_key=key(), min_age=NOW).record
     assert "check that what it paid for was done, or refund it" in reconciled.message
     assert db.session.get(Payment, payment.id).status is PaymentStatus.SUCCEEDED
     assert db.session.get(Subscription, subscription.id).status is SubscriptionStatus.ACTIVE

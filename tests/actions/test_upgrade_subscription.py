@@ -9,9 +9,10 @@ from urllib.parse import quote
 import pytest
 
 from admin_app.actions.adjust_credits import credit_balance
-from admin_app.actions.base import ActionError, AlreadyDone
-from admin_app.actions.plan_change import pricier_plans, quote_plan_change, sign_review
+from admin_app.actions.runner import AlreadyDone
 from admin_app.actions.upgrade_subscription import upgrade_subscription
+from admin_app.billing.plan_change import pricier_plans, quote_plan_change, sign_review
+from admin_app.errors import ActionError
 from admin_app.extensions import db
 from admin_app.models import (
     BillingInterval,

@@ -8,8 +8,8 @@ from uuid import uuid4
 
 import pytest
 
-from admin_app.actions.base import ActionError
 from admin_app.actions.issue_document import issue_draft_document
+from admin_app.errors import ActionError
 from admin_app.extensions import db
 from admin_app.models import AdminUser, CashierSettings, Document, DocumentStatus, DocumentType
 from tests.factories import make_admin, make_contact, make_document
@@ -40,7 +40,7 @@ def _issue_at_once(app, document_ids: list[int], actor_id: int) -> tuple[list, l
                 db.session.rollback()  # start the race without an open transaction
                 barrier.wait(timeout=30)
                 issued = issue_draft_document(document, actor=actor,
-                                              idempotency_key=uuid4().hex)
+                                              idempotency_key=uuid4().hex).record
                 numbers.append(issued.number)
             except ActionError as refusal:
                 refusals.append(refusal.code)
@@ -89,4 +89,4 @@ def test_one_draft_issued_by_many_admins_at_once_gets_one_number(app, cashier_id
     nxt = make_document()
     db.session.commit()
     actor = db.session.get(AdminUser, cashier_id)
-    assert issue_draft_document(nxt, actor=actor, idempotency_key=uuid4().hex).number == 2
+    assert issue_draft_document(nxt, actor=actor, idempotency_key=uuid4().hex).record.number == 2

@@ -8,7 +8,7 @@ from uuid import uuid4
 
 import pytest
 
-from admin_app.actions.payment_method_link import make_link_token
+from admin_app.billing.payment_method_links import make_link_token
 from admin_app.extensions import db
 from admin_app.models import PaymentMethod
 from admin_app.payments import CardRejected

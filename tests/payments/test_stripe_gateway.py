@@ -172,7 +172,7 @@ def test_the_panel_charges_and_refunds_through_stripe(app, localstripe):
 
     payment = charge_custom_bill(contact, amount_minor=6000, currency="USD",
                                  description="Private lesson", method=PaymentMethodKind.CARD,
-                                 actor=actor, idempotency_key=_key())
+                                 actor=actor, idempotency_key=_key()).record
     assert payment.status is PaymentStatus.SUCCEEDED and payment.gateway_id.startswith("pi_")
     intent = gateway.client.v1.payment_intents.retrieve(payment.gateway_id)
     assert (intent.status, intent.amount, intent.currency) == ("succeeded", 6000, "usd")
@@ -181,7 +181,7 @@ def test_the_panel_charges_and_refunds_through_stripe(app, localstripe):
 
     refund = refund_payment(payment, amount_minor=1500,
                             reason=RefundReason.REQUESTED_BY_CUSTOMER, note=None,
-                            reverse_credits=False, actor=actor, idempotency_key=_key())
+                            reverse_credits=False, actor=actor, idempotency_key=_key()).record
     assert refund.status is RefundStatus.SUCCEEDED and refund.gateway_id.startswith("re_")
     at_stripe = gateway.client.v1.refunds.retrieve(refund.gateway_id)
     assert (at_stripe.amount, at_stripe.payment_intent, at_stripe.status) == \
@@ -190,8 +190,8 @@ def test_the_panel_charges_and_refunds_through_stripe(app, localstripe):
 
 
 def test_a_declined_custom_bill_is_kept_as_failed(app, localstripe):
-    from admin_app.actions.base import ActionError
     from admin_app.actions.charge_custom_bill import charge_custom_bill
+    from admin_app.errors import ActionError
     from admin_app.extensions import db
     from admin_app.models import Payment, PaymentMethodKind, PaymentStatus
     from tests.factories import give_card, make_admin, make_contact

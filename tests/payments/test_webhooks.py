@@ -20,10 +20,10 @@ from sqlalchemy import func, select
 from werkzeug.serving import WSGIRequestHandler, make_server
 
 from admin_app import create_app
-from admin_app.actions.base import ActionError
 from admin_app.actions.charge_custom_bill import charge_custom_bill
 from admin_app.actions.refund_payment import refund_payment
 from admin_app.actions.save_card_from_link import save_card_from_link
+from admin_app.errors import ActionError
 from admin_app.extensions import db
 from admin_app.models import (
     AuditEntry,
@@ -189,7 +189,7 @@ def _card_payment_through_stripe(amount_minor: int = 7500) -> Payment:
     give_card(contact)
     return charge_custom_bill(contact, amount_minor=amount_minor, currency="USD",
                               description="Massage", method=PaymentMethodKind.CARD,
-                              actor=make_admin(role="owner"), idempotency_key=uuid4().hex)
+                              actor=make_admin(role="owner"), idempotency_key=uuid4().hex).record
 
 
 def _refunded_event(payment: Payment, amount_refunded: int, event_id: str) -> bytes:

@@ -7,9 +7,9 @@ from uuid import uuid4
 
 import pytest
 
-from admin_app.actions.base import ActionError
 from admin_app.actions.charge_custom_bill import charge_custom_bill
 from admin_app.actions.refund_payment import refund_payment
+from admin_app.errors import ActionError
 from admin_app.extensions import db
 from admin_app.models import (
     Payment,
@@ -72,7 +72,7 @@ def test_a_pending_refund_is_checked_from_the_refunds_list(client, login, app, p
     give_card(contact)
     payment = charge_custom_bill(contact, amount_minor=8000, currency="USD",
                                  description="Pack", method=PaymentMethodKind.CARD,
-                                 actor=make_admin(), idempotency_key=uuid4().hex)
+                                 actor=make_admin(), idempotency_key=uuid4().hex).record
     _unanswered(processor, lambda: refund_payment(
         payment, amount_minor=2000, reason=RefundReason.REQUESTED_BY_CUSTOMER, note=None,
         reverse_credits=False, actor=make_admin(), idempotency_key=uuid4().hex))
@@ -117,7 +117,7 @@ def test_every_pending_payment_is_checked_at_once_from_the_list(client, login, a
         processor.set_down(False)
     paid = charge_custom_bill(contacts[2], amount_minor=3000, currency="USD",
                               description="Answered", method=PaymentMethodKind.CARD,
-                              actor=make_admin(), idempotency_key=uuid4().hex)
+                              actor=make_admin(), idempotency_key=uuid4().hex).record
     login("cashier")
     pending_list = "/admin/payment/?flt0_status_equals=pending"
     done = client.post("/admin/payment/action/", data={

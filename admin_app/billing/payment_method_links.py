@@ -23,6 +23,7 @@ from flask import current_app, has_request_context, url_for
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from ..clock import utcnow
+from ..errors import ActionError
 from ..extensions import db
 from ..models import (
     AdminUser,
@@ -33,7 +34,6 @@ from ..models import (
     OutboundMessage,
     record_audit,
 )
-from .base import STAFF, ActionError, claim, finish, require_role, unit_of_work
 
 _SALT = "payment-method-link"
 
@@ -141,23 +141,3 @@ def queue_payment_method_link(contact: Contact, *, actor: AdminUser | None,
 def link_sent_sentence(message: OutboundMessage) -> str:
     return (f"A payment-method link was queued to the member by {message.channel.label} "
             f"({message.recipient}).")
-
-
-def send_payment_method_link(contact: Contact, *, actor: AdminUser,
-                             idempotency_key: str) -> OutboundMessage:
-    """Queue a new payment-method link to ``contact`` (Email, else SMS): the member opens it
-    and saves a card, which becomes their default. Earlier links keep working until they
-    expire.
-
-    Error codes: ``not_permitted`` (staff only), ``no_email_or_phone``, ``already_done``.
-    """
-    with unit_of_work():
-        require_role(actor, STAFF, doing="send payment-method links")
-        request = claim("send_payment_method_link", idempotency_key, actor=actor,
-                        target=contact)
-        contact = db.session.get(Contact, contact.id)
-        message = queue_payment_method_link(contact, actor=actor, why="sent by the desk")
-        finish(request, message=f"Payment-method link queued for {contact} by "
-                                f"{message.channel.label} ({message.recipient}); it works for "
-                                f"{describe_max_age()}.", result=message)
-    return message

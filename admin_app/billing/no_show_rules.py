@@ -4,8 +4,8 @@ missed, and that an appointment carries at most one fee decision, ever."""
 from __future__ import annotations
 
 from ..clock import utcnow
+from ..errors import ActionError
 from ..models import Appointment, AppointmentStatus, NoShowFeeStatus
-from .base import ActionError
 
 
 def describe(appointment: Appointment) -> str:
@@ -14,11 +14,19 @@ def describe(appointment: Appointment) -> str:
 
 
 def check_fee_still_open(appointment: Appointment) -> None:
-    """Refuse an appointment whose fee was already charged (``fee_already_charged``) or
-    waived (``fee_waived``). A failed charge leaves the fee open: it may be retried or
-    waived."""
-    if (appointment.no_show_fee_status is NoShowFeeStatus.CHARGED
-            or appointment.no_show_fee_payment_id is not None):
+    """Refuse an appointment whose fee was already charged (``fee_already_charged``), waived
+    (``fee_waived``), or is being charged (``fee_pending``). A failed charge leaves the fee
+    open: it may be retried or waived."""
+    if appointment.no_show_fee_status is not NoShowFeeStatus.CHARGED \
+            and appointment.no_show_fee_payment_id is not None:
+        # NOTE: a fee's payment is linked to its appointment from the moment it is asked of the
+        # processor; until the answer is known the fee is neither open nor charged.
+        raise ActionError("fee_pending",
+                          f"The no-show fee of {describe(appointment)} is waiting for the "
+                          "payment processor's answer (payment "
+                          f"#{appointment.no_show_fee_payment_id}): check it with the processor "
+                          "(Cashier → Transactions, its ⋯ menu) before charging or waiving.")
+    if appointment.no_show_fee_status is NoShowFeeStatus.CHARGED:
         raise ActionError("fee_already_charged",
                           f"The no-show fee of {describe(appointment)} was already charged: an "
                           "appointment carries at most one fee. Refund that payment instead.")

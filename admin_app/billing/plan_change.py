@@ -24,13 +24,13 @@ from flask import current_app
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import select
 
-from ..billing import PlanChangeProration, prorate_plan_change
 from ..clock import utcnow
+from ..errors import ActionError
 from ..extensions import db
 from ..models import Plan, Service, Subscription, SubscriptionStatus
-from .base import ActionError
 from .period_credits import plan_change_credits
 from .period_money import period_share
+from .proration import PlanChangeProration, prorate_plan_change
 
 REVIEW_MAX_AGE = timedelta(minutes=30)
 _SALT = "plan-change-review"

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from ..billing import PeriodShare, prorate_credits
 from ..extensions import db
 from ..models import (
     AdminUser,
@@ -27,7 +26,8 @@ from ..models import (
     Service,
     Subscription,
 )
-from .adjust_credits import credit_balance
+from .credits import credit_balance
+from .proration import PeriodShare, prorate_credits
 
 
 def remaining_period_credits(subscription: Subscription) -> dict[Service, int]:

@@ -16,8 +16,8 @@ from datetime import datetime
 from sqlalchemy import exists, select
 from sqlalchemy.exc import IntegrityError
 
-from ..billing import discounted_prices, promo_period_count
 from ..clock import utcnow
+from ..errors import ActionError
 from ..extensions import db
 from ..models import (
     AdminUser,
@@ -28,7 +28,8 @@ from ..models import (
     SubscriptionStatus,
 )
 from ..money import format_money
-from .base import ActionError, lock
+from .locks import lock
+from .proration import discounted_prices, promo_period_count
 
 PREVIEW_PERIODS = 3
 

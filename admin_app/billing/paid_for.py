@@ -20,7 +20,7 @@ from ..models import (
     Subscription,
     SubscriptionStatus,
 )
-from .base import lock
+from .locks import lock
 from .no_show_rules import describe
 
 
@@ -60,6 +60,22 @@ def lock_owed(payment: Payment) -> Owed:
     return Owed(subscription, appointment)
 
 
+def release_what_it_was_for(failed: Payment) -> list[str]:
+    """A no-show fee that was not charged after all (declined, or never made) leaves its
+    appointment: the fee is failed, to be charged again or waived."""
+    if failed.purpose is not PaymentPurpose.NO_SHOW_FEE:
+        return []
+    appointment = db.session.scalar(select(Appointment).where(
+        Appointment.no_show_fee_payment_id == failed.id))
+    if appointment is None:
+        return []
+    appointment = lock(Appointment, appointment.id)
+    appointment.no_show_fee_payment_id = None
+    appointment.no_show_fee_status = NoShowFeeStatus.FAILED
+    return [f"The no-show fee of {describe(appointment)} is failed: charge it again or waive "
+            "it."]
+
+
 def settle_what_it_paid_for(owed: Owed, paid: Payment) -> list[str]:
     """Apply the paid payment ``paid`` to what it was owed for (locked by the caller);
     returns what changed, in sentences (none when nothing was owed any more)."""
@@ -69,7 +85,10 @@ def settle_what_it_paid_for(owed: Owed, paid: Payment) -> list[str]:
             and subscription.status is SubscriptionStatus.PAST_DUE:
         subscription.status = SubscriptionStatus.ACTIVE
         effects.append(f"Subscription {subscription} is active again.")
-    if appointment is not None and appointment.no_show_fee_status is NoShowFeeStatus.FAILED:
+    if appointment is not None and (
+            appointment.no_show_fee_status is NoShowFeeStatus.FAILED
+            or (appointment.no_show_fee_payment_id == paid.id
+                and appointment.no_show_fee_status is not NoShowFeeStatus.CHARGED)):
         appointment.no_show_fee_status = NoShowFeeStatus.CHARGED
         appointment.no_show_fee_payment_id = paid.id
         effects.append(f"The no-show fee of {describe(appointment)} is now charged.")

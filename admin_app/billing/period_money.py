@@ -21,23 +21,27 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
-from ..billing import PeriodShare, prorate, unused_share
-from ..documents import credit_note_for_refund, queue_if_auto_send
+from ..actors import Actor
+from ..errors import ActionError
 from ..extensions import db
 from ..models import (
     AccountCreditEntry,
     AccountCreditReason,
-    AdminUser,
-    Document,
     Payment,
     PaymentPurpose,
     PaymentStatus,
     Refund,
     RefundReason,
+    RefundStatus,
     Subscription,
 )
-from .base import lock
-from .refunding import REFUNDABLE_STATUSES, refund_locked_payment, refundable_remainder
+from .proration import PeriodShare, prorate, unused_share
+from .refunding import (
+    REFUNDABLE_STATUSES,
+    Refunded,
+    refund_payment_money,
+    refundable_remainder,
+)
 
 PERIOD_PAYMENT_GRACE = timedelta(days=1)
 PAID_STATUSES = REFUNDABLE_STATUSES | {PaymentStatus.REFUNDED}
@@ -97,22 +101,32 @@ def unused_time_refunds(subscription: Subscription, payments: list[Payment], *,
 
 
 def refund_period_payment(payment: Payment, *, amount_minor: int, reason: RefundReason,
-                          note: str, actor: AdminUser) -> tuple[Refund, Document]:
-    """Refund ``amount_minor`` of the period payment through the processor (under its row
-    lock, never more than is left) and issue the credit note, queued when Cashier settings
-    send credit notes. Refusals as ``refund_locked_payment`` (a processor's "no" keeps the
-    failed refund; no answer keeps it pending)."""
-    payment = lock(Payment, payment.id)
-    refund = refund_locked_payment(payment, amount_minor=amount_minor, reason=reason,
-                                   note=note, actor=actor)
-    credit_note = credit_note_for_refund(refund, description=note)
-    queue_if_auto_send(credit_note)
-    return refund, credit_note
+                          note: str, actor: Actor) -> Refunded:
+    """Refund ``amount_minor`` of the period payment (``refunding``: two phases around the
+    processor, never more than is left) with a credit note whose line is ``note``.
+
+    Refused while a refund of one of the subscription's period payments waits for the
+    processor's answer (``refund_pending``): the unused time it gives back is not known to be
+    given back yet, and must not be given twice. Other refusals as ``refund_payment_money``
+    (a processor's "no" keeps the failed refund; no answer keeps it pending)."""
+    if payment.subscription_id is not None:
+        waiting = db.session.scalar(
+            select(Refund).join(Payment, Refund.payment_id == Payment.id)
+            .where(Payment.subscription_id == payment.subscription_id,
+                   Refund.status == RefundStatus.PENDING).limit(1))
+        if waiting is not None:
+            raise ActionError(
+                "refund_pending",
+                f"{waiting} of payment #{waiting.payment_id} is still waiting for the payment "
+                "processor's answer: check it with the processor first (Cashier → Refunds, its "
+                "⋯ menu), so the same unused time is not refunded twice.")
+    return refund_payment_money(payment.id, amount_minor=amount_minor, reason=reason,
+                                note=note, actor=actor, credit_note_line=note)
 
 
 def add_account_credit(subscription: Subscription, *, amount_minor: int, currency: str,
                        reason: AccountCreditReason, note: str,
-                       actor: AdminUser) -> AccountCreditEntry:
+                       actor: Actor) -> AccountCreditEntry:
     """Money the contact now holds with the clinic, as a line of their account credit ledger."""
     entry = AccountCreditEntry(contact_id=subscription.contact_id, amount_minor=amount_minor,
                                currency=currency, reason=reason, note=note[:200],

@@ -9,8 +9,8 @@ from __future__ import annotations
 from flask import Blueprint, abort, render_template
 from sqlalchemy import select
 
-from .extensions import db
-from .models import CashierSettings, Plan
+from ..extensions import db
+from ..models import CashierSettings, Plan
 
 bp = Blueprint("public", __name__, url_prefix="/join")
 

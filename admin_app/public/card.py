@@ -13,14 +13,16 @@ from flask import Blueprint, current_app, redirect, render_template, url_for
 from wtforms import HiddenField, PasswordField, StringField
 from wtforms.validators import InputRequired, Regexp
 
-from .actions.base import ActionError, AlreadyDone
-from .actions.charging import default_card
-from .actions.payment_method_link import OpenedLink, open_link
-from .actions.save_card_from_link import save_card_from_link, start_card_setup_from_link
-from .extensions import db
-from .models import CashierSettings
-from .payments import CardDetails, get_gateway
-from .views.action_forms import ActionForm, new_idempotency_key
+from ..actions.runner import AlreadyDone
+from ..actions.save_card_from_link import save_card_from_link
+from ..actions.start_card_setup import start_card_setup
+from ..billing.charging import default_card
+from ..billing.payment_method_links import OpenedLink, open_link
+from ..errors import ActionError
+from ..extensions import db
+from ..models import CashierSettings
+from ..payments import CardDetails, get_gateway
+from ..views.action_forms import ActionForm, new_idempotency_key
 
 bp = Blueprint("public_card", __name__, url_prefix="/pay/card")
 
@@ -86,7 +88,7 @@ def _render_card_page(token: str, link: OpenedLink, form=None, error: str | None
             **common, "error": "Saving a card online is not available right now. Please "
                                "contact the clinic."}), 503
     try:
-        setup = start_card_setup_from_link(link.contact)
+        setup = start_card_setup(link.contact)
     except ActionError as refused:
         return render_template("public/card_page.html", mode="unavailable",
                                **{**common, "error": refused.message}), 503

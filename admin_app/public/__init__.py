@@ -1,0 +1,1 @@
+"""Entrypoints for members: the pages the panel's links open, without signing in."""

@@ -1,0 +1,1 @@
+"""Entrypoints for payment processors: their webhooks, settling what they report."""
