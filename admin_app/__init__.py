@@ -17,7 +17,7 @@ def create_app(overrides: dict | None = None) -> Flask:
         app.config.update(overrides)
 
     db.init_app(app)
-    migrate.init_app(app, db, directory=str(app_config.PROJECT_DIR / "migrations"),
+    migrate.init_app(app, db, directory=str(app_config.MIGRATIONS_DIR),
                      render_as_batch=True, compare_type=True)
     csrf.init_app(app)
     login_manager.init_app(app)

@@ -6,6 +6,8 @@ import os
 from pathlib import Path
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
+# The Alembic migrations ship inside the package, so an installed wheel can upgrade a database.
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 INSTANCE_DIR = Path(os.environ.get("ADMIN_APP_INSTANCE", PROJECT_DIR / "instance"))
 
 
