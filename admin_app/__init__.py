@@ -11,10 +11,12 @@ from .extensions import csrf, db, login_manager, migrate
 def create_app(overrides: dict | None = None) -> Flask:
     """Build the app: configuration (environment, then ``overrides``), extensions, the admin
     views and the CLI."""
-    app = Flask(__name__)
-    app.config.from_mapping(app_config.from_environment())
+    instance = app_config.instance_dir()
+    app = Flask(__name__, instance_path=str(instance))
+    app.config.from_mapping(app_config.from_environment(instance))
     if overrides:
         app.config.update(overrides)
+    app_config.prepare_instance(app)
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(app_config.MIGRATIONS_DIR),
