@@ -6,6 +6,7 @@ from flask import Flask, redirect, url_for
 
 from . import config as app_config
 from .extensions import csrf, db, login_manager, migrate
+from .links import check_public_base_url
 
 
 def create_app(overrides: dict | None = None) -> Flask:
@@ -17,6 +18,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     if overrides:
         app.config.update(overrides)
     app_config.prepare_instance(app)
+    app.config["PUBLIC_BASE_URL"] = check_public_base_url(app.config.get("PUBLIC_BASE_URL"))
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(app_config.MIGRATIONS_DIR),

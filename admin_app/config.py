@@ -24,6 +24,12 @@ def instance_dir() -> Path:
     return Path(os.environ.get("ADMIN_APP_INSTANCE") or "instance").resolve()
 
 
+def default_public_base_url() -> str:
+    """Where members reach the panel when ``PUBLIC_BASE_URL`` is not set: this machine, on
+    ``PORT`` (5000), as ``make run`` serves it. Set ``PUBLIC_BASE_URL`` in production."""
+    return f"http://127.0.0.1:{os.environ.get('PORT') or 5000}"
+
+
 def _in_instance(instance: Path, name: str) -> str:
     return f"sqlite:///{instance / name}"
 
@@ -86,6 +92,8 @@ def from_environment(instance: Path) -> dict:
         "OFFLINE_GATEWAY_URL": os.environ.get(
             "OFFLINE_GATEWAY_URL", _in_instance(instance, "offline_gateway.sqlite3")),
         "DEFAULT_CURRENCY": os.environ.get("DEFAULT_CURRENCY", "USD"),
+        # Every link sent or shown to members starts with it (admin_app/links.py).
+        "PUBLIC_BASE_URL": os.environ.get("PUBLIC_BASE_URL") or default_public_base_url(),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": os.environ.get("SESSION_COOKIE_SECURE", "0") == "1",

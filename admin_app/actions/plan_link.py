@@ -4,6 +4,7 @@ it to a contact as an invitation."""
 from __future__ import annotations
 
 from ..extensions import db
+from ..links import public_url
 from ..models import (
     AdminUser,
     CashierSettings,
@@ -18,14 +19,8 @@ from .base import MANAGERS, STAFF, ActionError, claim, finish, lock, require_rol
 
 
 def public_plan_url(plan: Plan) -> str:
-    """The full address of the plan's public page (a path when no request or SERVER_NAME
-    tells which host the members reach)."""
-    from flask import current_app, has_request_context, url_for
-
-    if has_request_context() or current_app.config.get("SERVER_NAME"):
-        return url_for("public.subscribe", token=plan.public_token, _external=True)
-    adapter = current_app.url_map.bind("localhost")
-    return adapter.build("public.subscribe", {"token": plan.public_token})
+    """The full address of the plan's public page, under ``PUBLIC_BASE_URL``."""
+    return public_url("public.subscribe", token=plan.public_token)
 
 
 def _token_ending(token: str) -> str:
