@@ -4,6 +4,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 5000
+# Also the default PUBLIC_BASE_URL (http://127.0.0.1:$(PORT)) of the links sent to members.
+export PORT
 export FLASK_APP := admin_app
 
 .PHONY: run test lint system-deps benchmark clean localstripe

@@ -6,18 +6,22 @@ from flask import Flask, redirect, url_for
 
 from . import config as app_config
 from .extensions import csrf, db, login_manager, migrate
+from .links import check_public_base_url
 
 
 def create_app(overrides: dict | None = None) -> Flask:
     """Build the app: configuration (environment, then ``overrides``), extensions, the admin
     views and the CLI."""
-    app = Flask(__name__)
-    app.config.from_mapping(app_config.from_environment())
+    instance = app_config.instance_dir()
+    app = Flask(__name__, instance_path=str(instance))
+    app.config.from_mapping(app_config.from_environment(instance))
     if overrides:
         app.config.update(overrides)
+    app_config.prepare_instance(app)
+    app.config["PUBLIC_BASE_URL"] = check_public_base_url(app.config.get("PUBLIC_BASE_URL"))
 
     db.init_app(app)
-    migrate.init_app(app, db, directory=str(app_config.PROJECT_DIR / "migrations"),
+    migrate.init_app(app, db, directory=str(app_config.MIGRATIONS_DIR),
                      render_as_batch=True, compare_type=True)
     csrf.init_app(app)
     login_manager.init_app(app)

@@ -3,37 +3,82 @@
 from __future__ import annotations
 
 import os
+import tempfile
+from contextlib import suppress
 from pathlib import Path
 
-PROJECT_DIR = Path(__file__).resolve().parent.parent
-INSTANCE_DIR = Path(os.environ.get("ADMIN_APP_INSTANCE", PROJECT_DIR / "instance"))
+from flask import Flask
+
+# The Alembic migrations ship inside the package, so an installed wheel can upgrade a database.
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
 
-def _default_database_url() -> str:
-    return f"sqlite:///{INSTANCE_DIR / 'admin_app.sqlite3'}"
+def instance_dir() -> Path:
+    """The instance folder (SQLite database, offline gateway records, generated secret key):
+    ``ADMIN_APP_INSTANCE``, else ``instance/`` in the working directory.
+
+    NOTE: never next to the package: installed, that is site-packages (shared by every
+    deployment of the venv, and wiped with it). ``make run`` runs from the checkout, so the
+    checkout's ``instance/`` it is.
+    """
+    return Path(os.environ.get("ADMIN_APP_INSTANCE") or "instance").resolve()
 
 
-def _secret_key() -> str:
+def default_public_base_url() -> str:
+    """Where members reach the panel when ``PUBLIC_BASE_URL`` is not set: this machine, on
+    ``PORT`` (5000), as ``make run`` serves it. Set ``PUBLIC_BASE_URL`` in production."""
+    return f"http://127.0.0.1:{os.environ.get('PORT') or 5000}"
+
+
+def _in_instance(instance: Path, name: str) -> str:
+    return f"sqlite:///{instance / name}"
+
+
+def prepare_instance(app: Flask) -> None:
+    """Create the instance folder when something is kept there, and take ``SECRET_KEY`` from
+    its key file when none was given."""
+    instance = Path(app.instance_path)
+    kept_there = [app.config.get(name) or "" for name in ("SQLALCHEMY_DATABASE_URI",
+                                                           "OFFLINE_GATEWAY_URL")]
+    if not app.config.get("SECRET_KEY") or any(
+            url.startswith(f"sqlite:///{instance}{os.sep}") for url in kept_there):
+        instance.mkdir(parents=True, exist_ok=True)
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = _kept_secret_key(instance)
+
+
+def _kept_secret_key(instance: Path) -> str:
     """A random key kept in the instance folder when SECRET_KEY is not set.
 
-    Sessions survive restarts of a local server without a secret ever being committed.
+    Sessions survive restarts of a local server without a secret ever being committed. The
+    file is written whole, once (several workers starting together agree on one key).
     """
-    key = os.environ.get("SECRET_KEY")
-    if key:
-        return key
-    INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
-    key_file = INSTANCE_DIR / "secret_key"
+    key_file = instance / "secret_key"
     if not key_file.exists():
-        key_file.write_text(os.urandom(32).hex())
-        key_file.chmod(0o600)
+        with tempfile.NamedTemporaryFile("w", dir=instance, delete=False) as new:
+            new.write(os.urandom(32).hex())
+        os.chmod(new.name, 0o600)
+        try:
+            os.link(new.name, key_file)  # fails if another process made it first
+        except FileExistsError:
+            pass
+        except OSError:  # a filesystem without hard links
+            if not key_file.exists():
+                os.replace(new.name, key_file)
+        finally:
+            with suppress(FileNotFoundError):
+                os.unlink(new.name)
     return key_file.read_text().strip()
 
 
-def from_environment() -> dict:
-    """The app's configuration, read from the environment at start-up."""
+def from_environment(instance: Path) -> dict:
+    """The app's configuration, read from the environment at start-up; files it keeps by
+    default live in ``instance``. ``SECRET_KEY`` may still be empty here: see
+    ``prepare_instance``."""
     return {
-        "SECRET_KEY": _secret_key(),
-        "SQLALCHEMY_DATABASE_URI": os.environ.get("DATABASE_URL", _default_database_url()),
+        "SECRET_KEY": os.environ.get("SECRET_KEY"),
+        "SQLALCHEMY_DATABASE_URI": os.environ.get("DATABASE_URL",
+                                                  _in_instance(instance, "admin_app.sqlite3")),
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         "PAYMENT_GATEWAY": os.environ.get("PAYMENT_GATEWAY", "offline"),
         "STRIPE_SECRET_KEY": os.environ.get("STRIPE_SECRET_KEY"),
@@ -45,8 +90,10 @@ def from_environment() -> dict:
         "PAYMENT_METHOD_LINK_MAX_AGE": int(os.environ.get("PAYMENT_METHOD_LINK_MAX_AGE",
                                                           7 * 24 * 3600)),
         "OFFLINE_GATEWAY_URL": os.environ.get(
-            "OFFLINE_GATEWAY_URL", f"sqlite:///{INSTANCE_DIR / 'offline_gateway.sqlite3'}"),
+            "OFFLINE_GATEWAY_URL", _in_instance(instance, "offline_gateway.sqlite3")),
         "DEFAULT_CURRENCY": os.environ.get("DEFAULT_CURRENCY", "USD"),
+        # Every link sent or shown to members starts with it (admin_app/links.py).
+        "PUBLIC_BASE_URL": os.environ.get("PUBLIC_BASE_URL") or default_public_base_url(),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": os.environ.get("SESSION_COOKIE_SECURE", "0") == "1",

@@ -19,12 +19,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from flask import current_app, has_request_context, url_for
+from flask import current_app
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from ..clock import utcnow
 from ..errors import ActionError
 from ..extensions import db
+from ..links import public_url
 from ..models import (
     AdminUser,
     CashierSettings,
@@ -85,13 +86,9 @@ def open_link(token: str) -> OpenedLink:
 
 
 def payment_method_link_url(contact: Contact) -> str:
-    """A new payment-method link for ``contact``: the full address of the public page (a path
-    when no request or SERVER_NAME tells which host the members reach)."""
-    token = make_link_token(contact)
-    if has_request_context() or current_app.config.get("SERVER_NAME"):
-        return url_for("public_card.card_page", token=token, _external=True)
-    return current_app.url_map.bind("localhost").build("public_card.card_page",
-                                                        {"token": token})
+    """A new payment-method link for ``contact``: the full address of the public page, under
+    ``PUBLIC_BASE_URL``."""
+    return public_url("public_card.card_page", token=make_link_token(contact))
 
 
 def describe_max_age() -> str:

@@ -163,7 +163,8 @@ def test_invitation_double_submit_and_viewer(plan, cashier, viewer, key):
 
 # --- the admin pages -------------------------------------------------------------------------
 
-def test_link_page_from_the_menu_and_details(client, login, plan):
+def test_link_page_from_the_menu_and_details(app, client, login, plan):
+    app.config["PUBLIC_BASE_URL"] = "https://billing.clinic.example"
     login("manager")
     listing = client.get("/admin/plan/")
     assert f"/admin/plan/link/?id={plan.id}".encode() in listing.data
@@ -171,7 +172,7 @@ def test_link_page_from_the_menu_and_details(client, login, plan):
     assert b'id="plan-link-tab"' in details.data
     page = client.get(f"/admin/plan/link/?id={plan.id}")
     assert page.status_code == 200
-    assert f"http://localhost/join/{plan.public_token}".encode() in page.data
+    assert f"https://billing.clinic.example/join/{plan.public_token}".encode() in page.data
     assert b"copy-plan-link" in page.data and b"Regenerate link" in page.data
     assert b"Send invitation" in page.data
 

@@ -135,6 +135,8 @@ def live_server(app_config):
         data = _seed()
         db.session.remove()
     server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=_QuietHandler)
+    # The links sent to members point at this server (PUBLIC_BASE_URL, admin_app/links.py).
+    app.config["PUBLIC_BASE_URL"] = f"http://127.0.0.1:{server.server_port}"
     thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
     thread.start()
     try:

@@ -112,12 +112,13 @@ def test_payment_methods_tab_offers_the_link(client, login, grace):
     assert "Retry failed charges" not in html  # nothing to retry
 
 
-def test_link_page_copies_and_sends_the_link(client, login, grace):
+def test_link_page_copies_and_sends_the_link(app, client, login, grace):
+    app.config["PUBLIC_BASE_URL"] = "https://billing.clinic.example"
     login("cashier")
     page = client.get(f"/admin/payment_method/link/?contact_id={grace.id}")
     html = page.get_data(as_text=True)
     link = re.search(r'id="payment-method-link-url"[^>]*value="([^"]+)"', html).group(1)
-    assert re.fullmatch(r"http://localhost/pay/card/[\w.-]+", link)
+    assert re.fullmatch(r"https://billing\.clinic\.example/pay/card/[\w.-]+", link)
     assert "Copy link" in html and "Email: grace@example.com" in html
     assert client.get(link).status_code == 200
     response = client.post(f"/admin/payment_method/link/?contact_id={grace.id}",
