@@ -8,10 +8,10 @@ from pathlib import Path
 from uuid import uuid4
 
 import pytest
-
-from admin_app import create_app
 from admin_app.actions.payment_method_link import send_payment_method_link
 from admin_app.actions.plan_link import public_plan_url, send_plan_invitation
+
+from admin_app import create_app
 from admin_app.extensions import db
 from admin_app.links import public_url
 from admin_app.models import DeliveryChannel
