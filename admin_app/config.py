@@ -89,6 +89,10 @@ def from_environment(instance: Path) -> dict:
         # How long a payment-method link sent to a member works, in seconds (7 days).
         "PAYMENT_METHOD_LINK_MAX_AGE": int(os.environ.get("PAYMENT_METHOD_LINK_MAX_AGE",
                                                           7 * 24 * 3600)),
+        # Seconds the payment processor gets to answer one call. Keep it well under the web
+        # server's worker timeout (gunicorn --timeout 60 in the README): a worker killed
+        # mid-call leaves a pending attempt for reconcile, never a lost one.
+        "PROCESSOR_TIMEOUT": float(os.environ.get("PROCESSOR_TIMEOUT", 20)),
         "OFFLINE_GATEWAY_URL": os.environ.get(
             "OFFLINE_GATEWAY_URL", _in_instance(instance, "offline_gateway.sqlite3")),
         "DEFAULT_CURRENCY": os.environ.get("DEFAULT_CURRENCY", "USD"),

@@ -8,10 +8,11 @@ from pathlib import Path
 from uuid import uuid4
 
 import pytest
-from admin_app.actions.payment_method_link import send_payment_method_link
-from admin_app.actions.plan_link import public_plan_url, send_plan_invitation
 
 from admin_app import create_app
+from admin_app.actions.send_payment_method_link import send_payment_method_link
+from admin_app.actions.send_plan_invitation import send_plan_invitation
+from admin_app.billing.plan_links import public_plan_url
 from admin_app.extensions import db
 from admin_app.links import public_url
 from admin_app.models import DeliveryChannel
@@ -75,7 +76,7 @@ def test_queued_messages_carry_the_same_link_in_and_out_of_a_request(public_app)
 
     def invite():
         return send_plan_invitation(plan, contact=grace, channel=DeliveryChannel.EMAIL,
-                                    actor=cashier, idempotency_key=uuid4().hex).body
+                                    actor=cashier, idempotency_key=uuid4().hex).record.body
 
     from_cli = invite()
     with public_app.test_request_context("/admin/plan/link/", base_url="http://internal:8000/"):
@@ -84,10 +85,11 @@ def test_queued_messages_carry_the_same_link_in_and_out_of_a_request(public_app)
     link = f"{BASE}/join/{plan.public_token}"
     assert from_cli.endswith(link) and from_desk.endswith(link) and shown == link
 
-    bodies = [send_payment_method_link(grace, actor=cashier, idempotency_key=uuid4().hex).body]
+    bodies = [send_payment_method_link(grace, actor=cashier,
+                                       idempotency_key=uuid4().hex).record.body]
     with public_app.test_request_context("/admin/", base_url="http://internal:8000/"):
         bodies.append(send_payment_method_link(grace, actor=cashier,
-                                               idempotency_key=uuid4().hex).body)
+                                               idempotency_key=uuid4().hex).record.body)
     for body in bodies:
         assert re.search(rf"{re.escape(BASE)}/pay/card/[\w.-]+", body), body
 

@@ -13,7 +13,7 @@ from ..clock import utcnow
 from ..errors import ActionError
 from ..extensions import db
 from ..models import Contact, PaymentMethod, record_audit
-from ..payments import CardDetails, SavedCard, get_gateway
+from ..payments import CardDetails, GatewayRefused, SavedCard, get_gateway
 from .locks import lock
 from .processor_calls import UNANSWERED, ask_processor
 
@@ -33,12 +33,17 @@ def ensure_customer(contact_id: int, *, unanswered: str = NOTHING_SAVED) -> str:
     transaction open, then recorded on the contact (a customer recorded meanwhile by someone
     else wins: the processor returns the same customer for the same key anyway).
 
-    Error code: ``gateway_unavailable`` (with the ``unanswered`` sentence)."""
+    Error codes: ``gateway_unavailable`` (with the ``unanswered`` sentence),
+    ``gateway_refused``."""
     contact = db.session.get(Contact, contact_id)
     if contact.stripe_customer_id:
         return contact.stripe_customer_id
-    answer = ask_processor(get_gateway().create_customer, email=contact.email,
-                           name=contact.full_name, idempotency_key=customer_key(contact))
+    try:
+        answer = ask_processor(get_gateway().create_customer, email=contact.email,
+                               name=contact.full_name, idempotency_key=customer_key(contact))
+    except GatewayRefused as refused:
+        raise ActionError("gateway_refused", f"The payment processor refused to create the "
+                                             f"customer: {refused}") from None
     if answer is UNANSWERED:
         raise ActionError("gateway_unavailable", unanswered)
     contact = lock(Contact, contact_id)

@@ -11,6 +11,7 @@ from .gateway import (
     CardSetup,
     ChargeResult,
     ChargeStatus,
+    GatewayRefused,
     GatewayUnavailable,
     PaymentGateway,
     RefundResult,
@@ -23,15 +24,17 @@ def get_gateway() -> PaymentGateway:
     gateway = current_app.extensions.get("payment_gateway")
     if gateway is None:
         kind = current_app.config.get("PAYMENT_GATEWAY", "offline")
+        timeout = float(current_app.config.get("PROCESSOR_TIMEOUT", 20))
         if kind == "stripe":
             from .stripe_gateway import StripeGateway
 
             gateway = StripeGateway(secret_key=current_app.config.get("STRIPE_SECRET_KEY"),
-                                    api_base=current_app.config.get("STRIPE_API_BASE") or None)
+                                    api_base=current_app.config.get("STRIPE_API_BASE") or None,
+                                    timeout=timeout)
         elif kind == "offline":
             from .offline import OfflineGateway
 
-            gateway = OfflineGateway(current_app.config["OFFLINE_GATEWAY_URL"])
+            gateway = OfflineGateway(current_app.config["OFFLINE_GATEWAY_URL"], timeout=timeout)
         else:
             raise RuntimeError(f"Unknown PAYMENT_GATEWAY {kind!r}")
         current_app.extensions["payment_gateway"] = gateway
@@ -39,4 +42,5 @@ def get_gateway() -> PaymentGateway:
 
 
 __all__ = ["get_gateway", "CardDetails", "CardRejected", "ChargeResult", "ChargeStatus",
-           "GatewayUnavailable", "PaymentGateway", "RefundResult", "SavedCard", "CardSetup"]
+           "GatewayRefused", "GatewayUnavailable", "PaymentGateway", "RefundResult",
+           "SavedCard", "CardSetup"]

@@ -19,6 +19,11 @@ class GatewayUnavailable(Exception):
     local record pending and reconcile later; never assume it failed or succeeded."""
 
 
+class GatewayRefused(Exception):
+    """The processor refused a request outright (e.g. an idempotency key reused for another
+    request): nothing was done."""
+
+
 class ChargeStatus(StrEnum):
     SUCCEEDED = "succeeded"
     DECLINED = "declined"

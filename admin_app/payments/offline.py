@@ -3,8 +3,9 @@ without a Stripe account and for tests.
 
 It keeps its own records in its own database (``OFFLINE_GATEWAY_URL``, by default a SQLite file
 in the instance folder), apart from the panel's, as a real processor would: a charge it made
-stays made even if the panel's transaction rolls back. It honours idempotency keys and treats
-Stripe's test cards as Stripe does:
+stays made even if the panel's transaction rolls back. It honours idempotency keys as Stripe
+does (a replay gets the first answer; a key reused for a different request is refused,
+``idempotency_key_in_use``) and treats Stripe's test cards as Stripe does:
 
 - 4242 4242 4242 4242 and other valid numbers: charges succeed
 - 4000 0000 0000 0341: saves, then declines when charged (``card_declined``)
@@ -19,6 +20,7 @@ back (``GatewayUnavailable`` after the fact), which is what ``payments reconcile
 
 from __future__ import annotations
 
+import hashlib
 import json
 import secrets
 from functools import cache
@@ -33,7 +35,9 @@ from sqlalchemy import (
     Table,
     create_engine,
     insert,
+    inspect,
     select,
+    text,
     update,
 )
 from sqlalchemy.engine import Connection, Engine
@@ -43,6 +47,7 @@ from .gateway import (
     CardRejected,
     ChargeResult,
     ChargeStatus,
+    GatewayRefused,
     GatewayUnavailable,
     RefundResult,
     SavedCard,
@@ -71,16 +76,30 @@ refunds = Table("refund", metadata, Column("id", String(40), primary_key=True),
                 Column("charge_id", String(40), nullable=False),
                 Column("amount_minor", Integer, nullable=False))
 idempotency = Table("idempotency", metadata, Column("key", String(120), primary_key=True),
-                    Column("response", JSON, nullable=False))
+                    Column("response", JSON, nullable=False),
+                    Column("request", String(64)))
 switches = Table("switch", metadata, Column("name", String(40), primary_key=True),
                  Column("is_on", Boolean, nullable=False))
 
 
 @cache
-def _engine(url: str) -> Engine:
-    engine = create_engine(url, connect_args={"timeout": 30} if url.startswith("sqlite") else {})
+def _engine(url: str, timeout: float) -> Engine:
+    engine = create_engine(url, connect_args={"timeout": timeout} if url.startswith("sqlite")
+                           else {})
     metadata.create_all(engine)
+    with engine.begin() as conn:  # a gateway database kept from before requests were compared
+        if "request" not in {c["name"] for c in inspect(conn).get_columns("idempotency")}:
+            conn.execute(text("ALTER TABLE idempotency ADD COLUMN request VARCHAR(64)"))
     return engine
+
+
+def _fingerprint(request: dict) -> str:
+    """What a request asked, to compare a replay of its idempotency key with."""
+    return hashlib.sha256(json.dumps(request, sort_keys=True, default=str).encode()).hexdigest()
+
+
+KEY_IN_USE = ("Keys for idempotent requests can only be used with the same parameters they "
+              "were first used with.")
 
 
 def _new_id(prefix: str) -> str:
@@ -101,8 +120,8 @@ def _brand(number: str) -> str:
 class OfflineGateway:
     name = "offline"
 
-    def __init__(self, url: str) -> None:
-        self.engine = _engine(url)
+    def __init__(self, url: str, *, timeout: float = 20) -> None:
+        self.engine = _engine(url, timeout)
 
     # --- the failure switch -------------------------------------------------------------
     def set_down(self, is_down: bool) -> None:
@@ -124,16 +143,26 @@ class OfflineGateway:
         if self._is_on(conn, "down"):
             raise GatewayUnavailable("The offline payment processor is down (simulated).")
 
-    def _once(self, key: str, make):
-        """Run ``make(conn)`` once per idempotency key; replay its stored response after."""
+    def _once(self, key: str, request: dict, make) -> dict:
+        """Run ``make(conn)`` once per idempotency key; replay its stored response after.
+
+        As Stripe does, a replay must ask the same thing: a key used before for a different
+        ``request`` is refused (``{"error": "idempotency_key_in_use"}``), and nothing is done.
+        """
+        asked = _fingerprint(request)
         with self.engine.begin() as conn:
             self._check_up(conn)
-            stored = conn.scalar(select(idempotency.c.response).where(idempotency.c.key == key))
+            stored = conn.execute(select(idempotency.c.response, idempotency.c.request)
+                                  .where(idempotency.c.key == key)).first()
+            if stored is not None and stored.request not in (None, asked):
+                return {"error": "idempotency_key_in_use", "message": KEY_IN_USE}
             if stored is not None:
-                response = stored if isinstance(stored, dict) else json.loads(stored)
+                response = stored.response
+                response = response if isinstance(response, dict) else json.loads(response)
             else:
                 response = make(conn)
-                conn.execute(insert(idempotency).values(key=key, response=response))
+                conn.execute(insert(idempotency).values(key=key, response=response,
+                                                        request=asked))
             is_losing = self._is_on(conn, "lose_answers")
         if is_losing:  # done and committed, but the caller never hears about it
             raise GatewayUnavailable("The offline payment processor did not answer (simulated).")
@@ -146,7 +175,10 @@ class OfflineGateway:
             conn.execute(insert(customers).values(id=customer_id, email=email, name=name))
             return {"id": customer_id}
 
-        return self._once(f"customer:{idempotency_key}", make)["id"]
+        response = self._once(f"customer:{idempotency_key}", {"email": email, "name": name}, make)
+        if "error" in response:
+            raise GatewayRefused(response["message"])
+        return response["id"]
 
     def save_card(self, customer_id, card: CardDetails, *, idempotency_key):
         number = card.digits
@@ -162,7 +194,9 @@ class OfflineGateway:
                 exp_month=card.exp_month, exp_year=card.exp_year, is_detached=False))
             return {"id": card_id, "brand": _brand(number), "last4": number[-4:]}
 
-        response = self._once(f"card:{idempotency_key}", make)
+        response = self._once(f"card:{idempotency_key}",
+                              {"customer": customer_id, "number": number,
+                               "exp": [card.exp_month, card.exp_year]}, make)
         if "error" in response:
             raise CardRejected(response["error"], response["message"])
         return SavedCard(response["id"], response["brand"], response["last4"], card.exp_month,
@@ -194,7 +228,11 @@ class OfflineGateway:
                 amount_refunded_minor=0, description=description))
             return {"id": charge_id, "status": status, "code": code, "message": message}
 
-        r = self._once(f"charge:{idempotency_key}", make)
+        r = self._once(f"charge:{idempotency_key}",
+                       {"customer": customer_id, "card": card_gateway_id,
+                        "amount": amount_minor, "currency": currency}, make)
+        if "error" in r:
+            return ChargeResult(ChargeStatus.DECLINED, None, r["error"], r["message"])
         return ChargeResult(ChargeStatus(r["status"]), r["id"], r["code"], r["message"])
 
     def refund(self, *, charge_gateway_id, amount_minor, currency, idempotency_key):
@@ -214,7 +252,11 @@ class OfflineGateway:
                 amount_refunded_minor=charges.c.amount_refunded_minor + amount_minor))
             return {"ok": True, "id": refund_id}
 
-        r = self._once(f"refund:{idempotency_key}", make)
+        r = self._once(f"refund:{idempotency_key}",
+                       {"charge": charge_gateway_id, "amount": amount_minor,
+                        "currency": currency}, make)
+        if "error" in r:
+            return RefundResult(False, None, r["message"])
         return RefundResult(r["ok"], r.get("id"), r.get("message"))
 
     # --- reconciliation (answers that never came back) -----------------------------------
@@ -228,7 +270,7 @@ class OfflineGateway:
 
     def find_charge(self, *, customer_id, idempotency_key, gateway_id, since):
         r = self._stored(f"charge:{idempotency_key}")
-        if r is None:
+        if r is None or "error" in r:
             return None
         return ChargeResult(ChargeStatus(r["status"]), r["id"], r["code"], r["message"])
 

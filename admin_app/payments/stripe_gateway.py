@@ -82,6 +82,13 @@ def _call(make: Callable[[], T]) -> T:
             from error
 
 
+def _refusal_code(error: stripe.StripeError) -> str:
+    """A request Stripe refused: invalid, or its idempotency key was used before for another
+    request (Stripe carried nothing out)."""
+    return ("idempotency_key_in_use" if isinstance(error, stripe.IdempotencyError)
+            else "invalid_request")
+
+
 def _code(error: stripe.StripeError, default: str) -> str:
     return error.code or default
 
@@ -93,12 +100,15 @@ def _message(error: stripe.StripeError) -> str:
 class StripeGateway:
     name = "stripe"
 
-    def __init__(self, secret_key: str | None, api_base: str | None = None) -> None:
+    def __init__(self, secret_key: str | None, api_base: str | None = None, *,
+                 timeout: float = 20) -> None:
         if not secret_key:
             raise RuntimeError("PAYMENT_GATEWAY=stripe needs STRIPE_SECRET_KEY")
+        # NOTE: the SDK waits 80 s by default, longer than a web worker lives: a request cut
+        # at our own timeout is an unanswered call (the attempt stays pending, reconciled).
         self.client = stripe.StripeClient(
             secret_key, base_addresses={"api": api_base} if api_base else {},
-            max_network_retries=0)
+            max_network_retries=0, http_client=stripe.new_default_http_client(timeout=timeout))
 
     @staticmethod
     def _options(kind: str, idempotency_key: str) -> dict:
@@ -161,9 +171,9 @@ class StripeGateway:
                                     "authentication_required", _message(error))
             return ChargeResult(ChargeStatus.DECLINED, intent_id,
                                 _code(error, "card_declined"), _message(error))
-        except stripe.InvalidRequestError as error:
+        except (stripe.InvalidRequestError, stripe.IdempotencyError) as error:
             return ChargeResult(ChargeStatus.DECLINED, _intent_id(error),
-                                _code(error, "invalid_request"), _message(error))
+                                _code(error, _refusal_code(error)), _message(error))
         return _intent_result(intent)
 
     def refund(self, *, charge_gateway_id: str, amount_minor: int, currency: str,
@@ -173,7 +183,7 @@ class StripeGateway:
                 {"payment_intent": charge_gateway_id, "amount": amount_minor,
                  "metadata": {"reference": idempotency_key}},
                 options=self._options("refund", idempotency_key)))
-        except stripe.InvalidRequestError as error:
+        except (stripe.InvalidRequestError, stripe.IdempotencyError) as error:
             return RefundResult(False, None, _message(error))
         return _refund_result(refund)
 
