@@ -111,6 +111,14 @@ class OfflineProcessor:
     def count_charges(self) -> int:
         return get_gateway().count("charge")
 
+    def succeeded_charges(self) -> dict[str, ProcessorCharge]:
+        """Every charge the processor made, by its id."""
+        from admin_app.payments.offline import charges
+
+        with get_gateway().engine.connect() as conn:
+            return {row.id: self.charge(row.id) for row in conn.execute(
+                charges.select().where(charges.c.status == "succeeded"))}
+
     def count_refunds(self) -> int:
         return get_gateway().count("refund")
 
@@ -173,6 +181,12 @@ class StripeProcessor:
 
     def count_charges(self) -> int:
         return len(self._get("/v1/payment_intents?limit=1000")["data"])
+
+    def succeeded_charges(self) -> dict[str, ProcessorCharge]:
+        """Every charge the processor made, by its id."""
+        return {intent["id"]: self.charge(intent["id"])
+                for intent in self._get("/v1/payment_intents?limit=1000")["data"]
+                if intent["status"] == "succeeded"}
 
     def count_refunds(self) -> int:
         return len(self._get("/v1/refunds?limit=1000")["data"])

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
+from ..actors import SYSTEM
 from ..clock import utcnow
 from ..errors import ActionError
 from ..extensions import db
@@ -147,7 +148,7 @@ def charge_saved_card(contact: Contact, *, amount_minor: int, currency: str,
         contact = db.session.get(Contact, payment.contact_id)
         try:
             sent = link_sent_sentence(queue_payment_method_link(
-                contact, actor=None, why=f"the card {card_name} needs the card holder's "
+                contact, actor=SYSTEM, why=f"the card {card_name} needs the card holder's "
                                          "authentication"))
         except ActionError as nowhere:
             sent = nowhere.message

@@ -22,12 +22,12 @@ from datetime import UTC, datetime, timedelta
 from flask import current_app
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
+from ..actors import Actor
 from ..clock import utcnow
 from ..errors import ActionError
 from ..extensions import db
 from ..links import public_url
 from ..models import (
-    AdminUser,
     CashierSettings,
     Contact,
     ContactStatus,
@@ -102,7 +102,7 @@ def describe_max_age() -> str:
     return f"{max(seconds // 60, 1)} minutes"
 
 
-def queue_payment_method_link(contact: Contact, *, actor: AdminUser | None,
+def queue_payment_method_link(contact: Contact, *, actor: Actor,
                               why: str) -> OutboundMessage:
     """Queue a new payment-method link to ``contact`` by Email, else SMS, with an audit entry
     saying ``why``. Runs inside the caller's unit of work (it does not commit).

@@ -17,9 +17,9 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
+from ..actors import Actor
 from ..extensions import db
 from ..models import (
-    AdminUser,
     CreditEntry,
     CreditReason,
     Plan,
@@ -68,7 +68,7 @@ def plan_change_credits(subscription: Subscription, new_plan: Plan,
 
 
 def write_credit_changes(subscription: Subscription, changes: dict[Service, int], *,
-                         reason: CreditReason, note: str, actor: AdminUser) -> dict[str, int]:
+                         reason: CreditReason, note: str, actor: Actor) -> dict[str, int]:
     """Ledger entries for ``changes`` (additions expire at the period end); returns
     {service id: quantity} for the audit entry."""
     for service, quantity in changes.items():

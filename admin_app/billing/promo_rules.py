@@ -16,11 +16,11 @@ from datetime import datetime
 from sqlalchemy import exists, select
 from sqlalchemy.exc import IntegrityError
 
+from ..actors import Actor
 from ..clock import utcnow
 from ..errors import ActionError
 from ..extensions import db
 from ..models import (
-    AdminUser,
     DiscountType,
     PromoCode,
     PromoRedemption,
@@ -89,7 +89,7 @@ def check_promo(promo: PromoCode, subscription: Subscription, *,
 
 
 def redeem_promo(promo: PromoCode, subscription: Subscription, *,
-                 actor: AdminUser) -> PromoRedemption:
+                 actor: Actor) -> PromoRedemption:
     """Check and apply ``promo`` to ``subscription`` (flushed, with an id) inside the caller's
     transaction: the redemption, one more use of the code (under its row lock, so the last
     redemption cannot be taken twice), and the discount's periods on the subscription."""

@@ -33,9 +33,10 @@ class AuditEntry(db.Model):
         return f"{self.action} {self.target_type} #{self.target_id}"
 
 
-def record_audit(*, actor: AdminUser | None, action: str, target, summary: str | None = None,
+def record_audit(*, actor, action: str, target, summary: str | None = None,
                  before: dict | None = None, after: dict | None = None) -> AuditEntry:
-    """Add an audit entry to the current transaction (the caller commits)."""
+    """Add an audit entry to the current transaction (the caller commits). ``actor`` is an
+    admin user, or the panel itself (``actors.SYSTEM``, whose ``id`` is None)."""
     entry = AuditEntry(
         actor_id=actor.id if actor is not None else None,
         action=action,
