@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
 
 # Currencies whose minor unit is not 1/100 (ISO 4217).
 _EXPONENTS = {"JPY": 0, "KRW": 0, "VND": 0, "CLP": 0, "ISK": 0, "HUF": 2, "BHD": 3, "KWD": 3,
@@ -60,23 +59,75 @@ def to_major_string(amount_minor: int | None, currency: str) -> str:
     return f"{sign}{whole}" + (f".{frac:0{exp}d}" if exp else "")
 
 
-def parse_money(text: str, currency: str) -> int:
-    """Parse ``"75"``, ``"75.5"``, ``"1,234.50"`` into minor units of ``currency``.
+# The largest amount a person may type: far beyond any clinic's bill, far below what a
+# 64-bit column holds (9,223,372,036,854,775,807 minor units).
+MAX_TYPED_MINOR = 10**13
 
-    Raises ``ValueError`` for text that is not a number or has more decimal places than the
-    currency allows (``"75.001"`` USD): amounts are never rounded silently.
+_GROUPED = re.compile(r"^[0-9]{1,3}(?:(?P<sep>[,. '])[0-9]{3})(?:(?P=sep)[0-9]{3})*$")
+_PLAIN = re.compile(r"^[0-9]+$")
+
+
+def _decimal_parts(number: str, exp: int, currency: str) -> tuple[str, str]:
+    """Split a typed number into whole and fraction digits, accepting only readings that
+    cannot be mistaken (see ``parse_money``); raises ``ValueError`` otherwise."""
+    if _PLAIN.match(number):
+        return number, ""
+    last = max(number.rfind("."), number.rfind(","))
+    whole, fraction = number[:last], number[last + 1:]
+    if exp == 0 and _GROUPED.match(number):  # no decimals in this currency: only thousands
+        return number.replace(_GROUPED.match(number).group("sep"), ""), ""
+    if last > 0 and _PLAIN.match(fraction) and (_PLAIN.match(whole) or (
+            _GROUPED.match(whole) and _GROUPED.match(whole).group("sep") != number[last])):
+        if len(fraction) == 3 and _PLAIN.match(whole) and not (exp == 3 and number[last] == "."):
+            # NOTE: "1,234" is 1234 in New York and 1.234 in Paris: never guess.
+            raise ValueError(f"it could be read two ways: type {whole}{fraction} if you mean "
+                             f"{whole} thousand {fraction}, or use at most {exp} decimal "
+                             "places")
+        if len(fraction) > exp:
+            raise ValueError(f"{currency or 'this currency'} has "
+                             + (f"at most {exp} decimal places" if exp else "no decimals"))
+        return whole.replace(",", "").replace(".", "").replace(" ", "").replace("'", ""), \
+            fraction
+    grouped = _GROUPED.match(number)
+    if grouped and (grouped.group("sep") in " '" or number.count(grouped.group("sep")) > 1):
+        return number.replace(grouped.group("sep"), ""), ""
+    if grouped:  # pragma: no cover - one group with "," or "." is the ambiguous case above
+        raise ValueError("it could be read two ways")
+    raise ValueError("only digits, one decimal point and thousands separators are understood")
+
+
+def parse_money(text: str, currency: str) -> int:
+    """The amount a person typed, in minor units of ``currency``; ``ValueError`` (with a
+    sentence saying what is expected) for anything that is not clearly one amount.
+
+    Accepted: digits with at most one decimal separator, "." or "," (``75``, ``75.5``,
+    ``75,50``), thousands grouped by a separator other than the decimal one (``1,234.56``,
+    ``1.234,56``, ``1 234,56``, ``1'234.56``) or by the same one repeated (``1,234,567``), an
+    optional leading minus, and the currency's symbol or code before or after. Refused, never
+    guessed: more decimals than the currency has (``75.001`` USD), a lone separator followed by
+    three digits (``1,234`` USD: a thousand and more, or one and a bit? — in a currency without
+    decimals, such as JPY, it can only be thousands), exponents, underscores,
+    digits other than 0–9, and amounts above ``MAX_TYPED_MINOR``.
     """
-    cleaned = (text or "").strip().replace(",", "")
-    for symbol in _SYMBOLS.values():
-        cleaned = cleaned.replace(symbol.strip(), "")
-    cleaned = cleaned.strip()
+    currency = (currency or "").upper()
+    exp = exponent(currency)
+    cleaned = (text or "").strip().replace("\u00a0", " ").replace("\u202f", " ")
+    for mark in (currency, _SYMBOLS.get(currency, "").strip()):
+        if mark and cleaned.upper().startswith(mark.upper()):
+            cleaned = cleaned[len(mark):].strip()
+        if mark and cleaned.upper().endswith(mark.upper()):
+            cleaned = cleaned[:-len(mark)].strip()
+    negative = cleaned.startswith("-")
+    number = cleaned[1:].strip() if negative else cleaned
+    expected = (f"Enter an amount like 75 or 1,234.{'5' * exp}" if exp
+                else "Enter a whole amount like 500")
+    if not number or not number.isascii():
+        raise ValueError(f"'{text}' is not an amount. {expected}.")
     try:
-        value = Decimal(cleaned)
-    except InvalidOperation:
-        raise ValueError(f"'{text}' is not an amount") from None
-    if not value.is_finite():
-        raise ValueError(f"'{text}' is not an amount")
-    scaled = value.scaleb(exponent(currency))
-    if scaled != scaled.to_integral_value():
-        raise ValueError(f"{currency} amounts have at most {exponent(currency)} decimal places")
-    return int(scaled)
+        whole, fraction = _decimal_parts(number, exp, currency)
+    except ValueError as why:
+        raise ValueError(f"'{text}' is not clear: {why}. {expected}.") from None
+    minor = int(whole or "0") * 10**exp + (int(fraction.ljust(exp, "0")) if fraction else 0)
+    if minor > MAX_TYPED_MINOR:
+        raise ValueError(f"'{text}' is too large an amount.")
+    return -minor if negative else minor
