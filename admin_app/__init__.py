@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Flask, redirect, url_for
 
 from . import config as app_config
-from .extensions import csrf, db, login_manager, migrate
+from .extensions import csrf, db, limiter, login_manager, migrate
 from .links import check_public_base_url
 
 
@@ -24,6 +24,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     migrate.init_app(app, db, directory=str(app_config.MIGRATIONS_DIR),
                      render_as_batch=True, compare_type=True)
     csrf.init_app(app)
+    limiter.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message = "Please sign in to open the admin."

@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 
 from .extensions import db
 from .models import AdminUser, Role
+from .passwords import password_problem
 
 
 @click.command("create-admin")
@@ -20,8 +21,9 @@ from .models import AdminUser, Role
 def create_admin_command(email: str, name: str, role: str, password: str) -> None:
     """Create an admin user (or reset the password and role of an existing one)."""
     email = email.strip().lower()
-    if len(password) < 8:
-        raise click.BadParameter("use at least 8 characters", param_hint="password")
+    problem = password_problem(password)
+    if problem:
+        raise click.BadParameter(problem, param_hint="password")
     user = db.session.scalar(select(AdminUser).where(func.lower(AdminUser.email) == email))
     created = user is None
     if created:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import tempfile
 from contextlib import suppress
+from datetime import timedelta
 from pathlib import Path
 
 from flask import Flask
@@ -99,6 +100,17 @@ def from_environment(instance: Path) -> dict:
         # Every link sent or shown to members starts with it (admin_app/links.py).
         "PUBLIC_BASE_URL": os.environ.get("PUBLIC_BASE_URL") or default_public_base_url(),
         "SESSION_COOKIE_HTTPONLY": True,
+        # "Keep me signed in": the remember-me cookie, as guarded as the session's.
+        "REMEMBER_COOKIE_DURATION": timedelta(days=int(os.environ.get("REMEMBER_DAYS", 14))),
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_SECURE": os.environ.get("SESSION_COOKIE_SECURE", "0") == "1",
+        # Sign-in: wrong passwords allowed in a row before the account is locked, and for how
+        # long; attempts allowed per address (Flask-Limiter; its storage: memory, or Redis).
+        "LOGIN_MAX_FAILURES": int(os.environ.get("LOGIN_MAX_FAILURES", 5)),
+        "LOGIN_LOCK_MINUTES": int(os.environ.get("LOGIN_LOCK_MINUTES", 15)),
+        "LOGIN_RATE_LIMIT": os.environ.get("LOGIN_RATE_LIMIT", "10 per minute"),
+        "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": os.environ.get("SESSION_COOKIE_SECURE", "0") == "1",
         "WTF_CSRF_TIME_LIMIT": None,

@@ -105,6 +105,8 @@ def stripe_proxy(localstripe):
 def app_config(database_url, tmp_path, gateway_kind, request) -> dict:
     config = {"SQLALCHEMY_DATABASE_URI": database_url, "TESTING": True, "SECRET_KEY": "test",
               "WTF_CSRF_ENABLED": False, "DEFAULT_CURRENCY": "USD",
+              # Every test signs in from 127.0.0.1: the sign-in rate limit has its own test.
+              "RATELIMIT_ENABLED": False,
               "OFFLINE_GATEWAY_URL": f"sqlite:///{tmp_path / 'offline_gateway.sqlite3'}"}
     if gateway_kind == "stripe":
         config.update(stripe_config(request.getfixturevalue("stripe_proxy").url))

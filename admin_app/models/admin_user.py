@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, String
+from sqlalchemy import Boolean, Integer, String, event
 from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm.base import NO_VALUE
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..extensions import db
@@ -34,6 +35,10 @@ class AdminUser(UserMixin, TimestampMixin, db.Model):
                                        default=Role.VIEWER)
     is_enabled: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Part of every session and remember-me cookie of this user: raising it ends them all.
+    session_version: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    failed_logins: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     is_system = False  # an admin user, not the panel acting on its own (``actors.SYSTEM``)
 
@@ -47,6 +52,15 @@ class AdminUser(UserMixin, TimestampMixin, db.Model):
     def is_active(self) -> bool:  # Flask-Login: disabled users cannot log in
         return self.is_enabled
 
+    def get_id(self) -> str:
+        """Flask-Login's alternative id: the user and their session version, so a cookie
+        copied before the version was raised no longer signs anyone in."""
+        return f"{self.id}.{self.session_version or 0}"
+
+    def end_sessions(self) -> None:
+        """End every session and remember-me cookie of this user, everywhere."""
+        self.session_version = (self.session_version or 0) + 1
+
     @property
     def can_write(self) -> bool:
         return self.role is not Role.VIEWER
@@ -57,3 +71,16 @@ class AdminUser(UserMixin, TimestampMixin, db.Model):
 
     def __str__(self) -> str:
         return self.name or self.email
+
+
+def _ends_sessions(attribute) -> None:
+    """A change of ``attribute`` (password, role, enabled) ends the user's other sessions."""
+
+    @event.listens_for(attribute, "set", active_history=True)
+    def changed(target: AdminUser, value, old, initiator) -> None:
+        if old is not NO_VALUE and old is not None and value != old:
+            target.end_sessions()
+
+
+for _attribute in (AdminUser.password_hash, AdminUser.role, AdminUser.is_enabled):
+    _ends_sessions(_attribute)

@@ -11,6 +11,7 @@ from wtforms.validators import Optional
 
 from ..extensions import db
 from ..models import CashierSettings, Role
+from ..passwords import MIN_LENGTH, password_problem
 from .base import AppModelView
 
 
@@ -46,6 +47,12 @@ class CashierSettingsView(AppModelView):
         return redirect(url_for(target, id=1))
 
 
+def _strong_password(form, field) -> None:
+    problem = password_problem(field.data)
+    if field.data and problem:
+        raise ValidationError(problem)
+
+
 class AdminUserView(AppModelView):
     """Settings → Admin users (owners only). Passwords are stored hashed, never shown."""
 
@@ -61,15 +68,15 @@ class AdminUserView(AppModelView):
     form_columns = ["email", "name", "role", "is_enabled", "new_password"]
     form_extra_fields = {
         "new_password": PasswordField(
-            "New password", validators=[Optional()],
-            description="Leave empty to keep the current password (at least 8 characters)."),
+            "New password", validators=[Optional(strip_whitespace=False), _strong_password],
+            description=f"Leave empty to keep the current password (at least {MIN_LENGTH} "
+                        "characters, not a common one). A new password signs the user out "
+                        "everywhere."),
     }
 
     def on_model_change(self, form, model, is_created):
         password = form.new_password.data
         if password:
-            if len(password) < 8:
-                raise ValidationError("The password needs at least 8 characters.")
             model.set_password(password)
         elif is_created:
             raise ValidationError("A new admin user needs a password.")
