@@ -1,4 +1,6 @@
 # Two commands: `make run` serves the admin with demo data; `make test` runs every test.
+# `make run` serves through gunicorn (as in production); `DEV=1 make run` uses Flask's
+# development server with the debugger and reloader instead.
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
@@ -25,7 +27,12 @@ run: $(VENV)/.installed
 	@echo "  Admin:  http://127.0.0.1:$(PORT)/admin/"
 	@echo "  Login:  admin@example.com / admin"
 	@echo ""
-	$(BIN)/flask run --host 127.0.0.1 --port $(PORT)
+	@if [ "$(DEV)" = "1" ]; then \
+		$(BIN)/flask run --debug --host 127.0.0.1 --port $(PORT); \
+	else \
+		$(BIN)/gunicorn --workers 2 --threads 4 --timeout 60 --bind 127.0.0.1:$(PORT) \
+			--access-logfile - 'admin_app:create_app()'; \
+	fi
 
 # What the tests need from the system: Debian's Chromium and PostgreSQL server binaries.
 system-deps:

@@ -35,6 +35,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     from .cli import register_cli
     from .public.card import bp as public_card_bp
     from .public.subscribe import bp as public_bp
+    from .request_guards import register_request_guards
     from .views import init_admin
     from .webhooks.stripe import bp as stripe_webhook_bp
 
@@ -43,6 +44,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.register_blueprint(public_card_bp)
     app.register_blueprint(stripe_webhook_bp)
     init_admin(app)
+    register_request_guards(app)
     register_cli(app)
 
     from .money import format_money
