@@ -27,17 +27,22 @@ run: $(VENV)/.installed
 	@echo "  Admin:  http://127.0.0.1:$(PORT)/admin/"
 	@echo "  Login:  admin@example.com / admin"
 	@echo ""
-	@if [ "$(DEV)" = "1" ]; then \
+	@$(BIN)/flask worker --workers 2 & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
+	if [ "$(DEV)" = "1" ]; then \
 		$(BIN)/flask run --debug --host 127.0.0.1 --port $(PORT); \
 	else \
 		$(BIN)/gunicorn --workers 2 --threads 4 --timeout 60 --bind 127.0.0.1:$(PORT) \
 			--access-logfile - 'admin_app:create_app()'; \
 	fi
 
-# What the tests need from the system: Debian's Chromium and PostgreSQL server binaries.
+# What the tests need from the system: Debian's Chromium, PostgreSQL server binaries and
+# Redis (the job engine's storage for several servers).
 system-deps:
-	@if [ ! -x /usr/bin/chromium ] || ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium postgresql >/dev/null; \
+	@if [ ! -x /usr/bin/chromium ] || ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 \
+			|| [ ! -x /usr/bin/redis-server ]; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium \
+			postgresql redis-server >/dev/null; \
 	fi
 
 test: $(VENV)/.installed system-deps

@@ -33,6 +33,8 @@ def create_app(overrides: dict | None = None) -> Flask:
     from . import models  # noqa: F401  (registers the tables)
     from .auth import bp as auth_bp
     from .cli import register_cli
+    from .jobs import tasks  # noqa: F401  (registers the worker's tasks)
+    from .jobs.engine import init_jobs
     from .public.card import bp as public_card_bp
     from .public.subscribe import bp as public_bp
     from .request_guards import register_request_guards
@@ -46,6 +48,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     init_admin(app)
     register_request_guards(app)
     register_cli(app)
+    init_jobs(app)
 
     from .money import format_money
     from .views.action_forms import new_idempotency_key

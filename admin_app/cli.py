@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import click
-from flask import Flask
+from flask import Flask, current_app
 from sqlalchemy import func, select
 
 from .extensions import db
@@ -92,7 +92,54 @@ def reconcile_command(min_age: int) -> None:
         raise SystemExit(1)
 
 
+@click.command("worker")
+@click.option("--workers", type=click.IntRange(1, 64), default=2, show_default=True,
+              help="Tasks run at once (threads).")
+@click.option("--no-periodic", is_flag=True,
+              help="Do not run the schedule here (another worker or cron does).")
+def worker_command(workers: int, no_periodic: bool) -> None:
+    """Run a worker: bulk jobs and the schedule (reconcile, the sweep of stalled jobs), from
+    the queue of JOBS_URL. Several workers, on one or more machines, may share one queue."""
+    from .jobs.engine import huey
+
+    click.echo(f"Worker running: {workers} thread(s), queue {current_app.config['JOBS_URL']}"
+               f"{'' if no_periodic else ', with the schedule'}. Ctrl-C stops it.")
+    # NOTE: an idle worker polls the SQLite queue at most every second (Redis blocks instead).
+    huey.create_consumer(workers=workers, worker_type="thread", periodic=not no_periodic,
+                         max_delay=1.0).run()
+
+
+@click.command("jobs")
+@click.option("--limit", type=click.IntRange(1, 1000), default=20, show_default=True)
+def jobs_command(limit: int) -> None:
+    """List the latest bulk jobs with their state and progress, and the schedule's last runs."""
+    from .models import BulkJob, ScheduledRun
+
+    jobs = db.session.scalars(select(BulkJob).order_by(BulkJob.id.desc()).limit(limit)).all()
+    for job in jobs:
+        click.echo(f"#{job.id:<6} {job.state.value:<9} {job.processed:>8,}/{job.total:<8,} "
+                   f"done {job.done_count:,}, refused {job.refused_count:,}, failed "
+                   f"{job.failed_count:,}  {job.label}  ({job.created_at:%Y-%m-%d %H:%M} UTC)")
+    if not jobs:
+        click.echo("No bulk jobs yet.")
+    for run in db.session.scalars(select(ScheduledRun).order_by(ScheduledRun.name)):
+        click.echo(f"{run.name}: last run {run.last_started_at:%Y-%m-%d %H:%M} UTC, "
+                   f"{'ok' if run.is_ok else 'FAILED'}: {run.last_outcome or '-'}")
+
+
+@click.command("sweep-jobs")
+def sweep_jobs_command() -> None:
+    """Hand queued or stalled bulk jobs to a worker again (the worker does it every minute;
+    this is for cron where none runs the schedule)."""
+    from .jobs.tasks import record_run, sweep
+
+    click.echo(record_run("sweep_jobs", sweep))
+
+
 def register_cli(app: Flask) -> None:
     app.cli.add_command(create_admin_command)
     app.cli.add_command(seed_group)
     app.cli.add_command(payments_group)
+    app.cli.add_command(worker_command)
+    app.cli.add_command(jobs_command)
+    app.cli.add_command(sweep_jobs_command)

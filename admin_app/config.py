@@ -94,6 +94,11 @@ def from_environment(instance: Path) -> dict:
         # server's worker timeout (gunicorn --timeout 60 in the README): a worker killed
         # mid-call leaves a pending attempt for reconcile, never a lost one.
         "PROCESSOR_TIMEOUT": float(os.environ.get("PROCESSOR_TIMEOUT", 20)),
+        # The job engine's queue (Huey): embedded SQLite in the instance folder, or
+        # redis://host:6379/0 shared by several servers.
+        "JOBS_URL": os.environ.get("JOBS_URL", _in_instance(instance, "jobs.sqlite3")),
+        # Bulk actions over more rows than this run on the worker, with a progress page.
+        "BULK_INLINE_MAX": int(os.environ.get("BULK_INLINE_MAX", 50)),
         "OFFLINE_GATEWAY_URL": os.environ.get(
             "OFFLINE_GATEWAY_URL", _in_instance(instance, "offline_gateway.sqlite3")),
         "DEFAULT_CURRENCY": os.environ.get("DEFAULT_CURRENCY", "USD"),

@@ -30,7 +30,8 @@ def _migrate(url: str, instance_dir: str) -> None:
     from flask_migrate import upgrade
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "TESTING": True,
-                      "SECRET_KEY": "test", "OFFLINE_GATEWAY_URL": "sqlite://"})
+                      "SECRET_KEY": "test", "OFFLINE_GATEWAY_URL": "sqlite://",
+                      "JOBS_IMMEDIATE": True})
     with app.app_context():
         upgrade()
         db.engine.dispose()
@@ -107,7 +108,8 @@ def app_config(database_url, tmp_path, gateway_kind, request) -> dict:
               "WTF_CSRF_ENABLED": False, "DEFAULT_CURRENCY": "USD",
               # Every test signs in from 127.0.0.1: the sign-in rate limit has its own test.
               "RATELIMIT_ENABLED": False,
-              "OFFLINE_GATEWAY_URL": f"sqlite:///{tmp_path / 'offline_gateway.sqlite3'}"}
+              "OFFLINE_GATEWAY_URL": f"sqlite:///{tmp_path / 'offline_gateway.sqlite3'}",
+              "JOBS_URL": f"sqlite:///{tmp_path / 'jobs.sqlite3'}"}
     if gateway_kind == "stripe":
         config.update(stripe_config(request.getfixturevalue("stripe_proxy").url))
     return config

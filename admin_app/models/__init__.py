@@ -16,6 +16,7 @@ from .document import (
     MessageStatus,
     OutboundMessage,
 )
+from .job import BulkJob, BulkJobRow, BulkJobState, RowOutcome, ScheduledRun
 from .operations import ActionRequest
 from .payment import (
     AccountCreditEntry,
@@ -35,6 +36,7 @@ from .stripe_event import StripeEvent
 from .subscription import Subscription, SubscriptionStatus
 
 __all__ = [
+    "BulkJob", "BulkJobRow", "BulkJobState", "RowOutcome", "ScheduledRun",
     "AdminUser", "Role", "Appointment", "AppointmentStatus", "NoShowFeeStatus", "AuditEntry",
     "record_audit", "BillingInterval", "Plan", "PlanService", "Service", "Contact",
     "ContactStatus", "CreditEntry", "CreditReason", "credit_balances", "DeliveryChannel",

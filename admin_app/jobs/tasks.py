@@ -1,0 +1,77 @@
+"""The worker's tasks and schedule. Each is safe to run twice (the database decides what is
+done), and each scheduled task is also a CLI command, so cron can drive it where no worker runs.
+
+| task | when | what |
+|---|---|---|
+| ``run_bulk_job`` | on demand | carry a bulk job out (``bulk_runner``) |
+| ``sweep_jobs`` | every minute | hand queued or stalled jobs to a worker again |
+| ``reconcile_payments`` | every 5 minutes | ``payments reconcile``: settle pending attempts |
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from huey import crontab
+
+from ..actions.reconcile_pending import reconcile_pending
+from ..billing.reconciling import MIN_AGE, Outcome
+from ..clock import utcnow
+from ..extensions import db
+from ..models import ScheduledRun
+from .bulk_runner import execute_bulk_job, stalled_job_ids
+from .engine import app_periodic_task, app_task
+
+SCHEDULE = {"sweep_jobs": ("every minute", crontab()),
+            "reconcile_payments": ("every 5 minutes", crontab(minute="*/5"))}
+
+
+@app_task(retries=3, retry_delay=30)
+def run_bulk_job(job_id: int) -> None:
+    execute_bulk_job(job_id)
+
+
+def record_run(name: str, run) -> str:
+    """Run ``run()`` (returning a sentence) as the scheduled task ``name``, keeping when it
+    started, ended and how, for the Background jobs page."""
+    record = db.session.get(ScheduledRun, name) or ScheduledRun(name=name)
+    record.last_started_at = utcnow()
+    db.session.merge(record)
+    db.session.commit()
+    try:
+        outcome, is_ok = run(), True
+    except Exception as error:  # noqa: BLE001 - recorded, then raised for the engine's retry
+        db.session.rollback()
+        _finish_run(name, f"Failed: {type(error).__name__}: {error}", is_ok=False)
+        raise
+    _finish_run(name, outcome, is_ok=is_ok)
+    return outcome
+
+
+def _finish_run(name: str, outcome: str, *, is_ok: bool) -> None:
+    record = db.session.get(ScheduledRun, name)
+    record.last_finished_at, record.last_outcome, record.is_ok = utcnow(), outcome[:300], is_ok
+    db.session.commit()
+
+
+def sweep() -> str:
+    ids = stalled_job_ids()
+    for job_id in ids:
+        run_bulk_job(job_id)
+    return f"{len(ids)} job(s) handed to a worker." if ids else "No stalled job."
+
+
+def reconcile(min_age: timedelta = MIN_AGE) -> str:
+    done = reconcile_pending(min_age=min_age)
+    waiting = sum(r.outcome is Outcome.STILL_PENDING for r in done)
+    return f"{len(done) - waiting} settled, {waiting} still pending."
+
+
+@app_periodic_task(SCHEDULE["sweep_jobs"][1])
+def sweep_jobs() -> str:
+    return record_run("sweep_jobs", sweep)
+
+
+@app_periodic_task(SCHEDULE["reconcile_payments"][1])
+def reconcile_payments() -> str:
+    return record_run("reconcile_payments", reconcile)
