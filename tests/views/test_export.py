@@ -42,3 +42,38 @@ def test_contacts_export_follows_search_and_sort(client, login, app):
     rows = _rows(client.get("/admin/contact/export/csv/?search=smith&sort=1"))
     assert [r["First name"] for r in rows] == ["Amy", "Mia", "Zoe"]
     assert "ID" in rows[0] and "Email" in rows[0]
+
+
+def test_cells_a_spreadsheet_would_run_are_made_text(client, login, app):
+    from admin_app.csv_cells import safe_cell
+
+    login("viewer")
+    make_contact(first_name="=HYPERLINK(\"http://evil.example\")", last_name="@SUM(A1)")
+    db.session.commit()
+    (row,) = _rows(client.get("/admin/contact/export/csv/"))
+    assert row["First name"].startswith("'=HYPERLINK") and row["Last name"] == "'@SUM(A1)"
+    assert [safe_cell(v) for v in ("+1 555", "-2+3", "\tx", "\rx", "-3.00", "12", None)] == \
+        ["'+1 555", "'-2+3", "'\tx", "'\rx", "-3.00", "12", ""]
+
+
+def test_exports_give_their_connection_back_finished_or_abandoned(client, login, app, backend):
+    from sqlalchemy import text
+
+    login("viewer")
+    for n in range(2500):
+        db.session.add(make_contact(first_name=f"Row{n}"))
+    db.session.commit()
+    for _ in range(3):  # read to the end
+        assert len(_rows(client.get("/admin/contact/export/csv/"))) == 2500
+    for _ in range(12):  # more at once than the pool holds, each dropped after its first lines
+        response = client.get("/admin/contact/export/csv/", buffered=False)
+        next(response.response)
+        response.close()
+    db.session.remove()
+    assert db.engine.pool.checkedout() == 0
+    assert client.get("/admin/contact/").status_code == 200
+    if backend == "postgresql":
+        busy = db.session.execute(text(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+            "AND state = 'idle in transaction' AND pid <> pg_backend_pid()")).scalar()
+        assert busy == 0
