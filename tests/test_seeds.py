@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
+import pytest
 from sqlalchemy import func, select
 
 from admin_app.extensions import db
@@ -43,10 +44,11 @@ def _assert_invariants():
         assert sorted(found) == list(range(1, len(found) + 1))
 
 
-def test_demo_clinic(app):
+@pytest.mark.xdist_group("demo_data")  # the demo is seeded once per worker that reads it
+def test_demo_clinic(app, demo_data):
     from seeds import load_demo
 
-    assert load_demo() is True
+    assert demo_data.loaded is True  # the first load_demo(), into the empty database
     assert load_demo() is False  # only into an empty database
     admin = db.session.scalar(select(AdminUser).where(AdminUser.email == "admin@example.com"))
     assert admin.check_password("admin") and admin.role.value == "owner"
@@ -64,7 +66,8 @@ def test_demo_clinic(app):
     _assert_invariants()
 
 
-def test_demo_pages_render(client, app):
+@pytest.mark.xdist_group("demo_data")
+def test_demo_pages_render(client, app, demo_data):
     from seeds import load_demo
 
     load_demo()
