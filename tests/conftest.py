@@ -12,6 +12,7 @@ gateway object.
 - ``backend``: a test that uses the database runs on each of ``BACKENDS``; page tests
   (tests/views, tests/browser) run on ``PAGE_BACKEND`` only, unless marked ``all_databases``
   (a page test about the database: search, filters, export).
+- ``@pytest.mark.backends("sqlite")``: a test whose other backends add nothing runs on these.
 - ``@pytest.mark.fresh_database``: a new database and an app of the test's own, for tests of
   real concurrent commits from threads.
 - ``demo_data``: the demo clinic, seeded once per worker and backend, for tests that read it.
@@ -74,6 +75,9 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if _is_page_test(metafunc.definition.path) and \
             metafunc.definition.get_closest_marker("all_databases") is None:
         backends = [PAGE_BACKEND]
+    only = metafunc.definition.get_closest_marker("backends")
+    if only is not None:
+        backends = [b for b in backends if b in only.args] or backends[:1]
     metafunc.parametrize("backend", backends, indirect=True)
 
 
