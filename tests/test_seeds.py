@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-import pytest
 from sqlalchemy import func, select
 
 from admin_app.extensions import db
@@ -44,7 +43,6 @@ def _assert_invariants():
         assert sorted(found) == list(range(1, len(found) + 1))
 
 
-@pytest.mark.xdist_group("demo_data")  # the demo is seeded once per worker that reads it
 def test_demo_clinic(app, demo_data):
     from seeds import load_demo
 
@@ -66,7 +64,6 @@ def test_demo_clinic(app, demo_data):
     _assert_invariants()
 
 
-@pytest.mark.xdist_group("demo_data")
 def test_demo_pages_render(client, app, demo_data):
     from seeds import load_demo
 
