@@ -2,12 +2,12 @@
 payment gateway unless a folder switches ``gateway_kind`` to ``stripe`` (localstripe behind a
 fault-injecting proxy, see ``tests/processor.py``).
 
-Each test worker (pytest-xdist runs two) keeps for the whole session: its own PostgreSQL server,
-one database per backend (``tests/databases.py``), one app per configuration, localstripe and
-the proxy. Between tests the data is reset rather than rebuilt: the database is emptied back to
-its migrated state, the offline gateway's records and switches and localstripe are emptied, the
-proxy passes again, the clock runs again, and the app gets back the config it had and a new
-gateway object.
+Each test worker (pytest-xdist, one per core) keeps for the whole session: its own PostgreSQL
+server, one database per backend (``tests/database_fixtures.py``), one app per configuration,
+localstripe and the proxy. Between tests the data is reset rather than rebuilt: the database is
+emptied back to its migrated state, the offline gateway's records and switches and localstripe
+are emptied, the proxy passes again, the clock runs again, and the app gets back the config it
+had and a new gateway object.
 
 - ``backend``: a test that uses the database runs on each of ``BACKENDS``; page tests
   (tests/views, tests/browser) run on ``PAGE_BACKEND`` only, unless marked ``all_databases``
@@ -25,9 +25,7 @@ gateway object.
 from __future__ import annotations
 
 import os
-import shutil
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -36,18 +34,10 @@ from hypothesis import settings
 from admin_app import create_app
 from admin_app.clock import freeze
 from admin_app.extensions import db
-from tests.databases import (
-    Backend,
-    migrate,
-    postgresql_backend,
-    ram_dir,
-    ram_parent,
-    sqlite_backend,
-)
-from tests.pg import PostgresServer
+from tests.databases import DemoData
 from tests.processor import FaultyProxy, OfflineProcessor, StripeProcessor, stripe_config
 
-pytest_plugins = ["tests.localstripe"]
+pytest_plugins = ["tests.database_fixtures", "tests.localstripe"]
 
 BACKENDS = [b for b in os.environ.get("TEST_DATABASES", "sqlite,postgresql").split(",") if b]
 PAGE_FOLDERS = ("views", "browser")
@@ -79,103 +69,6 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if only is not None:
         backends = [b for b in backends if b in only.args] or backends[:1]
     metafunc.parametrize("backend", backends, indirect=True)
-
-
-# --- the worker's servers and databases --------------------------------------------------------
-@pytest.fixture(scope="session")
-def worker_dir():
-    """A folder in RAM for this worker's SQLite files."""
-    path = ram_dir("admin-app-tests-")
-    yield path
-    shutil.rmtree(path, ignore_errors=True)
-
-
-@pytest.fixture(scope="session")
-def sqlite_template(worker_dir) -> str:
-    path = os.path.join(worker_dir, "template.sqlite3")
-    migrate(f"sqlite:///{path}")
-    return path
-
-
-@pytest.fixture(scope="session")
-def pg_server():
-    server = PostgresServer(ram_parent()).start()  # its own folder: the postgres user's
-    yield server
-    server.stop()
-
-
-@pytest.fixture(scope="session")
-def pg_template(pg_server) -> str:
-    from sqlalchemy import create_engine, text
-
-    admin = create_engine(pg_server.url(), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text("CREATE DATABASE app_template"))
-    admin.dispose()
-    migrate(pg_server.url("app_template"))
-    return "app_template"
-
-
-@pytest.fixture(scope="session")
-def databases(request, worker_dir):
-    """``databases(backend)``: this worker's ``tests.databases.Backend`` for a backend, made on
-    first use (the PostgreSQL server starts only if a test needs it)."""
-    made: dict[str, Backend] = {}
-
-    def get(backend: str) -> Backend:
-        if backend not in made:
-            if backend == "sqlite":
-                made[backend] = sqlite_backend(request.getfixturevalue("sqlite_template"),
-                                               worker_dir)
-            elif backend == "postgresql":
-                made[backend] = postgresql_backend(request.getfixturevalue("pg_server"),
-                                                   request.getfixturevalue("pg_template"))
-            else:
-                raise ValueError(f"Unknown backend {backend!r}")
-        return made[backend]
-
-    yield get
-    for backend in made.values():
-        backend.close()
-
-
-@pytest.fixture
-def backend(request) -> str:
-    """The database server a test runs on (see ``pytest_generate_tests``)."""
-    return request.param
-
-
-@dataclass
-class DemoData:
-    """The demo clinic's database: ``loaded`` is what the first ``load_demo()`` returned."""
-
-    database_url: str
-    gateway_url: str
-    loaded: bool | None = None
-
-
-@pytest.fixture(scope="session")
-def _demo_databases() -> dict[str, DemoData]:
-    return {}
-
-
-@pytest.fixture
-def database_url(backend, request, databases, _demo_databases):
-    """A database with the migrated schema and no data: the worker's database emptied, or a
-    new one for ``@pytest.mark.fresh_database``; for ``demo_data``, the demo clinic's."""
-    if "demo_data" in request.fixturenames:
-        if backend not in _demo_databases:
-            url = databases(backend).new("demo")
-            gateway = os.path.join(request.getfixturevalue("worker_dir"),
-                                   f"demo_{backend}_gateway.sqlite3")
-            _demo_databases[backend] = DemoData(url, f"sqlite:///{gateway}")
-        yield _demo_databases[backend].database_url
-    elif request.node.get_closest_marker("fresh_database"):
-        url = databases(backend).new()
-        yield url
-        databases(backend).drop(url)
-    else:
-        yield databases(backend).emptied()
 
 
 # --- the payment processor ---------------------------------------------------------------------

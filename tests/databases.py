@@ -188,3 +188,13 @@ def postgresql_backend(server, template: str) -> Backend:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
     return Backend("postgresql", create, drop)
+
+
+@dataclass
+class DemoData:
+    """The demo clinic's database (and its offline gateway's): ``loaded`` is what the first
+    ``load_demo()`` returned."""
+
+    database_url: str
+    gateway_url: str
+    loaded: bool | None = None
