@@ -61,7 +61,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "action_setup" not in metafunc.fixturenames:
         return
     on_stripe = reaches_processor(metafunc.fixturenames, metafunc.definition)
-    setups = SETUPS if on_stripe else OFFLINE_SETUPS
+    setups = SETUPS if on_stripe or not OFFLINE_SETUPS else OFFLINE_SETUPS
     metafunc.parametrize("action_setup", setups, indirect=True,
                          ids=[f"{backend}-{gateway}" for backend, gateway in setups])
 
