@@ -45,8 +45,16 @@ system-deps:
 			postgresql redis-server >/dev/null; \
 	fi
 
+# One worker per core (pytest-xdist), each with its own PostgreSQL server, localstripe and
+# databases; a file's tests run on one worker (--dist loadfile: a module's session-wide setup,
+# such as the demo clinic, is made once). The suite's wall time is printed after pytest's
+# summary. PYTEST_WORKERS=0 runs in one process.
+PYTEST_WORKERS ?= auto
 test: $(VENV)/.installed system-deps
-	$(BIN)/pytest $(PYTEST_ARGS)
+	@start=$$(date +%s); status=0; \
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile $(PYTEST_ARGS) || status=$$?; \
+	echo "make test: the suite took $$(( $$(date +%s) - start )) s"; \
+	exit $$status
 
 # A Stripe-compatible test server (localstripe) on 127.0.0.1, to try the panel on the Stripe
 # gateway: see the README, "Trying the Stripe gateway locally".

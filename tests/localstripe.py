@@ -73,13 +73,25 @@ def localstripe_server(tmp_path_factory):
         log.close()
 
 
+_last_used = {"at": 0.0}  # when the last test that used localstripe ended (monotonic clock)
+DELIVERY_DELAY = 1.0  # localstripe sends each event's webhooks this long after the event
+
+
 @pytest.fixture
 def localstripe(localstripe_server):
     """localstripe emptied of everything earlier tests made; its base URL."""
     request = urllib.request.Request(f"{localstripe_server}/_config/data", method="DELETE")
     with urllib.request.urlopen(request, timeout=10) as response:
         assert response.status == 200
-    return localstripe_server
+    yield localstripe_server
+    _last_used["at"] = time.monotonic()
+
+
+def wait_for_owed_deliveries() -> None:
+    """Wait until localstripe has sent the webhooks it still owes for earlier tests' events
+    (emptying it does not cancel them), so that an endpoint registered now gets only this
+    test's events."""
+    time.sleep(max(0.0, _last_used["at"] + DELIVERY_DELAY + 0.5 - time.monotonic()))
 
 
 @pytest.fixture

@@ -21,11 +21,12 @@ def _pg_bin() -> str:
 
 
 class PostgresServer:
-    """Socket-only server in a temporary directory: no port to race for."""
+    """Socket-only server in a temporary directory (``parent``, e.g. a RAM-backed one): no
+    port to race for, so each test worker can run its own."""
 
-    def __init__(self) -> None:
+    def __init__(self, parent: str | None = None) -> None:
         self.bin = _pg_bin()
-        self.dir = tempfile.mkdtemp(prefix="pgtest-")
+        self.dir = tempfile.mkdtemp(prefix="pgtest-", dir=parent)
         self.as_root = os.geteuid() == 0
         if self.as_root:
             shutil.chown(self.dir, "postgres", "postgres")

@@ -19,6 +19,7 @@ it forwards the request, lets localstripe carry it out, then answers 502.
 
 from __future__ import annotations
 
+import http.client
 import json
 import threading
 import urllib.error
@@ -44,9 +45,13 @@ class FaultyProxy:
 
     def __init__(self, target: str) -> None:
         self.target, self.mode = target.rstrip("/"), "pass"
+        self._upstream = threading.local()  # a kept connection to the target per thread
         proxy = self
 
         class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"  # keep-alive: the SDK keeps its connection
+            disable_nagle_algorithm = True  # headers and body go out apart: no 40 ms wait
+
             def log_message(self, *args) -> None:
                 pass
 
@@ -74,15 +79,27 @@ class FaultyProxy:
         self.thread.start()
 
     def forward(self, method: str, path: str, headers, body: bytes) -> tuple[int, bytes]:
-        request = urllib.request.Request(
-            self.target + path, data=body if method != "GET" else None, method=method,
-            headers={k: v for k, v in headers.items() if k.lower() not in {"host",
-                                                                          "content-length"}})
-        try:
-            with urllib.request.urlopen(request, timeout=30) as response:
+        headers = {k: v for k, v in headers.items()
+                   if k.lower() not in {"host", "content-length", "connection"}}
+        for attempt in (1, 2):
+            conn = getattr(self._upstream, "conn", None)
+            if conn is None:
+                target = urllib.parse.urlsplit(self.target)
+                conn = http.client.HTTPConnection(target.hostname, target.port, timeout=30)
+                self._upstream.conn = conn
+            try:
+                conn.request(method, path, body=body if method != "GET" else None,
+                             headers=headers)
+                response = conn.getresponse()
                 return response.status, response.read()
-        except urllib.error.HTTPError as error:
-            return error.code, error.read()
+            except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
+                # The target closed a kept connection before reading the request: send it on
+                # a new one, once.
+                conn.close()
+                self._upstream.conn = None
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
 
     def stop(self) -> None:
         self.server.shutdown()
@@ -152,14 +169,14 @@ class StripeProcessor:
     def _get(self, path: str) -> dict:
         request = urllib.request.Request(self.base + path,
                                          headers={"Authorization": "Bearer sk_test_x"})
-        with urllib.request.urlopen(request, timeout=10) as response:
+        with urllib.request.urlopen(request, timeout=30) as response:
             return json.loads(response.read())
 
     def _post(self, path: str, data: dict) -> dict:
         request = urllib.request.Request(self.base + path, method="POST",
                                          data=urllib.parse.urlencode(data).encode(),
                                          headers={"Authorization": "Bearer sk_test_x"})
-        with urllib.request.urlopen(request, timeout=10) as response:
+        with urllib.request.urlopen(request, timeout=30) as response:
             return json.loads(response.read())
 
     def refund_directly(self, gateway_id: str, amount_minor: int) -> str:
@@ -179,8 +196,20 @@ class StripeProcessor:
                                sum(r["amount"] for r in refunds if r["status"] == "succeeded"),
                                intent["currency"].upper(), intent["status"] == "succeeded")
 
+    def _count(self, path: str) -> int:
+        """How many objects a list endpoint holds, page by page as Stripe's API pages them: a
+        single page of up to 1000 PaymentIntents (the demo makes hundreds) could take longer
+        than a request's timeout on a loaded machine."""
+        count, after = 0, ""
+        while True:
+            page = self._get(f"{path}?limit=100{after}")
+            count += len(page["data"])
+            if not page["has_more"] or not page["data"]:
+                return count
+            after = f"&starting_after={page['data'][-1]['id']}"
+
     def count_charges(self) -> int:
-        return len(self._get("/v1/payment_intents?limit=1000")["data"])
+        return self._count("/v1/payment_intents")
 
     def succeeded_charges(self) -> dict[str, ProcessorCharge]:
         """Every charge the processor made, by its id."""
@@ -189,7 +218,7 @@ class StripeProcessor:
                 if intent["status"] == "succeeded"}
 
     def count_refunds(self) -> int:
-        return len(self._get("/v1/refunds?limit=1000")["data"])
+        return self._count("/v1/refunds")
 
     def is_card_detached(self, gateway_id: str) -> bool:
         return self._get(f"/v1/payment_methods/{gateway_id}")["customer"] is None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from flask import current_app, has_app_context
 from flask_login import UserMixin
 from sqlalchemy import Boolean, Integer, String, event
 from sqlalchemy.orm import Mapped, mapped_column
@@ -43,7 +44,10 @@ class AdminUser(UserMixin, TimestampMixin, db.Model):
     is_system = False  # an admin user, not the panel acting on its own (``actors.SYSTEM``)
 
     def set_password(self, password: str) -> None:
-        self.password_hash = generate_password_hash(password)
+        # NOTE: PASSWORD_HASH_METHOD (unset: scrypt) is for the test suite, which sets a cheap
+        # one: a scrypt hash costs about 0.1 s, and the tests make an admin user in most tests.
+        method = current_app.config.get("PASSWORD_HASH_METHOD") if has_app_context() else None
+        self.password_hash = generate_password_hash(password, method=method or "scrypt")
 
     def check_password(self, password: str) -> bool:
         return check_password_hash(self.password_hash, password)

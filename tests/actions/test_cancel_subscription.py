@@ -34,6 +34,9 @@ from tests.actions.subscription_setup import (
 )
 from tests.factories import make_credit, make_plan, make_subscription
 
+# The subscriber's card and first period are charged at the processor (subscription_setup).
+pytestmark = pytest.mark.processor
+
 
 def _refresh(record):
     db.session.refresh(record)

@@ -167,6 +167,7 @@ def _checked(html: str) -> str:
     return re.search(r'<input checked[^>]*value="(\w+)"', html).group(1)
 
 
+@pytest.mark.processor  # saves a card at the processor
 def test_charge_from_the_contact_card(client, login, mia):
     give_card(mia)
     login("cashier")
@@ -192,6 +193,7 @@ def test_charge_from_the_contact_card(client, login, mia):
     assert db.session.query(Payment).count() == 1
 
 
+@pytest.mark.processor  # saves and charges a card at the processor
 def test_a_declined_card_shows_the_reason_and_can_be_retried(client, login, mia):
     give_card(mia, number="4000000000000341")
     login("owner")
@@ -225,6 +227,7 @@ def test_viewer_sees_no_charge_button_and_is_refused(client, login, mia):
     assert db.session.query(Payment).count() == 0
 
 
+@pytest.mark.processor  # saves and removes cards at the processor
 def test_add_card_make_default_and_remove_from_the_card(client, login, mia):
     login("cashier")
     tab = client.get(f"/admin/contact/details/?id={mia.id}&tab=payment_methods")

@@ -3,8 +3,8 @@ nothing: the attempt committed in phase 1 survives as pending, reconcile settles
 the processor holds, and the books then match the processor's records to the cent.
 
 Each case runs the real action in a process of its own (``tests/crash_runner.py``) that kills
-itself at one point of the call, on each database and each gateway (the offline gateway and
-localstripe).
+itself at one point of the call, on each database with the offline gateway and on PostgreSQL
+with localstripe (the action tests' legs).
 """
 
 from __future__ import annotations
@@ -34,8 +34,6 @@ from admin_app.models import (
     Refund,
     RefundStatus,
 )
-from tests.actions.conftest import GATEWAYS
-from tests.conftest import BACKENDS
 from tests.factories import give_card, make_contact
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -43,13 +41,6 @@ CRASH_POINTS = ("before_processor", "after_processor", "in_phase_2")
 CONFIG_KEYS = ("SQLALCHEMY_DATABASE_URI", "OFFLINE_GATEWAY_URL", "PAYMENT_GATEWAY",
                "STRIPE_SECRET_KEY", "STRIPE_API_BASE", "SECRET_KEY", "DEFAULT_CURRENCY",
                "PUBLIC_BASE_URL", "TESTING")
-EVERY_SETUP = [(backend, gateway) for backend in BACKENDS for gateway in GATEWAYS]
-
-
-@pytest.fixture(params=EVERY_SETUP, ids=[f"{b}-{g}" for b, g in EVERY_SETUP])
-def action_setup(request) -> tuple[str, str]:
-    """Both databases on both gateways: the crash is the panel's, whatever it runs on."""
-    return request.param
 
 
 def _run_and_kill(app, *, action: str, target: int, actor_id: int, crash_at: str):

@@ -31,6 +31,9 @@ from tests.actions.subscription_setup import (
 )
 from tests.factories import make_plan
 
+# The subscriber's card and first period are charged at the processor (subscription_setup).
+pytestmark = pytest.mark.processor
+
 
 @pytest.fixture
 def basic(app, clock):

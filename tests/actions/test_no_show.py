@@ -26,6 +26,9 @@ from admin_app.models import (
 from tests.actions.conftest import audit_entries
 from tests.factories import give_card, make_appointment, make_contact, make_service
 
+# No-show fees are charged to saved cards at the processor.
+pytestmark = pytest.mark.processor
+
 NOW = datetime(2025, 3, 4, 15, 0, tzinfo=UTC)
 
 

@@ -113,6 +113,7 @@ def test_link_of_an_archived_contact_does_not_open(grace):
 
 # --- sending it --------------------------------------------------------------------------------
 
+@pytest.mark.processor  # the member's page starts a card setup at the processor
 def test_send_queues_an_email_with_a_working_link(grace, cashier, key, client):
     message = send_payment_method_link(grace, actor=cashier, idempotency_key=key()).record
     assert (message.channel, message.recipient) == (DeliveryChannel.EMAIL, "grace@example.com")
@@ -148,6 +149,7 @@ def test_send_double_submit_and_viewer(grace, cashier, viewer, key):
 
 # --- a card needing authentication sends the link ----------------------------------------------
 
+@pytest.mark.processor  # saves and charges a card at the processor
 def test_card_needing_authentication_sends_the_member_the_link(grace, client):
     give_card(grace, number="4000002500003155")
     with pytest.raises(ActionError) as refused, committed():
@@ -164,6 +166,7 @@ def test_card_needing_authentication_sends_the_member_the_link(grace, client):
     assert entry.actor_id is None and "authentication" in entry.summary
 
 
+@pytest.mark.processor  # saves and charges a card at the processor
 def test_card_needing_authentication_without_an_address_says_so(app):
     contact = make_contact(email=None, phone=None)
     db.session.commit()

@@ -90,6 +90,7 @@ def test_cash_payment_is_refunded_without_the_gateway(app, owner, key, processor
     assert db.session.get(Payment, payment.id).status is PaymentStatus.REFUNDED
 
 
+@pytest.mark.processor  # a card payment made at the processor (_card_payment)
 def test_credit_note_is_queued_when_auto_send_is_on(app, owner, key):
     settings = CashierSettings.get()
     settings.auto_send_receipts = True
@@ -102,6 +103,7 @@ def test_credit_note_is_queued_when_auto_send_is_on(app, owner, key):
     assert message.document.doc_type is DocumentType.CREDIT_NOTE
 
 
+@pytest.mark.processor  # a card payment made at the processor (_card_payment)
 def test_credits_are_taken_back_but_never_below_zero(app, owner, key):
     payment = _card_payment(12000)
     physio, yoga = make_service(name="Physio"), make_service(name="Yoga")
@@ -222,6 +224,7 @@ def test_viewer_may_not_refund(app, viewer, key):
     assert db.session.query(Refund).count() == 0
 
 
+@pytest.mark.fresh_database
 def test_concurrent_refunds_never_exceed_what_was_paid(app, owner, processor):
     """Two admins refund the same payment at the same moment, together for more than was
     paid: the payment's row lock (PostgreSQL) or the write lock (SQLite) lets one through."""
@@ -262,6 +265,7 @@ def test_concurrent_refunds_never_exceed_what_was_paid(app, owner, processor):
 
 # --- through the admin -----------------------------------------------------------------------
 
+@pytest.mark.processor  # a card payment made at the processor (_card_payment)
 def test_refund_from_the_contact_card(client, login, app):
     payment = _card_payment(8000)
     login("cashier")

@@ -39,6 +39,9 @@ from tests.factories import (
     make_subscription,
 )
 
+# Retries charge saved cards at the processor.
+pytestmark = pytest.mark.processor
+
 
 @pytest.fixture
 def grace(app):
@@ -240,6 +243,7 @@ def test_processor_down_keeps_the_attempt(grace, cashier, key, processor):
         is PaymentStatus.SUCCEEDED
 
 
+@pytest.mark.fresh_database
 def test_concurrent_retries_pay_once(app, grace, cashier, processor):
     """Two admins retry the same failed payment at the same moment: the payment's row lock
     (PostgreSQL) or the write lock (SQLite) lets one charge through."""

@@ -35,6 +35,9 @@ from tests.actions.subscription_setup import (
 )
 from tests.factories import make_plan, make_promo, make_service
 
+# The subscriber's card and first period are charged at the processor (subscription_setup).
+pytestmark = pytest.mark.processor
+
 
 @pytest.fixture
 def gold(app, clock):

@@ -1,12 +1,10 @@
 """Browser tests: Debian's Chromium driven by Playwright against the app served on a real port.
 
-They run on SQLite only: ``database_url`` is overridden here with a SQLite-only fixture (a copy
-of the migrated template per test), so the root conftest's PostgreSQL parameter never applies.
+Like every page test they run on one backend (``PAGE_BACKEND`` in the root conftest).
 """
 
 from __future__ import annotations
 
-import shutil
 import threading
 from dataclasses import dataclass
 from datetime import timedelta
@@ -15,7 +13,6 @@ from pathlib import Path
 import pytest
 from werkzeug.serving import WSGIRequestHandler, make_server
 
-from admin_app import create_app
 from admin_app.clock import utcnow
 from admin_app.extensions import db
 
@@ -34,14 +31,6 @@ def browser_type_launch_args(browser_type_launch_args):
 def browser_context_args(browser_context_args):
     # A laptop-sized window: what the front desk uses.
     return {**browser_context_args, "viewport": {"width": 1366, "height": 800}}
-
-
-@pytest.fixture
-def database_url(tmp_path, sqlite_template):
-    """SQLite only: a copy of the migrated template for each test."""
-    path = tmp_path / "test.sqlite3"
-    shutil.copy(sqlite_template, path)
-    return f"sqlite:///{path}"
 
 
 @dataclass
@@ -128,25 +117,26 @@ class _QuietHandler(WSGIRequestHandler):
 
 
 @pytest.fixture
-def live_server(app_config):
-    """The app with CSRF on, seeded, served on 127.0.0.1 on a free port in a thread."""
-    app = create_app({**app_config, "WTF_CSRF_ENABLED": True})
-    with app.app_context():
-        data = _seed()
-        db.session.remove()
-    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=_QuietHandler)
-    # The links sent to members point at this server (PUBLIC_BASE_URL, admin_app/links.py).
-    app.config["PUBLIC_BASE_URL"] = f"http://127.0.0.1:{server.server_port}"
-    thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
-    thread.start()
-    try:
-        yield LiveServer(url=f"http://127.0.0.1:{server.server_port}", app=app, data=data)
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
-        server.server_close()
+def live_server(app_config, app_pool):
+    """The app with CSRF on (the worker's), seeded, served on 127.0.0.1 on a free port in a
+    thread."""
+    from tests.conftest import lent
+
+    with lent(app_pool.get({**app_config, "WTF_CSRF_ENABLED": True})) as app:
         with app.app_context():
-            db.engine.dispose()
+            data = _seed()
+            db.session.remove()
+        server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=_QuietHandler)
+        # The links sent to members point at this server (PUBLIC_BASE_URL, admin_app/links.py).
+        app.config["PUBLIC_BASE_URL"] = f"http://127.0.0.1:{server.server_port}"
+        thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
+        thread.start()
+        try:
+            yield LiveServer(url=f"http://127.0.0.1:{server.server_port}", app=app, data=data)
+        finally:
+            server.shutdown()
+            thread.join(timeout=10)
+            server.server_close()
 
 
 @pytest.fixture

@@ -15,6 +15,7 @@ from admin_app.models import AdminUser, CashierSettings, Document, DocumentStatu
 from tests.factories import make_admin, make_contact, make_document
 
 THREADS = 8
+pytestmark = pytest.mark.fresh_database  # threads committing at once, on a database of their own
 
 
 @pytest.fixture

@@ -18,11 +18,8 @@ from admin_app.models import BulkJobState, CreditEntry
 from tests.factories import make_contact, make_service
 from tests.jobs.conftest import job, wait_for
 
-
-@pytest.fixture(params=["postgresql"])
-def backend(request) -> str:
-    """Concurrent commits: PostgreSQL, as several servers share it."""
-    return request.param
+# Concurrent commits: PostgreSQL, as several servers share it.
+pytestmark = pytest.mark.backends("postgresql")
 
 
 def _gift_job(owner, count: int) -> int:
@@ -39,6 +36,7 @@ def _gifts() -> int:
     return db.session.scalar(select(func.count()).select_from(CreditEntry))
 
 
+@pytest.mark.fresh_database
 def test_two_runs_of_one_job_at_once_do_each_row_once(app, owner):
     job_id = _gift_job(owner, 200)
 

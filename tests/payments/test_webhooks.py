@@ -38,6 +38,7 @@ from admin_app.models import (
     StripeEvent,
 )
 from tests.factories import give_card, make_admin, make_contact, make_payment
+from tests.localstripe import wait_for_owed_deliveries
 
 SECRET = "whsec_test"
 
@@ -281,6 +282,7 @@ def webhook_target(app_config, localstripe):
     thread = threading.Thread(target=server.serve_forever, name="webhook-target", daemon=True)
     thread.start()
     url = f"http://127.0.0.1:{server.server_port}/stripe/webhook"
+    wait_for_owed_deliveries()  # earlier tests' events are not this test's
     _configure_webhook(localstripe, url)
     try:
         yield url

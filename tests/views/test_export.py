@@ -5,9 +5,13 @@ from __future__ import annotations
 import csv
 import io
 
+import pytest
+
 from admin_app.extensions import db
 from admin_app.models import PaymentStatus
 from tests.factories import make_contact, make_payment
+
+pytestmark = pytest.mark.all_databases  # the list's search, filters and sort, in SQL
 
 
 def _rows(response):

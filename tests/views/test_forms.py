@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import pytest
+
 from admin_app.extensions import db
 from admin_app.models import (
     AdminUser,
@@ -168,6 +170,7 @@ def test_owner_creates_admin_users_with_hashed_passwords(client, login, app):
     assert "password_hash" not in (_audit("create", "admin_user")[0].after or {})
 
 
+@pytest.mark.all_databases  # date filters compare stored times in SQL
 def test_filters_by_status_and_date(client, login, records):
     login("viewer")
     html = client.get("/admin/payment/?flt0_status_equals=partially_refunded").get_data(

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import pytest
+
 from admin_app.extensions import db
 from tests.factories import make_contact
+
+pytestmark = pytest.mark.all_databases  # matching and ordering are the database's
 
 
 def _people():
