@@ -83,7 +83,7 @@ switches = Table("switch", metadata, Column("name", String(40), primary_key=True
 
 
 @cache
-def _engine(url: str, timeout: float) -> Engine:
+def _engine(url: str, timeout: float = 20) -> Engine:
     engine = create_engine(url, connect_args={"timeout": timeout} if url.startswith("sqlite")
                            else {})
     metadata.create_all(engine)
