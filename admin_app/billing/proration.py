@@ -102,7 +102,10 @@ def prorate_plan_change(old_price_minor: int, new_price_minor: int,
 
     The net is the price difference × the unused share, rounded half up once; the credit is the
     old price × the share, rounded half up; the new-price charge is ``credit + net``, so the
-    three figures always add up to the cent and each one shrinks as the period runs out.
+    three figures always add up to the cent. The net (what is charged or given back) and the
+    credit shrink as the period runs out; the charge, a sum of two roundings, may come back up
+    by one cent between two moments, never more (NOTE: no rounding keeps all three figures
+    monotone and their sum exact; the net is the one the member pays).
 
     Worked example: $120 → $200 a month, half the month left: credit $60.00, charge
     $100.00, net charged now $40.00.
