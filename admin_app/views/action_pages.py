@@ -82,6 +82,42 @@ def load_record(view, *, model=None, arg: str = "id", gone: str | None = None,
     abort(redirect(otherwise or get_redirect_target() or _list_url(view, model)))
 
 
+@dataclass(frozen=True)
+class Ran:
+    """How a submitted action went: ``result`` when it was done; else it was replayed (the
+    same key), a notice (nothing to do), or refused."""
+
+    result: ActionResult | None = None
+    replayed: AlreadyDone | None = None
+    is_notice: bool = False
+    is_refused: bool = False
+
+
+def run_action(action: Callable[[], ActionResult], form: ActionForm, *,
+               notices: frozenset[str] = frozenset()) -> Ran:
+    """Run an admin's submitted action and flash how it went, the one place a page does: the
+    action's sentence at its level; a replay (same key) as information; a refusal whose code
+    is in ``notices`` (nothing to do, e.g. already cancelled) as information; any other refusal
+    as an error, after which ``form`` gets a fresh key for a deliberate retry (a processor's
+    "no" stays on record under the old one) and the session is re-read (what the refusal kept,
+    a declined attempt, shows)."""
+    try:
+        result = action()
+    except AlreadyDone as done:
+        flash(done.message, "info")
+        return Ran(replayed=done)
+    except ActionError as refused:
+        if refused.code in notices:
+            flash(refused.message, "info")
+            return Ran(is_notice=True)
+        flash(refused.message, "error")
+        form.idempotency_key.data = new_idempotency_key()
+        db.session.expire_all()
+        return Ran(is_refused=True)
+    flash(result.message, result.level)
+    return Ran(result=result)
+
+
 @dataclass
 class ActionPage:
     """An action page opened for ``record``; ``back`` is where it returns."""
@@ -109,28 +145,15 @@ class ActionPage:
     def submit(self, form: ActionForm, action: Callable[[str], ActionResult], *,
                notices: frozenset[str] = frozenset(), then: str | None = None):
         """Run ``action(idempotency_key)`` when ``form`` is validly submitted and say how it
-        went: the action's sentence at its level; a replay (same key) as information; a
-        refusal whose code is in ``notices`` (nothing to do, e.g. already cancelled) as
-        information. Those redirect (to ``then``, else back). A refusal is flashed as an
-        error and gives ``None``: the caller shows the page again, with what was typed and a
+        went (``run_action``). Done, replayed or a notice: redirect (to ``then``, else back).
+        Refused: ``None``, and the caller shows the page again, with what was typed and a
         fresh key. ``None`` too when the form was not submitted or not valid."""
         if not form.validate_on_submit():
             return None
-        try:
-            result = action(form.idempotency_key.data)
-        except AlreadyDone as done:
-            flash(done.message, "info")
-            return redirect(then or self.back)
-        except ActionError as refused:
-            if refused.code in notices:
-                flash(refused.message, "info")
-                return redirect(self.back)
-            flash(refused.message, "error")
-            form.idempotency_key.data = new_idempotency_key()
-            db.session.expire_all()  # what the refusal kept (a declined attempt) shows
+        ran = run_action(lambda: action(form.idempotency_key.data), form, notices=notices)
+        if ran.is_refused:
             return None
-        flash(result.message, result.level)
-        return redirect(then or self.back)
+        return redirect(self.back if ran.is_notice else then or self.back)
 
     def render(self, template: str = "admin/action_form.html", **context):
         """The page, returning to ``back`` by default."""

@@ -7,18 +7,17 @@ cancellation, scheduled change and promo code are shown on the edit form, not ed
 
 from __future__ import annotations
 
-from flask import flash
 from flask_login import current_user
 from sqlalchemy import select
 from wtforms import HiddenField
 
 from ..actions.create_subscription import create_subscription
-from ..actions.runner import AlreadyDone
 from ..billing.no_show_rules import check_fee_still_open
 from ..errors import ActionError
 from ..extensions import db
 from ..models import Plan, Subscription
 from .action_forms import new_idempotency_key
+from .action_pages import run_action
 from .base import AppModelView
 from .bulk_pages import BulkPagesMixin
 from .no_show_actions import CHARGE_NO_SHOW_FEES, NoShowActionsMixin
@@ -88,23 +87,17 @@ class SubscriptionView(SubscriptionActionsMixin, PlanChangeActionsMixin, PromoAc
 
     def create_model(self, form):
         """Create through ``create_subscription`` (one transaction, with the promo code's
-        redemption): its sentence is flashed; a refusal keeps the form, with a fresh key."""
-        try:
-            result = create_subscription(
-                form.contact.data, plan=form.plan.data, promo_code=form.promo_code.data,
-                actor=current_user, idempotency_key=form.idempotency_key.data)
-        except AlreadyDone as done:
-            flash(done.message, "info")
-            request = done.request
-            created = (db.session.get(Subscription, int(request.result_id))
-                       if request is not None and request.result_id else None)
-            return created or False
-        except ActionError as refused:
-            flash(refused.message, "error")
-            form.idempotency_key.data = new_idempotency_key()
-            return False
-        flash(result.message, result.level)
-        return result.record
+        redemption), said as every action page says it (``run_action``); a refusal keeps the
+        form, with a fresh key."""
+        ran = run_action(lambda: create_subscription(
+            form.contact.data, plan=form.plan.data, promo_code=form.promo_code.data,
+            actor=current_user, idempotency_key=form.idempotency_key.data), form)
+        if ran.result is not None:
+            return ran.result.record
+        earlier = ran.replayed.request if ran.replayed is not None else None
+        if earlier is not None and earlier.result_id:
+            return db.session.get(Subscription, int(earlier.result_id)) or False
+        return False
 
 
 class AppointmentView(NoShowActionsMixin, BulkPagesMixin, AppModelView):
