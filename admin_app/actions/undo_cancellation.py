@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from ..actors import Actor
+from ..billing.cancellation import undo_refusal
 from ..billing.locks import lock
-from ..clock import utcnow
-from ..errors import ActionError
-from ..models import Subscription, SubscriptionStatus
+from ..models import Subscription
 from .runner import STAFF, ActionResult, ActionRun
 
 
@@ -22,12 +21,9 @@ def undo_cancellation(subscription: Subscription, *, actor: Actor,
     with ActionRun("undo_cancellation", actor=actor, key=idempotency_key, target=subscription,
                    roles=STAFF, doing="undo cancellations") as run:
         subscription = lock(Subscription, subscription.id)
-        if (subscription.status is SubscriptionStatus.CANCELED
-                or not subscription.cancel_at_period_end
-                or utcnow() >= subscription.current_period_end):
-            raise ActionError("nothing_to_undo",
-                              f"Subscription {subscription} has no cancellation waiting for its "
-                              "period end: there is nothing to undo.")
+        refusal = undo_refusal(subscription)
+        if refusal is not None:
+            raise refusal
         subscription.cancel_at_period_end = False
         message = (f"Cancellation of subscription {subscription} of {subscription.contact} "
                    f"undone: it renews on {subscription.current_period_end:%d %b %Y}.")

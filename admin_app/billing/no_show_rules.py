@@ -53,3 +53,14 @@ def check_can_be_missed(appointment: Appointment) -> None:
         raise ActionError("appointment_in_future",
                           f"{what} has not started yet: a no-show can only be "
                           "confirmed once its time has come.")
+
+
+def fee_decision_refusal(appointment: Appointment) -> ActionError | None:
+    """Why no fee decision (charge or waive) can be taken for ``appointment`` now, or ``None``:
+    ``check_fee_still_open``, then ``check_can_be_missed``."""
+    try:
+        check_fee_still_open(appointment)
+        check_can_be_missed(appointment)
+    except ActionError as refusal:
+        return refusal
+    return None

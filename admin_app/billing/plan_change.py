@@ -140,12 +140,18 @@ def check_review(subscription: Subscription, new_plan: Plan, token: str) -> Plan
     return quote
 
 
+def drops_promo(subscription: Subscription, new_plan: Plan) -> bool:
+    """Whether moving to ``new_plan`` drops the subscription's promo code: the code is limited
+    to plans that do not include the new one."""
+    promo = subscription.promo_code
+    return bool(promo is not None and promo.plans and new_plan not in promo.plans)
+
+
 def switch_plan(subscription: Subscription, new_plan: Plan) -> bool:
     """Move the subscription to ``new_plan`` now, dropping any scheduled change; returns
-    whether its promo code was dropped (limited to plans without the new one)."""
+    whether its promo code was dropped (``drops_promo``)."""
+    dropped = drops_promo(subscription, new_plan)
     subscription.plan, subscription.scheduled_plan = new_plan, None
-    promo = subscription.promo_code
-    dropped = bool(promo is not None and promo.plans and new_plan not in promo.plans)
     if dropped:
         subscription.promo_code, subscription.promo_periods_left = None, None
     db.session.flush()

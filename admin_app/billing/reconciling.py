@@ -51,6 +51,19 @@ def check_payment_pending(payment: Payment) -> None:
                                          f"{payment.status.label.lower()}: nothing to reconcile.")
 
 
+def reconcile_refusal(record: Payment | Refund) -> ActionError | None:
+    """Why ``record`` (a payment or a refund) has nothing to reconcile (``not_pending``), or
+    ``None`` while it waits for the processor's answer."""
+    try:
+        if isinstance(record, Payment):
+            check_payment_pending(record)
+        else:
+            check_refund_pending(record)
+    except ActionError as refusal:
+        return refusal
+    return None
+
+
 def check_refund_pending(refund: Refund) -> None:
     """Refuse a refund that is not pending (``not_pending``)."""
     if refund.status is not RefundStatus.PENDING:

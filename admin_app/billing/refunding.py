@@ -57,24 +57,40 @@ def refundable_remainder(payment: Payment) -> int:
                - pending_refunds_minor(payment), 0)
 
 
+def is_refund_candidate(payment: Payment) -> bool:
+    """Cheap test for menus (no query): paid, and not all of it refunded yet. The refund
+    checks the rest (``refund_refusal``: refunds still pending count too)."""
+    return payment.status in REFUNDABLE_STATUSES \
+        and payment.amount_refunded_minor < payment.amount_minor
+
+
+def refund_refusal(payment: Payment) -> ActionError | None:
+    """Why nothing of ``payment`` can be refunded now (``payment_not_refundable``), or
+    ``None``."""
+    if payment.status not in REFUNDABLE_STATUSES:
+        why = {PaymentStatus.FAILED: "failed: nothing was paid",
+               PaymentStatus.PENDING: "still pending: nothing is paid yet",
+               PaymentStatus.REFUNDED: "already fully refunded"}[payment.status]
+        return ActionError("payment_not_refundable",
+                           f"Payment #{payment.id} cannot be refunded: it {why}.")
+    if refundable_remainder(payment) <= 0:
+        return ActionError("payment_not_refundable",
+                           f"Payment #{payment.id} cannot be refunded: nothing is left to "
+                           "refund (refunds still pending count too).")
+    return None
+
+
 def check_refundable(payment: Payment, amount_minor: int) -> None:
     """Refuse a refund of ``amount_minor`` that ``payment`` (locked) cannot take.
 
     Error codes: ``payment_not_refundable``, ``amount_not_positive``,
     ``refund_exceeds_remaining``."""
-    if payment.status not in REFUNDABLE_STATUSES:
-        why = {PaymentStatus.FAILED: "failed: nothing was paid",
-               PaymentStatus.PENDING: "still pending: nothing is paid yet",
-               PaymentStatus.REFUNDED: "already fully refunded"}[payment.status]
-        raise ActionError("payment_not_refundable",
-                          f"Payment #{payment.id} cannot be refunded: it {why}.")
+    refusal = refund_refusal(payment)
+    if refusal is not None:
+        raise refusal
     if amount_minor <= 0:
         raise ActionError("amount_not_positive", "Enter a refund amount greater than zero.")
     remainder = refundable_remainder(payment)
-    if remainder <= 0:
-        raise ActionError("payment_not_refundable",
-                          f"Payment #{payment.id} cannot be refunded: nothing is left to refund "
-                          "(refunds still pending count too).")
     if amount_minor > remainder:
         raise ActionError(
             "refund_exceeds_remaining",

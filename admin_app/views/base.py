@@ -25,6 +25,7 @@ from .formatting import (
     relation_link_formatter,
     status_badge,
 )
+from .record_ids import primary_key_of
 from .row_menu import MenuItem, RowMenuAction
 
 
@@ -104,6 +105,13 @@ class AppModelView(AccessMixin, ModelView):
     @property
     def can_delete(self) -> bool:
         return self.allow_delete and self.may_write
+
+    def get_one(self, id):
+        """The record of ``id`` as it came in a URL or form, read strictly: an id that cannot
+        be this table's key (``abc``, ``1,2``, a NUL byte, out of range) finds nothing, so the
+        page says "no such record" instead of failing in the database."""
+        key = primary_key_of(self.model, id if isinstance(id, str) else str(id))
+        return None if key is None else db.session.get(self.model, key)
 
     # --- labels and formatters ---------------------------------------------------------
     def _prettify_name(self, name: str) -> str:

@@ -11,6 +11,7 @@ from sqlalchemy.orm import lazyload
 
 from ..actions.runner import AlreadyDone
 from ..errors import ActionError
+from .record_ids import parse_row_ids
 
 SHOWN_REFUSALS = 10
 
@@ -59,13 +60,29 @@ def run_bulk(row_ids: list[int], do_one: Callable[[int, str], object], *, bulk_k
     return report
 
 
-def selected_ids(view, ticked_ids) -> list[int]:
+@dataclass(frozen=True)
+class Selection:
+    """The rows a bulk action applies to, and whether they are every row matching the list."""
+
+    ids: list[int]
+    is_all_matching: bool = False
+
+    def describe(self, noun: str) -> str:
+        """ "2 selected subscriptions" · "all 120 subscriptions matching the list" """
+        count = len(self.ids)
+        if self.is_all_matching:
+            return f"all {count} {noun} matching the list"
+        return f"{count} selected {noun}"
+
+
+def selection(view, ticked_ids) -> Selection:
     """The rows a bulk action applies to: every row matching the list the admin was looking
     at (its search and filters, from the form's return URL) when "all matching" was chosen,
-    else the ticked rows of the page."""
+    else the ticked rows of the page, read strictly (``record_ids.BadRowIds``)."""
     if request.form.get("select_all_matching") != "1":
-        return [int(i) for i in ticked_ids]
-    return ids_matching(view, request.form.get("url") or view.get_url(".index_view"))
+        return Selection(parse_row_ids(ticked_ids))
+    ids = ids_matching(view, request.form.get("url") or view.get_url(".index_view"))
+    return Selection(parse_row_ids(map(str, ids)), is_all_matching=True)
 
 
 def ids_matching(view, list_url: str) -> list[int]:

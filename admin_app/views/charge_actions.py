@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-from flask import flash, redirect, request, url_for
 from flask_admin import expose
 from flask_login import current_user
 from wtforms import BooleanField, IntegerField, PasswordField, RadioField, StringField
@@ -14,7 +13,8 @@ from ..actions.charge_custom_bill import charge_custom_bill
 from ..billing.charging import default_card
 from ..models import CashierSettings, Contact, PaymentMethodKind
 from ..payments import CardDetails
-from .action_forms import ActionForm, submit
+from .action_forms import ActionForm
+from .action_pages import ActionPage, contact_tab
 from .fields import MoneyField
 
 
@@ -55,56 +55,44 @@ class AddCardForm(ActionForm):
 class ChargeActionsMixin:
     """Mixed into the Contacts view: the card's Charge button and Add card form."""
 
-    def _contact_or_refusal(self):
-        """The contact of ``?id=`` and no refusal, or no contact and where to go instead."""
-        contact = self.get_one(request.args.get("id", ""))
-        if contact is None:
-            flash("That contact no longer exists.", "error")
-            return None, redirect(url_for(".index_view"))
-        if not self.may_write:
-            flash(f"Your role ({current_user.role.label}) may not charge contacts or change "
-                  "their payment methods.", "error")
-            return None, redirect(url_for(".details_view", id=contact.id))
-        return contact, None
+    DOING = "charge contacts or change their payment methods"
 
     @expose("/charge/", methods=("GET", "POST"))
     def charge_view(self):
-        contact, refused = self._contact_or_refusal()
-        if refused is not None:
-            return refused
+        page = ActionPage.open(self, doing=self.DOING, back=contact_tab("transactions"))
+        contact = page.record
         form = ChargeForm(currency=CashierSettings.get().currency)
         form.offer_methods(contact)
-        if submit(form, lambda key: charge_custom_bill(
-                contact, amount_minor=form.amount.data, currency=form.currency.data,
-                description=form.description.data, method=PaymentMethodKind(form.charge_to.data),
-                actor=current_user, idempotency_key=key)):
-            return redirect(url_for(".details_view", id=contact.id, tab="transactions"))
-        return self.render("admin/action_form.html", title=f"Charge {contact}",
+        done = page.submit(form, lambda key: charge_custom_bill(
+            contact, amount_minor=form.amount.data, currency=form.currency.data,
+            description=form.description.data, method=PaymentMethodKind(form.charge_to.data),
+            actor=current_user, idempotency_key=key))
+        if done is not None:
+            return done
+        return page.render(title=f"Charge {contact}",
                            intro="Charge a custom bill: to the saved card through the payment "
                                  "processor, or recorded as paid in cash / other. A receipt is "
                                  "issued.",
                            facts=[("Contact", contact.full_name),
                                   ("Email", contact.email or "—")],
-                           form=form, submit_label="Charge",
-                           cancel_url=url_for(".details_view", id=contact.id))
+                           form=form, submit_label="Charge")
 
     @expose("/payment-methods/add/", methods=("GET", "POST"))
     def add_card_view(self):
-        contact, refused = self._contact_or_refusal()
-        if refused is not None:
-            return refused
-        back = url_for(".details_view", id=contact.id, tab="payment_methods")
+        page = ActionPage.open(self, doing=self.DOING, back=contact_tab("payment_methods"))
+        contact = page.record
         form = AddCardForm()
-        if submit(form, lambda key: add_payment_method(
-                contact, card=CardDetails(form.number.data.strip(), form.exp_month.data,
-                                          form.exp_year.data, form.cvc.data or ""),
-                make_default=form.make_default.data, actor=current_user, idempotency_key=key)):
-            return redirect(back)
+        done = page.submit(form, lambda key: add_payment_method(
+            contact, card=CardDetails(form.number.data.strip(), form.exp_month.data,
+                                      form.exp_year.data, form.cvc.data or ""),
+            make_default=form.make_default.data, actor=current_user, idempotency_key=key))
+        if done is not None:
+            return done
         form.number.data = ""  # never echo a card number back into the page
         current = default_card(contact)
-        return self.render("admin/action_form.html", title=f"Add a card for {contact}",
+        return page.render(title=f"Add a card for {contact}",
                            intro="Type the card the member gives at the desk. It is saved at "
                                  "the payment processor.",
                            facts=[("Contact", contact.full_name),
                                   ("Default card now", str(current) if current else "none")],
-                           form=form, submit_label="Save card", cancel_url=back)
+                           form=form, submit_label="Save card")

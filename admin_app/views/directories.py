@@ -10,8 +10,9 @@ from wtforms import ValidationError
 from ..contacts_search import contact_search_condition
 from ..models import DiscountDuration, DiscountType, PlanService
 from .base import AppModelView
+from .bulk_pages import BulkPagesMixin
 from .charge_actions import ChargeActionsMixin
-from .credit_actions import CreditActionsMixin
+from .credit_actions import ADJUST_CREDITS, CreditActionsMixin
 from .plan_link import PlanLinkMixin
 from .row_menu import MenuItem
 
@@ -23,7 +24,7 @@ def _contact_name_link(view, context, row, name):
     return Markup(f'<a href="{escape(url)}">{escape(getattr(row, name) or "")}</a>')
 
 
-class ContactView(ChargeActionsMixin, CreditActionsMixin, AppModelView):
+class ContactView(ChargeActionsMixin, CreditActionsMixin, BulkPagesMixin, AppModelView):
     """Contacts (members, clients, patients). A contact's details page is the contact card."""
 
     column_list = ["id", "first_name", "last_name", "email", "phone", "status", "created_at"]
@@ -37,6 +38,7 @@ class ContactView(ChargeActionsMixin, CreditActionsMixin, AppModelView):
                            "stripe_customer_id", "notes", "created_at", "updated_at"]
     details_template = "admin/contact_card.html"
     search_hint = "Name, email or phone"
+    bulk_flows = (ADJUST_CREDITS,)
 
     @expose("/details/")
     def details_view(self):

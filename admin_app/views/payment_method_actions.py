@@ -4,9 +4,8 @@ them by Email / SMS) (workflow 9)."""
 
 from __future__ import annotations
 
-from flask import flash, has_request_context, redirect, request, url_for
+from flask import has_request_context, request, url_for
 from flask_admin import expose
-from flask_admin.helpers import get_redirect_target
 from flask_login import current_user
 
 from ..actions.remove_payment_method import remove_payment_method
@@ -14,8 +13,9 @@ from ..actions.send_payment_method_link import send_payment_method_link
 from ..actions.set_default_payment_method import set_default_payment_method
 from ..billing.charging import default_card
 from ..billing.payment_method_links import describe_max_age, payment_method_link_url
-from ..models import PaymentMethod
-from .action_forms import ActionForm, open_contact_page, submit
+from ..models import Contact, PaymentMethod
+from .action_forms import ActionForm
+from .action_pages import ActionPage, contact_tab
 from .row_menu import MenuItem
 
 
@@ -40,18 +40,10 @@ class PaymentMethodActionsMixin:
                                                 url=back), "fa-trash", is_danger=True))
         return items
 
-    def _card_and_back(self):
-        method = self.get_one(request.args.get("id", ""))
-        if method is None:
-            flash("That card was already removed.", "error")
-            return None, redirect(get_redirect_target() or url_for(".index_view"))
-        back = get_redirect_target() or url_for("contact.details_view", id=method.contact_id,
-                                                tab="payment_methods")
-        if not self.may_write:
-            flash(f"Your role ({current_user.role.label}) may not change payment methods.",
-                  "error")
-            return None, redirect(back)
-        return method, back
+    def _open_card_page(self) -> ActionPage:
+        return ActionPage.open(self, doing="change payment methods",
+                               back=contact_tab("payment_methods"),
+                               gone="That card was already removed.")
 
     def _card_facts(self, method: PaymentMethod) -> list[tuple[str, str]]:
         return [("Contact", method.contact.full_name), ("Card", method.display_name),
@@ -59,55 +51,54 @@ class PaymentMethodActionsMixin:
 
     @expose("/make-default/", methods=("GET", "POST"))
     def make_default_view(self):
-        method, back = self._card_and_back()
-        if method is None:
-            return back
+        page = self._open_card_page()
+        method = page.record
         form = ActionForm()
-        if submit(form, lambda key: set_default_payment_method(
-                method, actor=current_user, idempotency_key=key)):
-            return redirect(back)
-        return self.render("admin/action_form.html", title=f"Make {method.display_name} the "
-                                                           "default card",
+        done = page.submit(form, lambda key: set_default_payment_method(
+            method, actor=current_user, idempotency_key=key))
+        if done is not None:
+            return done
+        return page.render(title=f"Make {method.display_name} the default card",
                            intro="Subscriptions, custom bills and no-show fees charge the "
                                  "default card.",
                            facts=self._card_facts(method), form=form,
-                           submit_label="Make default", cancel_url=back)
+                           submit_label="Make default")
 
     @expose("/remove/", methods=("GET", "POST"))
     def remove_card_view(self):
-        method, back = self._card_and_back()
-        if method is None:
-            return back
+        page = self._open_card_page()
+        method = page.record
         form = ActionForm()
+        done = page.submit(form, lambda key: remove_payment_method(
+            method, actor=current_user, idempotency_key=key))
+        if done is not None:
+            return done
         warnings = ["This is the default card: after removing it, subscriptions and fees "
                     "cannot be charged until another card is made the default."
                     ] if method.is_default else []
-        if submit(form, lambda key: remove_payment_method(
-                method, actor=current_user, idempotency_key=key)):
-            return redirect(back)
-        return self.render("admin/action_form.html", title=f"Remove {method.display_name}",
+        return page.render(title=f"Remove {method.display_name}",
                            intro="The card is detached at the payment processor and removed "
                                  "here.",
                            facts=self._card_facts(method), warnings=warnings, form=form,
-                           submit_label="Remove card", cancel_url=back, is_danger=True)
+                           submit_label="Remove card", is_danger=True)
 
     @expose("/link/", methods=("GET", "POST"))
     def payment_method_link_view(self):
         """The member's payment-method link of ``?contact_id=``: copy it, or send it."""
-        contact, back, refusal = open_contact_page(self, tab="payment_methods",
-                                                   doing="send payment-method links")
-        if refusal is not None:
-            return refusal
+        page = ActionPage.open(self, doing="send payment-method links", model=Contact,
+                               arg="contact_id", back=contact_tab("payment_methods"))
+        contact = page.record
         form = ActionForm()
-        if submit(form, lambda key: send_payment_method_link(
-                contact, actor=current_user, idempotency_key=key)):
-            return redirect(back)
+        done = page.submit(form, lambda key: send_payment_method_link(
+            contact, actor=current_user, idempotency_key=key))
+        if done is not None:
+            return done
         card = default_card(contact)
         sent_to = (f"Email: {contact.email}" if contact.email else
                    f"SMS: {contact.phone}" if contact.phone else None)
         warnings = [] if sent_to else [f"{contact} has no email address or phone number: "
                                        "copy the link and give it to them."]
-        return self.render(
+        return page.render(
             "admin/payment_method_link.html", title=f"Payment-method link for {contact}",
             intro="The member opens this link to add or update their card themselves; the "
                   "card they save becomes their default. Each link works for "
@@ -116,5 +107,4 @@ class PaymentMethodActionsMixin:
                                                     "none"),
                    ("Send to", sent_to or "—")],
             warnings=warnings, public_url=payment_method_link_url(contact),
-            form=form if sent_to else None, submit_label="Send payment-method link",
-            cancel_url=back)
+            form=form if sent_to else None, submit_label="Send payment-method link")

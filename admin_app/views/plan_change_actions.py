@@ -22,15 +22,16 @@ from ..billing.plan_change import (
     PlanChangeQuote,
     cheaper_plans,
     check_plan_change,
+    drops_promo,
     pricier_plans,
     quote_plan_change,
     sign_review,
 )
 from ..errors import ActionError
-from ..extensions import db
 from ..models import Plan
 from ..money import format_money
-from .action_forms import ActionForm, perform
+from .action_forms import ActionForm
+from .action_pages import load_record
 from .subscription_pages import format_day
 
 
@@ -69,63 +70,56 @@ class PlanChangeActionsMixin:
 
     def _plan_change_page(self, *, is_upgrade: bool):
         verb = "upgrade" if is_upgrade else "downgrade"
-        sub, back, refusal = self._open_subscription(f"{verb} subscriptions")
-        if refusal is not None:
-            return refusal
-        plan_id = request.args.get("plan", type=int)
-        if plan_id is None:
-            return self._choose_plan(sub, back, is_upgrade=is_upgrade)
-        plan = db.session.get(Plan, plan_id)
+        page = self.open_subscription_page(f"{verb} subscriptions")
+        sub = page.record
+        if request.args.get("plan") is None:
+            return self._choose_plan(page, is_upgrade=is_upgrade)
+        choose = url_for(f".{verb}_view", id=sub.id, url=request.args.get("url"))
+        plan = load_record(self, model=Plan, arg="plan", otherwise=choose)
         try:
-            if plan is None:
-                raise ActionError("not_found", "That plan no longer exists.")
             check_plan_change(sub, plan, is_upgrade=is_upgrade)
         except ActionError as refused:
             flash(refused.message, "error")
-            return redirect(url_for(f".{verb}_view", id=sub.id, url=request.args.get("url")))
+            return redirect(choose)
         form = UpgradeForm() if is_upgrade else DowngradeForm()
-        if form.validate_on_submit():
-            result = perform(lambda: self._change_plan(sub, plan, form, is_upgrade))
-            response = self._after_action(result, form, back)
-            if response is not None:
-                return response
-            db.session.refresh(sub)
+        done = page.submit(form, lambda key: self._change_plan(sub, plan, form, key, is_upgrade))
+        if done is not None:
+            return done
         quote = quote_plan_change(sub, plan)
         form.review_token.data = sign_review(quote)
-        return self.render("admin/action_form.html",
-                           title=f"{verb.capitalize()} {sub} to {plan}",
+        return page.render(title=f"{verb.capitalize()} {sub} to {plan}",
                            intro="Review the new subscription plan details and what happens "
                                  f"now, then click {verb.capitalize()}.",
                            facts=self._review_facts(quote, is_upgrade=is_upgrade),
                            warnings=self._review_warnings(quote, is_upgrade=is_upgrade),
-                           form=form, submit_label=verb.capitalize(), cancel_url=back)
+                           form=form, submit_label=verb.capitalize())
 
     @staticmethod
-    def _change_plan(sub, plan, form, is_upgrade: bool):
+    def _change_plan(sub, plan, form, key: str, is_upgrade: bool):
         common = {"new_plan": plan, "review_token": form.review_token.data,
-                  "actor": current_user, "idempotency_key": form.idempotency_key.data}
+                  "actor": current_user, "idempotency_key": key}
         if is_upgrade:
             return upgrade_subscription(sub, **common)
         return downgrade_subscription(sub, when=form.when.data, credit_as=form.credit_as.data,
                                       **common)
 
-    def _choose_plan(self, sub, back: str, *, is_upgrade: bool):
-        verb = "upgrade" if is_upgrade else "downgrade"
+    def _choose_plan(self, page, *, is_upgrade: bool):
+        sub, verb = page.record, "upgrade" if is_upgrade else "downgrade"
         plans = pricier_plans(sub) if is_upgrade else cheaper_plans(sub)
         if not plans:
             flash(f"There is no active {'pricier' if is_upgrade else 'cheaper'} plan in "
                   f"{sub.plan.currency} billed per {sub.plan.interval.value} to {verb} "
                   f"{sub} to.", "info")
-            return redirect(back)
+            return redirect(page.back)
         form = ChoosePlanForm()
         form.plan.choices = [(plan.id, _plan_line(plan)) for plan in plans]
         if form.validate_on_submit():
             return redirect(url_for(f".{verb}_view", id=sub.id, plan=form.plan.data,
                                     url=request.args.get("url")))
-        return self.render("admin/action_form.html", title=f"{verb.capitalize()} {sub}",
+        return page.render(title=f"{verb.capitalize()} {sub}",
                            intro=f"Select the subscription plan you want to {verb} to.",
-                           facts=self._subscription_facts(sub), form=form,
-                           submit_label="Review", cancel_url=back)
+                           facts=self.subscription_facts(sub), form=form,
+                           submit_label="Review")
 
     @staticmethod
     def _review_facts(quote: PlanChangeQuote, *, is_upgrade: bool) -> list[tuple[str, str]]:
@@ -166,10 +160,9 @@ class PlanChangeActionsMixin:
             warnings.append(f"This replaces the scheduled change to {sub.scheduled_plan}."
                             if not is_upgrade else
                             f"Upgrading drops the scheduled change to {sub.scheduled_plan}.")
-        promo = sub.promo_code
-        if promo is not None and promo.plans and quote.new_plan not in promo.plans:
-            warnings.append(f"Promo code {promo} does not apply to {quote.new_plan}: it is "
-                            "removed when the plan switches.")
+        if drops_promo(sub, quote.new_plan):
+            warnings.append(f"Promo code {sub.promo_code} does not apply to {quote.new_plan}: "
+                            "it is removed when the plan switches.")
         if is_upgrade and default_card(sub.contact) is None and quote.proration.net_minor > 0:
             warnings.append(f"{sub.contact} has no saved card: add one under Payment methods "
                             "first.")
@@ -177,21 +170,17 @@ class PlanChangeActionsMixin:
 
     @expose("/cancel-scheduled-change/", methods=("GET", "POST"))
     def cancel_scheduled_view(self):
-        sub, back, refusal = self._open_subscription("change subscriptions")
-        if refusal is not None:
-            return refusal
+        page = self.open_subscription_page("change subscriptions")
+        sub = page.record
         form = ActionForm()
-        if form.validate_on_submit():
-            result = perform(lambda: cancel_scheduled_change(
-                sub, actor=current_user, idempotency_key=form.idempotency_key.data))
-            response = self._after_action(result, form, back)
-            if response is not None:
-                return response
+        done = page.submit(form, lambda key: cancel_scheduled_change(
+            sub, actor=current_user, idempotency_key=key))
+        if done is not None:
+            return done
         scheduled = sub.scheduled_plan
-        return self.render("admin/action_form.html",
-                           title=f"Cancel the scheduled change of {sub}",
+        return page.render(title=f"Cancel the scheduled change of {sub}",
                            intro=f"The subscription will renew on {sub.plan} instead of "
                                  f"switching to {scheduled or 'another plan'}.",
-                           facts=self._subscription_facts(sub)
+                           facts=self.subscription_facts(sub)
                            + [("Scheduled plan change", str(scheduled or "none"))],
-                           form=form, submit_label="Cancel scheduled change", cancel_url=back)
+                           form=form, submit_label="Cancel scheduled change")

@@ -18,7 +18,8 @@ from ..actions.set_plan_link_enabled import set_plan_link_enabled
 from ..billing.plan_links import public_plan_url
 from ..extensions import db
 from ..models import Contact, DeliveryChannel
-from .action_forms import ActionForm, perform
+from .action_forms import ActionForm
+from .action_pages import ActionPage, load_record
 from .row_menu import MenuItem
 from .subscriptions import CONTACT_LOOKUP
 
@@ -57,17 +58,13 @@ class PlanLinkMixin:
         return MenuItem("Subscription Link", url_for(f"{self.endpoint}.plan_link_view",
                                                      id=row.id), "fa-link")
 
-    def _link_url(self, plan_id) -> str:
-        return url_for(".plan_link_view", id=plan_id)
-
-    def _plan_or_none(self):
-        return self.get_one(request.args.get("id", ""))
+    def _open_link_action(self, doing: str, roles) -> ActionPage:
+        return ActionPage.open(self, doing=doing, roles=roles,
+                               back=lambda plan: url_for(".plan_link_view", id=plan.id))
 
     @expose("/link/", methods=("GET",))
     def plan_link_view(self, form=None):
-        plan = self._plan_or_none()
-        if plan is None:
-            return redirect(url_for(".index_view"))
+        plan = load_record(self)
         may_invite = current_user.role in STAFF
         if form is None and may_invite:
             form = self._invitation_form(formdata=None)
@@ -89,36 +86,23 @@ class PlanLinkMixin:
 
     @expose("/link/invite/", methods=("POST",))
     def plan_link_invite_view(self):
-        plan = self._plan_or_none()
-        if plan is None:
-            return redirect(url_for(".index_view"))
+        page = self._open_link_action("send subscription invitations", STAFF)
         form = self._invitation_form()
-        if not form.validate_on_submit():
-            return self.plan_link_view(form=form)
-        channel = DeliveryChannel(form.channel.data)
-        sent = perform(lambda: send_plan_invitation(
-            plan, contact=form.contact.data, channel=channel, actor=current_user,
-            idempotency_key=form.idempotency_key.data))
-        if sent is None:
-            return self.plan_link_view(form=form)
-        return redirect(self._link_url(plan.id))
+        done = page.submit(form, lambda key: send_plan_invitation(
+            page.record, contact=form.contact.data, channel=DeliveryChannel(form.channel.data),
+            actor=current_user, idempotency_key=key))
+        return done or self.plan_link_view(form=form)
 
     @expose("/link/regenerate/", methods=("POST",))
     def plan_link_regenerate_view(self):
-        plan = self._plan_or_none()
-        if plan is None:
-            return redirect(url_for(".index_view"))
-        perform(lambda: regenerate_plan_link(
-            plan, actor=current_user, idempotency_key=request.form.get("idempotency_key")))
-        return redirect(self._link_url(plan.id))
+        page = self._open_link_action("regenerate a subscription link", MANAGERS)
+        return page.submit(ActionForm(), lambda key: regenerate_plan_link(
+            page.record, actor=current_user, idempotency_key=key)) or redirect(page.back)
 
     @expose("/link/switch/", methods=("POST",))
     def plan_link_switch_view(self):
-        plan = self._plan_or_none()
-        if plan is None:
-            return redirect(url_for(".index_view"))
+        page = self._open_link_action("switch a subscription link on or off", MANAGERS)
         is_enabled = request.form.get("is_enabled") == "1"
-        perform(lambda: set_plan_link_enabled(
-            plan, is_enabled=is_enabled, actor=current_user,
-            idempotency_key=request.form.get("idempotency_key")))
-        return redirect(self._link_url(plan.id))
+        return page.submit(ActionForm(), lambda key: set_plan_link_enabled(
+            page.record, is_enabled=is_enabled, actor=current_user,
+            idempotency_key=key)) or redirect(page.back)

@@ -11,14 +11,16 @@ from flask_login import current_user
 
 from ..actions.reconcile_payment import reconcile_payment
 from ..actions.reconcile_refund import reconcile_refund
-from ..billing.reconciling import Outcome
+from ..billing.reconciling import Outcome, reconcile_refusal
 from ..errors import ActionError
 from ..extensions import db
-from ..models import Payment, PaymentMethodKind, PaymentStatus, Refund, RefundStatus
+from ..models import Payment
 from ..money import format_money
-from .action_forms import ActionForm, new_idempotency_key, perform
-from .bulk import run_bulk, selected_ids
+from .action_forms import ActionForm, new_idempotency_key
+from .action_pages import ActionPage
+from .bulk import run_bulk, selection
 from .formatting import format_datetime
+from .record_ids import BadRowIds
 from .row_menu import MenuItem
 
 INTRO = ("The payment processor did not answer when it was asked, so this record was kept "
@@ -27,18 +29,15 @@ INTRO = ("The payment processor did not answer when it was asked, so this record
          "note; declined or never made, as failed.")
 
 
-def is_unsettled(row) -> bool:
-    """A record still waiting for the processor's answer."""
-    if isinstance(row, Payment):
-        return row.status is PaymentStatus.PENDING and row.method is PaymentMethodKind.CARD
-    return isinstance(row, Refund) and row.status is RefundStatus.PENDING
+def _reconcile(record):
+    return reconcile_payment if isinstance(record, Payment) else reconcile_refund
 
 
 class ReconcileActionsMixin:
     """Mixed into the Transactions and Refunds views."""
 
     def reconcile_menu_items(self, row) -> list[MenuItem]:
-        if not self.may_write or not is_unsettled(row):
+        if not self.may_write or reconcile_refusal(row) is not None:
             return []
         back = request.full_path if has_request_context() else None
         return [MenuItem("Check with the processor", url_for(
@@ -46,50 +45,45 @@ class ReconcileActionsMixin:
 
     @expose("/check-with-processor/", methods=("GET", "POST"))
     def reconcile_view(self):
-        record = self.get_one(request.args.get("id", ""))
-        back = get_redirect_target() or url_for(".index_view")
-        if record is None:
-            flash("That record no longer exists.", "error")
-            return redirect(back)
-        if not self.may_write:
-            flash(f"Your role ({current_user.role.label}) may not reconcile payments.", "error")
-            return redirect(back)
+        page = ActionPage.open(self, doing="reconcile payments")
+        record = page.record
         form = ActionForm()
-        if form.validate_on_submit():
-            reconcile = reconcile_payment if isinstance(record, Payment) else reconcile_refund
-            done = perform(lambda: reconcile(record, actor=current_user,
-                                             idempotency_key=form.idempotency_key.data))
-            if done is not None:
-                return redirect(back)
-            form.idempotency_key.data = new_idempotency_key()
-        return self.render("admin/action_form.html", title=f"Check {self._label(record)} with "
-                                                           "the payment processor",
+        done = page.submit(form, lambda key: _reconcile(record)(
+            record, actor=current_user, idempotency_key=key))
+        if done is not None:
+            return done
+        refusal = reconcile_refusal(record)
+        return page.render(title=f"Check {self._label(record)} with the payment processor",
                            intro=INTRO, facts=self._facts(record),
-                           warnings=[] if is_unsettled(record) else
-                           [f"{self._label(record)} is already {record.status.label.lower()}."],
-                           form=form, submit_label="Check with the processor", cancel_url=back)
+                           warnings=[refusal.message] if refusal is not None else [],
+                           form=form, submit_label="Check with the processor")
 
     @action("check_with_processor", "Check with the processor")
     def action_check_with_processor(self, ids):
         """Check each selected record (or all matching: filter Status = Pending) at once."""
-        reconcile = reconcile_payment if self.model is Payment else reconcile_refund
+        back = get_redirect_target() or url_for(".index_view")
+        try:
+            rows = selection(self, ids)
+        except BadRowIds as bad:
+            flash(bad.message, "error")
+            return redirect(back)
         outcomes = []
 
         def check_one(record_id: int, key: str):
             record = db.session.get(self.model, record_id)
             if record is None:
                 raise ActionError("not_found", "That record no longer exists.")
-            done = reconcile(record, actor=current_user, idempotency_key=key)
+            done = _reconcile(record)(record, actor=current_user, idempotency_key=key)
             outcomes.append(done.record.outcome)
 
-        run_bulk(selected_ids(self, ids), check_one,
+        run_bulk(rows.ids, check_one,
                  bulk_key=request.form.get("idempotency_key") or new_idempotency_key(),
                  done_word="checked")
         waiting = outcomes.count(Outcome.STILL_PENDING)
         if waiting:
             flash(f"{waiting} still waiting for the processor's answer: check again later.",
                   "warning")
-        return redirect(get_redirect_target() or url_for(".index_view"))
+        return redirect(back)
 
     @staticmethod
     def _label(record) -> str:

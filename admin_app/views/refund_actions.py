@@ -3,19 +3,23 @@
 
 from __future__ import annotations
 
-from flask import flash, has_request_context, redirect, request, url_for
+from flask import has_request_context, request, url_for
 from flask_admin import expose
-from flask_admin.helpers import get_redirect_target
 from flask_login import current_user
 from wtforms import BooleanField, HiddenField, SelectField, TextAreaField
 from wtforms.validators import InputRequired, Optional
 
 from ..actions.refund_payment import refund_payment
-from ..billing.refunding import REFUNDABLE_STATUSES, pending_refunds_minor, refundable_remainder
-from ..extensions import db
-from ..models import Payment, RefundReason
+from ..billing.refunding import (
+    is_refund_candidate,
+    pending_refunds_minor,
+    refund_refusal,
+    refundable_remainder,
+)
+from ..models import RefundReason
 from ..money import format_money
-from .action_forms import ActionForm, new_idempotency_key, perform
+from .action_forms import ActionForm
+from .action_pages import ActionPage, contact_tab
 from .fields import MoneyField
 from .row_menu import MenuItem
 
@@ -43,44 +47,29 @@ class RefundActionsMixin:
 
     def refund_menu_items(self, row) -> list[MenuItem]:
         """⋯ → Refund on a payment with money left to refund, for roles that may refund."""
-        if not self.may_write or row.status not in REFUNDABLE_STATUSES \
-                or row.amount_refunded_minor >= row.amount_minor:
+        if not self.may_write or not is_refund_candidate(row):
             return []
         back = request.full_path if has_request_context() else None
         return [MenuItem("Refund", url_for(f"{self.endpoint}.refund_view", id=row.id, url=back),
                          "fa-undo")]
 
-    def _after_refund_url(self, payment: Payment) -> str:
-        return get_redirect_target() or url_for("contact.details_view", id=payment.contact_id,
-                                                tab="transactions")
-
     @expose("/refund/", methods=("GET", "POST"))
     def refund_view(self):
-        payment = self.get_one(request.args.get("id", ""))
-        if payment is None:
-            flash("That payment no longer exists.", "error")
-            return redirect(url_for(".index_view"))
-        back = self._after_refund_url(payment)
-        if not self.may_write:
-            flash(f"Your role ({current_user.role.label}) may not refund payments.", "error")
-            return redirect(back)
+        page = ActionPage.open(self, doing="refund payments", back=contact_tab("transactions"))
+        payment = page.record
         form = RefundForm(currency=payment.currency, amount=refundable_remainder(payment))
         form.amount.currency = payment.currency
-        if form.validate_on_submit():
-            refund = perform(lambda: refund_payment(
-                payment, amount_minor=form.amount.data, reason=RefundReason(form.reason.data),
-                note=form.note.data, reverse_credits=form.reverse_credits.data,
-                currency=form.currency.data or None, actor=current_user,
-                idempotency_key=form.idempotency_key.data))
-            if refund is not None:
-                return redirect(back)
-            # A refusal: the form stays as typed, with a fresh key for a deliberate retry
-            # (a processor's "no" is on record under the old one).
-            form.idempotency_key.data = new_idempotency_key()
-            db.session.refresh(payment)
-        return self._render_refund(payment, form, back)
+        done = page.submit(form, lambda key: refund_payment(
+            payment, amount_minor=form.amount.data, reason=RefundReason(form.reason.data),
+            note=form.note.data, reverse_credits=form.reverse_credits.data,
+            currency=form.currency.data or None, actor=current_user, idempotency_key=key))
+        if done is not None:
+            return done
+        return self._render_refund(page, form)
 
-    def _render_refund(self, payment: Payment, form: RefundForm, back: str):
+    @staticmethod
+    def _render_refund(page: ActionPage, form: RefundForm):
+        payment = page.record
         money = lambda amount: format_money(amount, payment.currency)  # noqa: E731
         pending = pending_refunds_minor(payment)
         facts = [("Payment", f"#{payment.id} · {payment.purpose.label}"
@@ -91,15 +80,12 @@ class RefundActionsMixin:
         if pending:
             facts.append(("Refunds still pending", money(pending)))
         facts.append(("Remaining", money(refundable_remainder(payment))))
-        warnings = []
-        if payment.status not in REFUNDABLE_STATUSES:
-            warnings.append(f"This payment is {payment.status.label.lower()}: it cannot be "
-                            "refunded.")
+        refusal = refund_refusal(payment)
+        warnings = [refusal.message] if refusal is not None else []
         intro = ("The refund goes back to the card through the payment processor."
                  if payment.method.value == "card" else
                  f"This payment was taken by {payment.method.label.lower()}: pay the money back "
                  "at the desk; the refund is recorded here.")
-        return self.render("admin/action_form.html", title=f"Refund payment #{payment.id}",
+        return page.render(title=f"Refund payment #{payment.id}",
                            intro=intro + " A credit note is issued for it.", facts=facts,
-                           warnings=warnings, form=form,
-                           submit_label="Refund", cancel_url=back, is_danger=True)
+                           warnings=warnings, form=form, submit_label="Refund", is_danger=True)

@@ -4,9 +4,8 @@ saved a new card."""
 
 from __future__ import annotations
 
-from flask import flash, has_request_context, redirect, request, url_for
+from flask import has_request_context, redirect, request, url_for
 from flask_admin import expose
-from flask_admin.helpers import get_redirect_target
 from flask_login import current_user
 
 from ..actions.retry_failed_payment import retry_failed_payment
@@ -20,7 +19,8 @@ from ..billing.retry_rules import (
 from ..extensions import db
 from ..models import Contact, Payment
 from ..money import format_money
-from .action_forms import ActionForm, open_contact_page, submit
+from .action_forms import ActionForm
+from .action_pages import ActionPage, contact_tab
 from .bulk import run_bulk
 from .row_menu import MenuItem
 
@@ -42,10 +42,6 @@ class RetryActionsMixin:
         return [MenuItem("Retry charge", url_for(f"{self.endpoint}.retry_view", id=row.id,
                                                  url=back), "fa-repeat")]
 
-    def _refused_role(self, back: str):
-        flash(f"Your role ({current_user.role.label}) may not retry payments.", "error")
-        return redirect(back)
-
     def _card_fact(self, contact: Contact) -> tuple[str, str]:
         card = default_card(contact)
         return ("Charge to", f"{card} (the default card)" if card else
@@ -53,20 +49,14 @@ class RetryActionsMixin:
 
     @expose("/retry/", methods=("GET", "POST"))
     def retry_view(self):
-        payment = self.get_one(request.args.get("id", ""))
-        if payment is None:
-            flash("That payment no longer exists.", "error")
-            return redirect(url_for(".index_view"))
-        back = get_redirect_target() or url_for("contact.details_view", id=payment.contact_id,
-                                                tab="transactions")
-        if not self.may_write:
-            return self._refused_role(back)
+        page = ActionPage.open(self, doing="retry failed payments",
+                               back=contact_tab("transactions"))
+        payment = page.record
         form = ActionForm()
-        if submit(form, lambda key: retry_failed_payment(
-                payment, actor=current_user, idempotency_key=key)):
-            return redirect(back)
-        if form.is_submitted():
-            db.session.expire_all()  # refused: a declined retry is on record
+        done = page.submit(form, lambda key: retry_failed_payment(
+            payment, actor=current_user, idempotency_key=key))
+        if done is not None:
+            return done
         original = original_of(payment)
         refusal = retry_refusal(original)
         facts = [("Failed payment", _describe(original)),
@@ -76,29 +66,27 @@ class RetryActionsMixin:
         if original.id != payment.id:
             facts.insert(0, ("Retrying", f"payment #{payment.id} was itself a retry: the "
                                          f"original, #{original.id}, is charged again"))
-        return self.render("admin/action_page.html", title=f"Retry payment #{original.id}",
+        return page.render("admin/action_page.html", title=f"Retry payment #{original.id}",
                            intro="Charge the same amount again to the contact's default card. "
                                  "Paid, it issues a receipt and settles what it was for (a past "
                                  "due subscription becomes active, a no-show fee charged).",
                            facts=facts, warnings=[refusal.message] if refusal else [],
-                           form=form if refusal is None else None, submit_label="Retry charge",
-                           cancel_url=back)
+                           form=form if refusal is None else None, submit_label="Retry charge")
 
     @expose("/retry-failed/", methods=("GET", "POST"))
     def retry_failed_view(self):
         """Retry every failed charge of ``?contact_id=`` that a retry would pay now."""
-        contact, back, refusal = open_contact_page(self, tab="transactions",
-                                                   doing="retry payments")
-        if refusal is not None:
-            return refusal
+        page = ActionPage.open(self, doing="retry failed payments", model=Contact,
+                               arg="contact_id", back=contact_tab("transactions"))
+        contact = page.record
         payments = retryable_failed_payments(contact)
         form = ActionForm()
         if payments and form.validate_on_submit():
             run_bulk([p.id for p in payments], lambda payment_id, key: retry_failed_payment(
                 db.session.get(Payment, payment_id), actor=current_user, idempotency_key=key),
                 bulk_key=form.idempotency_key.data, done_word="retried and paid")
-            return redirect(back)
-        return self.render(
+            return redirect(page.back)
+        return page.render(
             "admin/action_page.html", title=f"Retry failed charges of {contact}",
             intro="Each failed charge below is charged again to the contact's default card, "
                   "one after the other; each paid one issues its receipt.",
@@ -106,5 +94,4 @@ class RetryActionsMixin:
                    *((f"Payment #{p.id}", _describe(p)) for p in payments)],
             warnings=[] if payments else [f"{contact} has no failed charge to retry."],
             form=form if payments else None, submit_label=f"Retry {len(payments)} charge"
-                                                          f"{'s' if len(payments) > 1 else ''}",
-            cancel_url=back)
+                                                          f"{'s' if len(payments) > 1 else ''}")

@@ -19,6 +19,7 @@ class MenuItem:
     method: str = "GET"          # POST items render as a small form with a CSRF token
     confirm: str | None = None   # a question asked before a POST item runs
     is_danger: bool = False
+    idempotency_key: str | None = None  # carried by a POST item, so a double click runs once
 
 
 def render_row_menu(items: list[MenuItem], row_id) -> str:

@@ -3,23 +3,21 @@ tab), and Subscriptions list → With selected → Cancel subscriptions (workflo
 
 from __future__ import annotations
 
-from flask import flash, redirect, url_for
+from flask import flash, redirect
 from flask_admin import expose
 from flask_admin.actions import action
 from flask_login import current_user
-from wtforms import BooleanField, HiddenField, RadioField
+from wtforms import BooleanField, RadioField
 
 from ..actions.cancel_subscription import cancel_subscription
 from ..actions.undo_cancellation import undo_cancellation
 from ..billing.period_credits import remaining_period_credits
 from ..billing.period_money import period_payments, unused_time_refunds
 from ..clock import utcnow
-from ..errors import ActionError
-from ..extensions import db
 from ..models import Subscription, SubscriptionStatus
 from ..money import format_money
-from .action_forms import ActionForm, perform
-from .bulk import run_bulk, selected_ids
+from .action_forms import ActionForm
+from .bulk_pages import BulkFlow
 from .subscription_pages import SubscriptionPagesMixin, format_day
 
 NO_OP_CODES = frozenset({"already_cancelled", "cancellation_already_scheduled"})
@@ -34,9 +32,20 @@ class CancelForm(ActionForm):
     refund_unused = BooleanField("Refund the unused time of the period payment (when "
                                  "cancelling now)")
 
+    def cancel(self, subscription: Subscription, key: str):
+        return cancel_subscription(subscription, at_period_end=self.when.data == "period_end",
+                                   credits=self.credits.data,
+                                   refund_unused=bool(self.refund_unused.data),
+                                   actor=current_user, idempotency_key=key)
 
-class BulkCancelForm(CancelForm):
-    subscription_ids = HiddenField()
+
+CANCEL_SUBSCRIPTIONS = BulkFlow(
+    name="cancel_subscriptions", form=CancelForm, noun="subscriptions",
+    doing="cancel subscriptions", title="Cancel {count} subscriptions",
+    intro="The same cancellation for each selected subscription; those already cancelled or "
+          "refused are reported one by one.",
+    submit_label="Cancel {count} subscriptions", done_word="cancelled",
+    do_one=lambda subscription, form, key: form.cancel(subscription, key), is_danger=True)
 
 
 class SubscriptionActionsMixin(SubscriptionPagesMixin):
@@ -44,32 +53,20 @@ class SubscriptionActionsMixin(SubscriptionPagesMixin):
 
     @expose("/cancel/", methods=("GET", "POST"))
     def cancel_view(self):
-        sub, back, refusal = self._open_subscription("cancel subscriptions")
-        if refusal is not None:
-            return refusal
+        page = self.open_subscription_page("cancel subscriptions")
+        sub = page.record
         if sub.status is SubscriptionStatus.CANCELED:
             flash(f"Subscription {sub} is already cancelled.", "info")
-            return redirect(back)
+            return redirect(page.back)
         form = CancelForm()
-        if form.validate_on_submit():
-            result = perform(lambda: self._cancel_one(sub, form, form.idempotency_key.data),
-                             notices=NO_OP_CODES)
-            response = self._after_action(result, form, back)
-            if response is not None:
-                return response
-            db.session.refresh(sub)
-        return self.render("admin/action_form.html", title=f"Cancel subscription {sub}",
+        done = page.submit(form, lambda key: form.cancel(sub, key), notices=NO_OP_CODES)
+        if done is not None:
+            return done
+        return page.render(title=f"Cancel subscription {sub}",
                            intro="Check what cancelling does, choose, then confirm.",
-                           facts=self._subscription_facts(sub) + self._cancel_effect(sub),
+                           facts=self.subscription_facts(sub) + self._cancel_effect(sub),
                            warnings=self._cancel_warnings(sub), form=form,
-                           submit_label="Confirm cancellation", cancel_url=back, is_danger=True)
-
-    @staticmethod
-    def _cancel_one(subscription, form, key):
-        return cancel_subscription(subscription, at_period_end=form.when.data == "period_end",
-                                   credits=form.credits.data,
-                                   refund_unused=bool(form.refund_unused.data),
-                                   actor=current_user, idempotency_key=key)
+                           submit_label="Confirm cancellation", is_danger=True)
 
     def _cancel_effect(self, sub: Subscription) -> list[tuple[str, str]]:
         """What each choice does, before it happens."""
@@ -100,51 +97,19 @@ class SubscriptionActionsMixin(SubscriptionPagesMixin):
 
     @expose("/undo-cancel/", methods=("GET", "POST"))
     def undo_cancel_view(self):
-        sub, back, refusal = self._open_subscription("undo cancellations")
-        if refusal is not None:
-            return refusal
+        page = self.open_subscription_page("undo cancellations")
+        sub = page.record
         form = ActionForm()
-        if form.validate_on_submit():
-            result = perform(lambda: undo_cancellation(
-                sub, actor=current_user, idempotency_key=form.idempotency_key.data))
-            response = self._after_action(result, form, back)
-            if response is not None:
-                return response
-        return self.render("admin/action_form.html", title=f"Undo cancellation of {sub}",
+        done = page.submit(form, lambda key: undo_cancellation(
+            sub, actor=current_user, idempotency_key=key))
+        if done is not None:
+            return done
+        return page.render(title=f"Undo cancellation of {sub}",
                            intro="The subscription will renew as usual instead of ending at "
                                  "its period end.",
-                           facts=self._subscription_facts(sub), form=form,
-                           submit_label="Undo cancellation", cancel_url=back)
+                           facts=self.subscription_facts(sub), form=form,
+                           submit_label="Undo cancellation")
 
     @action("cancel_subscriptions", "Cancel subscriptions")
     def action_cancel_subscriptions(self, ids):
-        ticked = selected_ids(self, ids)
-        form = BulkCancelForm(formdata=None, subscription_ids=",".join(map(str, ticked)))
-        return self._render_bulk_cancel(form, len(ticked))
-
-    def _render_bulk_cancel(self, form, count: int):
-        return self.render("admin/action_form.html", title=f"Cancel {count} subscriptions",
-                           intro="The same cancellation for each selected subscription; those "
-                                 "already cancelled or refused are reported one by one.",
-                           facts=[], form=form, submit_label=f"Cancel {count} subscriptions",
-                           form_action=url_for(".cancel_bulk_view"),
-                           cancel_url=url_for(".index_view"), is_danger=True)
-
-    @expose("/cancel-bulk/", methods=("POST",))
-    def cancel_bulk_view(self):
-        form = BulkCancelForm()
-        ids = [int(i) for i in (form.subscription_ids.data or "").split(",") if i.strip()]
-        if not form.validate_on_submit():
-            return self._render_bulk_cancel(form, len(ids))
-
-        def cancel_one(subscription_id: int, key: str):
-            subscription = db.session.get(Subscription, subscription_id)
-            if subscription is None:
-                raise ActionError("not_found", "That subscription no longer exists.")
-            return cancel_subscription(
-                subscription, at_period_end=form.when.data == "period_end",
-                credits=form.credits.data, refund_unused=bool(form.refund_unused.data),
-                actor=current_user, idempotency_key=key)
-
-        run_bulk(ids, cancel_one, bulk_key=form.idempotency_key.data, done_word="cancelled")
-        return redirect(url_for(".index_view"))
+        return self.bulk_page(CANCEL_SUBSCRIPTIONS, ids)

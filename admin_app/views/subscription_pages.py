@@ -1,17 +1,15 @@
 """What every subscription action page shares (⋯ → Cancel, Upgrade, Downgrade, Apply Promo...):
-the ⋯ items of a row, the record from ``?id=``, the way back (``?url=``, else the contact card's
-Subscriptions tab), and what happens after the action ran."""
+the ⋯ items of a row, the page opened for ``?id=`` (back to ``?url=``, else the contact card's
+Subscriptions tab), and the facts every page shows."""
 
 from __future__ import annotations
 
-from flask import flash, has_request_context, redirect, request, url_for
-from flask_admin.helpers import get_redirect_target
-from flask_login import current_user
+from flask import has_request_context, request, url_for
 
-from ..clock import utcnow
+from ..billing.cancellation import undo_refusal
 from ..models import Subscription, SubscriptionStatus
 from ..money import format_money
-from .action_forms import new_idempotency_key
+from .action_pages import ActionPage, contact_tab
 from .formatting import local_time
 from .row_menu import MenuItem
 
@@ -38,38 +36,16 @@ class SubscriptionPagesMixin:
             items.append(MenuItem("Cancel scheduled change", link("cancel_scheduled_view"),
                                   "fa-calendar-times-o"))
         items.append(MenuItem("Apply Promo", link("apply_promo_view"), "fa-tag"))
-        if row.cancel_at_period_end and utcnow() < row.current_period_end:
+        if undo_refusal(row) is None:
             items.append(MenuItem("Undo cancellation", link("undo_cancel_view"), "fa-undo"))
         items.append(MenuItem("Cancel", link("cancel_view"), "fa-ban", is_danger=True))
         return items
 
-    def _subscription_back_url(self, subscription: Subscription) -> str:
-        return get_redirect_target() or url_for("contact.details_view",
-                                                id=subscription.contact_id, tab="subscriptions")
+    def open_subscription_page(self, doing: str) -> ActionPage:
+        return ActionPage.open(self, doing=doing, back=contact_tab("subscriptions"))
 
-    def _open_subscription(self, doing: str):
-        """(subscription, back URL, refusal response): the refusal when it is gone or the role
-        may not change it."""
-        subscription = self.get_one(request.args.get("id", ""))
-        if subscription is None:
-            flash("That subscription no longer exists.", "error")
-            return None, None, redirect(url_for(".index_view"))
-        back = self._subscription_back_url(subscription)
-        if not self.may_write:
-            flash(f"Your role ({current_user.role.label}) may not {doing}.", "error")
-            return subscription, back, redirect(back)
-        return subscription, back, None
-
-    def _after_action(self, result, form, back: str):
-        """Redirect back after success, a replay or a no-op (each flashed by ``perform``);
-        ``None`` after a refusal (the page is shown again, with a fresh key for a deliberate
-        retry)."""
-        if result is None:
-            form.idempotency_key.data = new_idempotency_key()
-            return None
-        return redirect(back)
-
-    def _subscription_facts(self, subscription: Subscription) -> list[tuple[str, str]]:
+    @staticmethod
+    def subscription_facts(subscription: Subscription) -> list[tuple[str, str]]:
         plan = subscription.plan
         return [("Contact", subscription.contact.full_name),
                 ("Plan", f"{plan} · {format_money(plan.price_minor, plan.currency)} per "

@@ -1,19 +1,46 @@
-"""Subscriptions and Appointments: the two top-level menus."""
+"""Subscriptions and Appointments: the two top-level menus.
+
+A subscription is created through ``actions.create_subscription`` (with its promo code, if one
+is chosen) and changes afterwards only through its actions: its status, period, plan,
+cancellation, scheduled change and promo code are shown on the edit form, not edited there.
+"""
 
 from __future__ import annotations
 
+from flask_login import current_user
+from sqlalchemy import select
+from wtforms import HiddenField
+
+from ..actions.create_subscription import create_subscription
+from ..billing.no_show_rules import check_fee_still_open
+from ..errors import ActionError
+from ..extensions import db
+from ..models import Plan, Subscription
+from .action_forms import new_idempotency_key
+from .action_pages import run_action
 from .base import AppModelView
-from .no_show_actions import NoShowActionsMixin
+from .bulk_pages import BulkPagesMixin
+from .no_show_actions import CHARGE_NO_SHOW_FEES, NoShowActionsMixin
 from .plan_change_actions import PlanChangeActionsMixin
-from .promo_actions import PromoActionsMixin
-from .subscription_actions import SubscriptionActionsMixin
+from .promo_actions import APPLY_PROMO, PromoActionsMixin
+from .subscription_actions import CANCEL_SUBSCRIPTIONS, SubscriptionActionsMixin
 
 CONTACT_LOOKUP = {"fields": ("first_name", "last_name", "email", "phone"), "page_size": 20,
                   "placeholder": "Type a name, email or phone"}
+# Chosen when creating; afterwards changed by the actions only.
+CREATE_ONLY_FIELDS = ("plan", "promo_code", "idempotency_key")
+# Shown read-only on the edit form (admin/model/subscription_edit.html).
+READ_ONLY_COLUMNS = ("plan", "status", "current_period_start", "current_period_end",
+                     "cancel_at_period_end", "canceled_at", "scheduled_plan", "promo_code",
+                     "promo_periods_left")
+
+
+def _active_plans():
+    return db.session.scalars(select(Plan).where(Plan.is_active.is_(True)).order_by(Plan.name))
 
 
 class SubscriptionView(SubscriptionActionsMixin, PlanChangeActionsMixin, PromoActionsMixin,
-                       AppModelView):
+                       BulkPagesMixin, AppModelView):
     column_list = ["id", "contact", "plan", "status", "current_period_start",
                    "current_period_end", "cancel_at_period_end", "scheduled_plan", "promo_code"]
     column_filters = ["status", "plan.name", "current_period_end", "cancel_at_period_end",
@@ -26,20 +53,54 @@ class SubscriptionView(SubscriptionActionsMixin, PlanChangeActionsMixin, PromoAc
                      "scheduled_plan": "Scheduled plan change", "promo_code": "Promo code",
                      "gateway_id": "Gateway ID", "plan.name": "Plan",
                      "promo_code.code": "Promo code", "contact.last_name": "Contact"}
-    form_columns = ["contact", "plan", "status", "current_period_start", "current_period_end",
-                    "promo_code"]
+    form_columns = ["contact", "plan", "promo_code", "idempotency_key"]
+    form_args = {"plan": {"query_factory": _active_plans},
+                 "promo_code": {"description": "Optional. Checked by the Apply Promo rules; "
+                                               "if a rule refuses it, nothing is created."}}
+    form_extra_fields = {"idempotency_key": HiddenField(default=new_idempotency_key)}
     column_details_list = ["id", "contact", "plan", "status", "current_period_start",
                            "current_period_end", "cancel_at_period_end", "canceled_at",
                            "scheduled_plan", "promo_code", "promo_periods_left", "gateway_id",
                            "created_at", "updated_at"]
     form_ajax_refs = {"contact": CONTACT_LOOKUP}
     search_hint = "Contact last name or email"
+    create_template = "admin/model/subscription_create.html"
+    edit_template = "admin/model/subscription_edit.html"
+    bulk_flows = (CANCEL_SUBSCRIPTIONS, APPLY_PROMO)
 
     def row_menu_items(self, row):
         return [*super().row_menu_items(row), *self.subscription_menu_items(row)]
 
+    def get_edit_form(self):
+        """Only the contact is corrected by hand; the rest changes through actions."""
+        form_class = super().get_edit_form()
+        for name in CREATE_ONLY_FIELDS:
+            if hasattr(form_class, name):
+                delattr(form_class, name)
+        return form_class
 
-class AppointmentView(NoShowActionsMixin, AppModelView):
+    def read_only_facts(self, subscription) -> list[tuple[str, str]]:
+        return [(self.get_column_name(name),
+                 self._get_list_value(None, subscription, name, self.column_formatters_detail,
+                                      self.column_type_formatters_detail))
+                for name in READ_ONLY_COLUMNS]
+
+    def create_model(self, form):
+        """Create through ``create_subscription`` (one transaction, with the promo code's
+        redemption), said as every action page says it (``run_action``); a refusal keeps the
+        form, with a fresh key."""
+        ran = run_action(lambda: create_subscription(
+            form.contact.data, plan=form.plan.data, promo_code=form.promo_code.data,
+            actor=current_user, idempotency_key=form.idempotency_key.data), form)
+        if ran.result is not None:
+            return ran.result.record
+        earlier = ran.replayed.request if ran.replayed is not None else None
+        if earlier is not None and earlier.result_id:
+            return db.session.get(Subscription, int(earlier.result_id)) or False
+        return False
+
+
+class AppointmentView(NoShowActionsMixin, BulkPagesMixin, AppModelView):
     column_list = ["id", "contact", "service", "starts_at", "status", "no_show_fee_status",
                    "no_show_fee_payment"]
     column_filters = ["status", "no_show_fee_status", "starts_at", "service.name"]
@@ -52,6 +113,16 @@ class AppointmentView(NoShowActionsMixin, AppModelView):
     form_columns = ["contact", "service", "starts_at", "status", "notes"]
     form_ajax_refs = {"contact": CONTACT_LOOKUP}
     search_hint = "Contact last name or email"
+    bulk_flows = (CHARGE_NO_SHOW_FEES,)
 
     def row_menu_items(self, row):
         return [*super().row_menu_items(row), *self.no_show_menu_items(row)]
+
+    def is_record_editable(self, row) -> bool:
+        """An appointment whose no-show fee was charged, waived or is being charged keeps what
+        the fee was for (``no_show_rules.check_fee_still_open``)."""
+        try:
+            check_fee_still_open(row)
+        except ActionError:
+            return False
+        return True

@@ -105,8 +105,8 @@ def test_bulk_adjust_reports_per_row(client, login, grace):
         "action": "adjust_credits", "rowid": [str(contact.id), str(empty.id)],
         "url": "/admin/contact/"})
     assert page.status_code == 200 and b"Adjust credits of 2 contacts" in page.data
-    done = client.post("/admin/contact/credits/adjust-bulk/", data={
-        "contact_ids": f"{contact.id},{empty.id}", "service": str(service.id),
+    done = client.post("/admin/contact/bulk/adjust_credits/", data={
+        "row_ids": f"{contact.id},{empty.id}", "service": str(service.id),
         "quantity": "-1", "reason": "Bulk fix", "idempotency_key": "bulk-1"},
         follow_redirects=True)
     assert b"1 adjusted, 1 refused" in done.data, done.get_data(as_text=True)[:3000]

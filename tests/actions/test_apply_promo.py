@@ -209,8 +209,8 @@ def test_bulk_apply_reports_per_row(client, login, app):
         "action": "apply_promo", "rowid": [str(one.id), str(two.id)],
         "url": "/admin/subscription/"})
     assert b"Apply Promo to 2 subscriptions" in page.data
-    done = client.post("/admin/subscription/apply-promo-bulk/", data={
-        "subscription_ids": f"{one.id},{two.id}", "promo_code": "TEN",
+    done = client.post("/admin/subscription/bulk/apply_promo/", data={
+        "row_ids": f"{one.id},{two.id}", "promo_code": "TEN",
         "idempotency_key": "bulk-p"}, follow_redirects=True)
     text = done.get_data(as_text=True)
     assert "1 applied, 1 refused" in text and "was already used 1 times" in text
@@ -218,10 +218,9 @@ def test_bulk_apply_reports_per_row(client, login, app):
     assert promo.times_redeemed == 1
 
 
-def _new_subscription_form(contact_id, plan_id, promo_id):
-    return {"contact": str(contact_id), "plan": str(plan_id), "status": "active",
-            "current_period_start": "2026-03-01 09:00:00",
-            "current_period_end": "2026-04-01 09:00:00", "promo_code": str(promo_id)}
+def _new_subscription_form(contact_id, plan_id, promo_id, key):
+    return {"contact": str(contact_id), "plan": str(plan_id), "promo_code": str(promo_id),
+            "idempotency_key": key}
 
 
 def test_promo_chosen_when_creating_a_subscription(client, login, app):
@@ -232,20 +231,23 @@ def test_promo_chosen_when_creating_a_subscription(client, login, app):
     db.session.commit()
     login("cashier")
     refused = client.post("/admin/subscription/new/",
-                          data=_new_subscription_form(contact.id, plan.id, other_plan_only.id),
+                          data=_new_subscription_form(contact.id, plan.id, other_plan_only.id,
+                                                      "new-1"),
                           follow_redirects=True)
     assert b"is not allowed for" in refused.data
     assert db.session.query(PromoRedemption).count() == 0
     assert db.session.query(Subscription).filter_by(contact_id=contact.id).count() == 0
     created = client.post("/admin/subscription/new/",
-                          data=_new_subscription_form(contact.id, plan.id, good.id))
+                          data=_new_subscription_form(contact.id, plan.id, good.id, "new-2"))
     assert created.status_code == 302, created.data
     (redemption,) = db.session.query(PromoRedemption).all()
     subscription = redemption.subscription
     assert subscription.promo_code_id == good.id and subscription.promo_periods_left == 1
     db.session.refresh(good)
     assert good.times_redeemed == 1
-    assert audit_entries("apply_promo")[0].target_id == str(subscription.id)
+    (entry,) = audit_entries("create_subscription")  # through the action, audited once
+    assert entry.target_id == str(subscription.id)
+    assert entry.after["promo_redemption_id"] == redemption.id
     edit = client.get(f"/admin/subscription/edit/?id={subscription.id}").get_data(as_text=True)
     assert 'name="promo_code"' not in edit  # changed only through Apply Promo
 

@@ -318,8 +318,8 @@ def test_bulk_cancel_reports_per_row(client, login, clock):
         "action": "cancel_subscriptions", "rowid": [str(live.id), str(ended.id)],
         "url": "/admin/subscription/"})
     assert page.status_code == 200 and b"Cancel 2 subscriptions" in page.data
-    done = client.post("/admin/subscription/cancel-bulk/", data={
-        "subscription_ids": f"{live.id},{ended.id}", "when": "period_end", "credits": "keep",
+    done = client.post("/admin/subscription/bulk/cancel_subscriptions/", data={
+        "row_ids": f"{live.id},{ended.id}", "when": "period_end", "credits": "keep",
         "idempotency_key": "bulk-1"}, follow_redirects=True)
     text = done.get_data(as_text=True)
     assert "1 cancelled, 1 refused" in text and f"#{ended.id}: Subscription" in text

@@ -167,12 +167,14 @@ def test_menu_offers_issue_on_drafts_and_send_on_issued(client, login, draft):
     listing = client.get("/admin/document/").get_data(as_text=True)
     assert f"/admin/document/issue/?id={draft.id}" in listing
     assert "/admin/document/send/" not in listing
-    issue_url = re.search(r'action="(/admin/document/issue/[^"]+)"', listing)[1]
-    issue_url = issue_url.replace("&amp;", "&")
-    done = client.post(issue_url, headers={"Referer": "http://localhost/admin/document/"},
-                       follow_redirects=True)
-    assert b"Issued Invoice INV-000001" in done.data
-    again = client.post(issue_url, follow_redirects=True)
+    item = re.search(r'action="(/admin/document/issue/[^"]+)"'
+                     r'.*?name="idempotency_key" value="([0-9a-f]+)"', listing, re.S)
+    issue_url, item_key = item[1].replace("&amp;", "&"), {"idempotency_key": item[2]}
+    assert "url=/admin/document/" in issue_url  # back to where the admin clicked
+    done = client.post(issue_url, data=item_key)
+    assert done.status_code == 302 and done.location.startswith("/admin/document/")
+    assert b"Issued Invoice INV-000001" in client.get(done.location).data
+    again = client.post(issue_url, data=item_key, follow_redirects=True)
     assert b"Already done" in again.data
     listing = client.get("/admin/document/").get_data(as_text=True)
     assert "Send by Email" in listing and "Send by SMS" in listing
@@ -183,11 +185,11 @@ def test_send_from_the_details_page(client, login, issued):
     login("cashier")
     details = client.get(f"/admin/document/details/?id={issued.id}").get_data(as_text=True)
     assert "Send by SMS" in details
-    sent = client.post(f"/admin/document/send/?id={issued.id}&channel=sms&key=k-1",
-                       follow_redirects=True)
+    sent = client.post(f"/admin/document/send/?id={issued.id}&channel=sms",
+                       data={"idempotency_key": "k-1"}, follow_redirects=True)
     assert b"queued for sending by SMS to +15550100" in sent.data
-    bad = client.post(f"/admin/document/send/?id={issued.id}&channel=fax&key=k-2",
-                      follow_redirects=True)
+    bad = client.post(f"/admin/document/send/?id={issued.id}&channel=fax",
+                      data={"idempotency_key": "k-2"}, follow_redirects=True)
     assert b"Choose Email or SMS" in bad.data and len(_messages()) == 1
 
 
@@ -195,6 +197,6 @@ def test_viewer_sees_no_actions(client, login, draft):
     login("viewer")
     listing = client.get("/admin/document/").get_data(as_text=True)
     assert "/admin/document/issue/" not in listing
-    refused = client.post(f"/admin/document/issue/?id={draft.id}&key=k-1",
-                          follow_redirects=True)
+    refused = client.post(f"/admin/document/issue/?id={draft.id}",
+                          data={"idempotency_key": "k-1"}, follow_redirects=True)
     assert b"may not issue" in refused.data

@@ -255,15 +255,15 @@ def test_bulk_no_show_fee_reports_per_row(client, login, missed):
     html = page.get_data(as_text=True)
     assert page.status_code == 200 and "no-show fee for 3 appointment(s)" in html
     assert "$75.00" in html
-    form = {"appointment_ids": ",".join(map(str, ids)), "fee_minor": "7500", "confirm": "y",
+    form = {"row_ids": ",".join(map(str, ids)), "fee_minor": "7500", "confirm": "y",
             "idempotency_key": "bulk-1"}
-    done = client.post("/admin/appointment/no-show-fee-bulk/", data=form,
+    done = client.post("/admin/appointment/bulk/charge_no_show_fee/", data=form,
                        follow_redirects=True)
     text = done.get_data(as_text=True)
     assert "1 charged, 2 refused" in text
     assert f"#{future.id}: Appointment #{future.id}" in text and "has not started yet" in text
     assert "has no saved card" in text
-    again = client.post("/admin/appointment/no-show-fee-bulk/", data=form,
+    again = client.post("/admin/appointment/bulk/charge_no_show_fee/", data=form,
                         follow_redirects=True)
     assert b"0 charged, 1 already done before, 2 refused" in again.data
     assert db.session.query(Payment).count() == 1

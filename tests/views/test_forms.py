@@ -10,6 +10,7 @@ import pytest
 from admin_app.extensions import db
 from admin_app.models import (
     AdminUser,
+    Appointment,
     AuditEntry,
     CashierSettings,
     Contact,
@@ -19,7 +20,6 @@ from admin_app.models import (
     Plan,
     PromoCode,
     Service,
-    Subscription,
 )
 from tests.factories import make_service
 
@@ -91,16 +91,15 @@ def test_times_are_typed_in_the_clinic_time_zone(client, login, records):
     settings = CashierSettings.get()
     settings.time_zone = "America/New_York"
     db.session.commit()
-    sub = records["subscription"]
-    response = client.post(f"/admin/subscription/edit/?id={sub.id}", data={
-        "contact": str(sub.contact_id), "plan": str(sub.plan_id), "status": "active",
-        "current_period_start": "2026-03-01 09:00:00",
-        "current_period_end": "2026-04-01 09:00:00"})
+    appointment = records["appointment"]
+    response = client.post(f"/admin/appointment/edit/?id={appointment.id}", data={
+        "contact": str(appointment.contact_id), "service": str(appointment.service_id),
+        "starts_at": "2026-03-01 09:00:00", "status": "booked"})
     assert response.status_code == 302, response.data
     db.session.expire_all()
-    sub = db.session.get(Subscription, sub.id)
-    assert sub.current_period_start == datetime(2026, 3, 1, 14, 0, tzinfo=UTC)
-    html = client.get("/admin/subscription/").get_data(as_text=True)
+    appointment = db.session.get(Appointment, appointment.id)
+    assert appointment.starts_at == datetime(2026, 3, 1, 14, 0, tzinfo=UTC)
+    html = client.get("/admin/appointment/").get_data(as_text=True)
     assert "2026-03-01 09:00 EST" in html
 
 
