@@ -59,6 +59,9 @@ def test_junk_ids_are_a_message_and_a_redirect(client, login, records, method, p
     login("owner")
     for junk in JUNK_IDS:
         response = _call(client, method, f"{path}?{arg}={junk}{rest}")
+        if "%00" in junk:  # refused before any view runs (request_guards)
+            assert response.status_code == 400, (path, junk, response.status_code)
+            continue
         assert response.status_code == 302, (path, junk, response.status_code)
         page = client.get(response.location).get_data(as_text=True)
         assert any(said in page for said in ("There is no", "no longer exists", "was chosen")), \
@@ -89,13 +92,15 @@ def test_record_pages_read_ids_strictly(client, login, records, path):
     login("owner")
     for junk in JUNK_IDS:
         response = client.get(f"{path}?id={junk}")
-        assert response.status_code in (302, 404), (path, junk, response.status_code)
+        expected = (400,) if "%00" in junk else (302, 404)
+        assert response.status_code in expected, (path, junk, response.status_code)
 
 
 def test_contact_card_with_a_junk_id_is_not_found(client, login, records):
     login("owner")
     for junk in JUNK_IDS:
-        assert client.get(f"/admin/contact/details/?id={junk}").status_code == 404, junk
+        assert client.get(f"/admin/contact/details/?id={junk}").status_code == \
+            (400 if "%00" in junk else 404), junk
 
 
 def test_missing_record_goes_back_where_the_admin_came_from(client, login, records):
