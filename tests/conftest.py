@@ -38,7 +38,7 @@ from admin_app.jobs.engine import huey, init_jobs
 from tests.databases import DemoData
 from tests.processor import FaultyProxy, OfflineProcessor, StripeProcessor, stripe_config
 
-pytest_plugins = ["tests.database_fixtures", "tests.localstripe"]
+pytest_plugins = ["tests.database_fixtures", "tests.localstripe", "tests.workers"]
 
 BACKENDS = [b for b in os.environ.get("TEST_DATABASES", "sqlite,postgresql").split(",") if b]
 PAGE_FOLDERS = ("views", "browser")

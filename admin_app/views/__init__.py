@@ -10,6 +10,7 @@ from ..models import (
     AdminUser,
     Appointment,
     AuditEntry,
+    BulkJob,
     CashierSettings,
     Contact,
     CreditEntry,
@@ -26,6 +27,7 @@ from ..models import (
 from .cashier import CreditEntryView, DocumentView, PaymentMethodView, PaymentView, RefundView
 from .dashboard import DashboardView
 from .directories import ContactView, PlanView, PromoCodeView, ServiceView
+from .jobs import BulkJobView
 from .search import QuickSearchView
 from .settings import AdminUserView, AuditLogView, CashierSettingsView, StripeEventView
 from .subscriptions import AppointmentView, SubscriptionView
@@ -61,6 +63,7 @@ def init_admin(app: Flask) -> Admin:
         AuditLogView(AuditEntry, name="Audit log", category=SETTINGS, endpoint="audit_entry"),
         StripeEventView(StripeEvent, name="Stripe webhook events", category=SETTINGS,
                         endpoint="stripe_event"),
+        BulkJobView(BulkJob, name="Background jobs", category=SETTINGS, endpoint="bulk_job"),
         QuickSearchView(name="Search", endpoint="quick_search", url="/admin/search"),
     ]
     for view in views:

@@ -6,11 +6,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from flask import current_app, flash, g, request
+from flask import current_app, flash, g, redirect, request, url_for
+from flask_login import current_user
 from sqlalchemy.orm import lazyload
 
+from ..actions.queue_bulk_job import queue_bulk_job
 from ..actions.runner import AlreadyDone
 from ..errors import ActionError
+from ..jobs.bulk_actions import BULK_ACTIONS
+from ..jobs.tasks import run_bulk_job
 from .record_ids import parse_row_ids
 
 SHOWN_REFUSALS = 10
@@ -58,6 +62,39 @@ def run_bulk(row_ids: list[int], do_one: Callable[[int, str], object], *, bulk_k
     category = "success" if not report.refused else ("warning" if report.done else "error")
     flash(report.summary(done_word), category)
     return report
+
+
+def run_bulk_action(action: str, params: dict, row_ids: list[int], *, label: str, key: str,
+                    back: str):
+    """Run the bulk action ``action`` (``jobs.bulk_actions``) with ``params`` over ``row_ids``
+    and answer the request: a few rows (``BULK_INLINE_MAX``) at once, in this request, with
+    the report flashed and the way ``back``; more as a background job, the admin taken to its
+    page and its progress bar. The same verb runs each row either way."""
+    bulk_action = BULK_ACTIONS[action]
+    if len(row_ids) <= current_app.config.get("BULK_INLINE_MAX", 50):
+        params_of_run = dict(params)
+
+        def do_one(row_id: int, row_key: str):
+            return bulk_action.run_row(row_id, params_of_run, actor=current_user,
+                                       idempotency_key=row_key)
+
+        run_bulk(row_ids, do_one, bulk_key=key, done_word=bulk_action.done_word)
+        return redirect(back)
+    try:
+        job = queue_bulk_job(action=action, label=label, params=params, row_ids=row_ids,
+                             actor=current_user, idempotency_key=key).record
+    except AlreadyDone as done:  # the same form submitted again: its job, not a second one
+        flash(done.message, "info")
+        if done.request is None or done.request.result_id is None:
+            return redirect(back)
+        return redirect(url_for("bulk_job.details_view", id=done.request.result_id))
+    except ActionError as refused:
+        flash(refused.message, "error")
+        return redirect(back)
+    run_bulk_job(job.id)
+    flash(f"{label}: {job.total:,} rows are being done in the background; this page shows "
+          "their progress.", "info")
+    return redirect(url_for("bulk_job.details_view", id=job.id))
 
 
 @dataclass(frozen=True)

@@ -4,8 +4,8 @@
 A view declares each such action as a ``BulkFlow`` and its ``@action`` handler returns
 ``self.bulk_page(flow, ids)``: the page shows what the rows are (how many; ticked or all
 matching), the flow's facts and form. Submitted to ``bulk/<flow>/``, the ids are read again,
-strictly, and ``bulk.run_bulk`` runs the flow's action on each row, reporting every one that was
-not done.
+strictly, and ``bulk.run_bulk_action`` runs the flow's action on each row (inline for a few
+rows, as a background job with a progress page for more), reporting every one not done.
 """
 
 from __future__ import annotations
@@ -21,10 +21,8 @@ from flask_admin.helpers import get_redirect_target
 from flask_login import current_user
 from wtforms import HiddenField
 
-from ..errors import ActionError
-from ..extensions import db
 from .action_forms import ActionForm
-from .bulk import Selection, run_bulk, selection
+from .bulk import Selection, run_bulk_action, selection
 from .record_ids import BadRowIds, join_row_ids, split_row_ids
 
 SHOWN_IDS = 20
@@ -33,8 +31,9 @@ SHOWN_IDS = 20
 @dataclass(frozen=True)
 class BulkFlow:
     """One bulk action that asks first. ``title`` and ``submit_label`` may say ``{count}``;
-    ``do_one(record, form, idempotency_key)`` runs the action on one row (its refusal is
-    reported for that row); ``facts(form)`` adds lines to the page."""
+    ``action`` names the bulk action (``jobs.bulk_actions``) each row runs, with
+    ``params(form)``, the same inline or on the worker (its refusal is reported for that
+    row); ``facts(form)`` adds lines to the page."""
 
     name: str
     form: type[ActionForm]
@@ -43,8 +42,8 @@ class BulkFlow:
     title: str
     intro: str
     submit_label: str
-    done_word: str
-    do_one: Callable[[Any, Any, str], object]
+    action: str
+    params: Callable[[Any], dict]
     facts: Callable[[Any], list[tuple[str, str]]] | None = None
     is_danger: bool = False
 
@@ -110,13 +109,6 @@ class BulkPagesMixin:
             return redirect(back)
         if not form.validate_on_submit():
             return self._render_bulk(flow, form, rows)
-        model, noun = self.model, self.model.__tablename__.replace("_", " ").capitalize()
-
-        def do_one(row_id: int, key: str):
-            record = db.session.get(model, row_id)
-            if record is None:
-                raise ActionError("not_found", f"{noun} #{row_id} no longer exists.")
-            return flow.do_one(record, form, key)
-
-        run_bulk(rows.ids, do_one, bulk_key=form.idempotency_key.data, done_word=flow.done_word)
-        return redirect(back)
+        return run_bulk_action(flow.action, flow.params(form), rows.ids,
+                               label=flow.title.format(count=len(rows.ids)),
+                               key=form.idempotency_key.data, back=back)

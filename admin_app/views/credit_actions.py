@@ -40,6 +40,13 @@ class AdjustCreditsForm(ActionForm):
             return None
         return datetime.combine(self.expires_on.data, time(23, 59, 59), tzinfo=clinic_zone())
 
+    def params(self) -> dict:
+        """The adjustment, for each row of a bulk adjustment (``jobs.bulk_actions``)."""
+        expires = self.expires_at()
+        return {"service_id": self.service.data, "quantity": self.quantity.data,
+                "reason": self.reason.data, "expires_at": expires.isoformat() if expires
+                else None}
+
     def adjust(self, contact: Contact, key: str):
         return adjust_credits(contact, service=db.session.get(Service, self.service.data),
                               quantity=self.quantity.data, reason=self.reason.data,
@@ -52,8 +59,8 @@ ADJUST_CREDITS = BulkFlow(
     title="Adjust credits of {count} contacts",
     intro="The same adjustment for each selected contact; a contact without enough credits to "
           "remove is skipped and reported.",
-    submit_label="Adjust {count} contacts", done_word="adjusted",
-    do_one=lambda contact, form, key: form.adjust(contact, key))
+    submit_label="Adjust {count} contacts", action="adjust_credits",
+    params=lambda form: form.params())
 
 
 class CreditActionsMixin:

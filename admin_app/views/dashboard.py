@@ -12,6 +12,8 @@ from ..extensions import db
 from ..models import (
     Appointment,
     AppointmentStatus,
+    BulkJob,
+    BulkJobState,
     NoShowFeeStatus,
     Payment,
     PaymentMethodKind,
@@ -48,6 +50,10 @@ class DashboardView(AccessMixin, AdminIndexView):
                    Payment.method == PaymentMethodKind.CARD))
         unsettled_refunds = db.session.scalar(
             select(func.count()).select_from(Refund).where(Refund.status == RefundStatus.PENDING))
+        running_jobs = db.session.scalars(
+            select(BulkJob).where(BulkJob.state.in_((BulkJobState.QUEUED,
+                                                     BulkJobState.RUNNING)))
+            .order_by(BulkJob.id).limit(10)).all()
         recent_payments = db.session.scalars(
             select(Payment).order_by(Payment.created_at.desc()).limit(8)
         ).all()
@@ -61,4 +67,5 @@ class DashboardView(AccessMixin, AdminIndexView):
             unsettled_payments=unsettled_payments,
             unsettled_refunds=unsettled_refunds,
             recent_payments=recent_payments,
+            running_jobs=running_jobs,
         )

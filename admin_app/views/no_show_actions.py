@@ -66,10 +66,8 @@ CHARGE_NO_SHOW_FEES = BulkFlow(
     intro="Each selected appointment is confirmed as a no-show and its member's saved card is "
           "charged the default fee. Appointments already charged or waived, cancelled, "
           "attended, in the future, or whose card declines are skipped and reported.",
-    submit_label="Charge {count} no-show fee(s)", done_word="charged",
-    do_one=lambda appointment, form, key: charge_no_show_fee(
-        appointment, amount_minor=form.fee(), actor=current_user, idempotency_key=key),
-    facts=_fee_each)
+    submit_label="Charge {count} no-show fee(s)", action="charge_no_show_fee",
+    params=lambda form: {"amount_minor": form.fee()}, facts=_fee_each)
 
 
 class NoShowActionsMixin:

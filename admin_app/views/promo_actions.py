@@ -49,9 +49,8 @@ APPLY_PROMO = BulkFlow(
     title="Apply Promo to {count} subscriptions",
     intro="The same code for each selected subscription; those the code may not apply to are "
           "reported with the rule.",
-    submit_label="Apply to {count} subscriptions", done_word="applied",
-    do_one=lambda subscription, form, key: apply_promo(
-        subscription, promo_code=form.promo_code.data, actor=current_user, idempotency_key=key))
+    submit_label="Apply to {count} subscriptions", action="apply_promo",
+    params=lambda form: {"promo_code": form.promo_code.data})
 
 
 class PromoActionsMixin:

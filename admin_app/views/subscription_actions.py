@@ -44,8 +44,10 @@ CANCEL_SUBSCRIPTIONS = BulkFlow(
     doing="cancel subscriptions", title="Cancel {count} subscriptions",
     intro="The same cancellation for each selected subscription; those already cancelled or "
           "refused are reported one by one.",
-    submit_label="Cancel {count} subscriptions", done_word="cancelled",
-    do_one=lambda subscription, form, key: form.cancel(subscription, key), is_danger=True)
+    submit_label="Cancel {count} subscriptions", action="cancel_subscription",
+    params=lambda form: {"at_period_end": form.when.data == "period_end",
+                         "credits": form.credits.data,
+                         "refund_unused": bool(form.refund_unused.data)}, is_danger=True)
 
 
 class SubscriptionActionsMixin(SubscriptionPagesMixin):

@@ -28,7 +28,7 @@ from admin_app.models import (
     ScheduledRun,
 )
 from tests.factories import give_card, make_appointment, make_contact, make_credit, make_service
-from tests.jobs.conftest import job, wait_for
+from tests.workers import job, wait_for
 
 
 def _contacts_with_and_without_credits(count: int):

@@ -16,7 +16,7 @@ from admin_app.jobs.engine import init_jobs
 from admin_app.jobs.tasks import run_bulk_job
 from admin_app.models import BulkJobState, CreditEntry
 from tests.factories import make_contact, make_service
-from tests.jobs.conftest import job, wait_for
+from tests.workers import job, wait_for
 
 # Concurrent commits: PostgreSQL, as several servers share it.
 pytestmark = pytest.mark.backends("postgresql")

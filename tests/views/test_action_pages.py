@@ -37,6 +37,9 @@ ACTION_ENDPOINTS = [
     ("POST", "/admin/plan/link/switch/", "id", ""),
     ("POST", "/admin/document/issue/", "id", ""),
     ("POST", "/admin/document/send/", "id", "&channel=email"),
+    ("POST", "/admin/bulk_job/cancel/", "id", ""),
+    ("GET", "/admin/bulk_job/progress/", "id", ""),
+    ("GET", "/admin/bulk_job/results.csv", "id", ""),
 ]
 JUNK_IDS = ["abc", "1,2", "1;1", "", "-1", "0", "1.0", "%2B1", "%201", "1e3", "0x1",
             "99999999999999999999", "2147483648", "%00", "1%00", "%EF%BC%91", "%E2%80%AE1"]
