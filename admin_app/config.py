@@ -97,6 +97,8 @@ def from_environment(instance: Path) -> dict:
         # The job engine's queue (Huey): embedded SQLite in the instance folder, or
         # redis://host:6379/0 shared by several servers.
         "JOBS_URL": os.environ.get("JOBS_URL", _in_instance(instance, "jobs.sqlite3")),
+        # A charge above this amount (major units of its currency) asks for a confirmation.
+        "LARGE_AMOUNT": os.environ.get("LARGE_AMOUNT", "10000"),
         # Bulk actions over more rows than this run on the worker, with a progress page.
         "BULK_INLINE_MAX": int(os.environ.get("BULK_INLINE_MAX", 50)),
         "OFFLINE_GATEWAY_URL": os.environ.get(

@@ -3,28 +3,54 @@
 
 from __future__ import annotations
 
+from flask import current_app, request
 from flask_admin import expose
 from flask_login import current_user
-from wtforms import BooleanField, IntegerField, PasswordField, RadioField, StringField
-from wtforms.validators import InputRequired, NumberRange, Optional
+from sqlalchemy import select
+from wtforms import (
+    BooleanField,
+    HiddenField,
+    IntegerField,
+    PasswordField,
+    RadioField,
+    SelectField,
+    StringField,
+    ValidationError,
+)
+from wtforms.validators import AnyOf, DataRequired, InputRequired, NumberRange, Optional
 
 from ..actions.add_payment_method import add_payment_method
 from ..actions.charge_custom_bill import charge_custom_bill
 from ..billing.charging import default_card
-from ..models import CashierSettings, Contact, PaymentMethodKind
+from ..extensions import db
+from ..models import CashierSettings, Contact, PaymentMethodKind, Plan, Service
+from ..money import format_money, is_currency_code, parse_money
 from ..payments import CardDetails
 from .action_forms import ActionForm
 from .action_pages import ActionPage, contact_tab
 from .fields import MoneyField
 
 
+def currency_choices() -> list[tuple[str, str]]:
+    """The currencies the clinic bills in: its own (Cashier settings), and those of its plans
+    and services; a choice, never free text."""
+    codes = {CashierSettings.get().currency}
+    codes |= set(db.session.scalars(select(Plan.currency).distinct()))
+    codes |= set(db.session.scalars(select(Service.currency).distinct()))
+    return [(code, code) for code in sorted(c for c in codes if is_currency_code(c))]
+
+
 class ChargeForm(ActionForm):
     amount = MoneyField("Amount", validators=[InputRequired()])
-    currency = StringField("Currency", validators=[InputRequired()],
-                           description="Three-letter code, e.g. USD.")
-    description = StringField("Description", validators=[Optional()],
+    currency = SelectField("Currency", validators=[InputRequired()])
+    description = StringField("Description", validators=[DataRequired("Say what the bill is "
+                                                                      "for.")],
                               description="What the bill is for; printed on the receipt.")
     charge_to = RadioField("Charge to", choices=[], default=PaymentMethodKind.CARD.value)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.currency.choices = currency_choices()
 
     def offer_methods(self, contact: Contact) -> None:
         card = default_card(contact)
@@ -36,6 +62,42 @@ class ChargeForm(ActionForm):
                                    "Other (bank transfer, voucher…), taken outside the panel")]
         if card is None and not self.is_submitted():
             self.charge_to.data = PaymentMethodKind.CASH.value
+
+
+class ChargeReviewForm(ActionForm):
+    """The review of a charge: what the first step took, carried as typed, read again (a
+    changed amount or currency is read again just as strictly), and the confirmation a large
+    amount needs (``LARGE_AMOUNT``)."""
+
+    amount = HiddenField(validators=[InputRequired()])
+    currency = HiddenField(validators=[InputRequired()])
+    description = HiddenField()
+    charge_to = HiddenField(validators=[AnyOf([kind.value for kind in PaymentMethodKind])])
+    reviewed = HiddenField(default="1")
+    confirm_large = BooleanField("Yes, charge this amount")
+
+    def amount_minor(self) -> int:
+        return parse_money(self.amount.data or "", self.currency.data or "")
+
+    def validate_amount(self, field) -> None:
+        try:
+            self.amount_minor()
+        except ValueError as why:
+            raise ValidationError(str(why)) from None
+
+    def is_large(self) -> bool:
+        """Above the amount that asks for a confirmation (``LARGE_AMOUNT``, in major units of
+        the charge's currency, 10,000 by default)."""
+        try:
+            limit = parse_money(str(current_app.config.get("LARGE_AMOUNT", "10000")),
+                                self.currency.data or "")
+            return self.amount_minor() > limit
+        except ValueError:
+            return False
+
+    def validate_confirm_large(self, field) -> None:
+        if self.is_large() and not field.data:
+            raise ValidationError("This is a large amount: tick the box to confirm it.")
 
 
 class AddCardForm(ActionForm):
@@ -59,23 +121,63 @@ class ChargeActionsMixin:
 
     @expose("/charge/", methods=("GET", "POST"))
     def charge_view(self):
+        """Two steps, as upgrade has: the bill, then its review (amount, currency, how it is
+        paid, the receipt's line; a large amount to confirm), which charges."""
         page = ActionPage.open(self, doing=self.DOING, back=contact_tab("transactions"))
         contact = page.record
+        if "reviewed" in request.form:
+            review = ChargeReviewForm()
+            done = page.submit(review, lambda key: charge_custom_bill(
+                contact, amount_minor=review.amount_minor(), currency=review.currency.data,
+                description=review.description.data,
+                method=PaymentMethodKind(review.charge_to.data), actor=current_user,
+                idempotency_key=key))
+            return done or self._render_charge_review(page, review)
         form = ChargeForm(currency=CashierSettings.get().currency)
         form.offer_methods(contact)
-        done = page.submit(form, lambda key: charge_custom_bill(
-            contact, amount_minor=form.amount.data, currency=form.currency.data,
-            description=form.description.data, method=PaymentMethodKind(form.charge_to.data),
-            actor=current_user, idempotency_key=key))
-        if done is not None:
-            return done
+        if form.validate_on_submit():
+            review = ChargeReviewForm(
+                formdata=None, amount=form.amount.raw_data[0].strip(),
+                currency=form.currency.data, description=form.description.data.strip(),
+                charge_to=form.charge_to.data, idempotency_key=form.idempotency_key.data)
+            return self._render_charge_review(page, review)
         return page.render(title=f"Charge {contact}",
                            intro="Charge a custom bill: to the saved card through the payment "
                                  "processor, or recorded as paid in cash / other. A receipt is "
-                                 "issued.",
+                                 "issued. You review it before anything is charged.",
                            facts=[("Contact", contact.full_name),
                                   ("Email", contact.email or "—")],
-                           form=form, submit_label="Charge")
+                           form=form, submit_label="Review the charge")
+
+    def _render_charge_review(self, page: ActionPage, review: ChargeReviewForm):
+        contact = page.record
+        try:
+            amount = format_money(review.amount_minor(), review.currency.data)
+        except ValueError:
+            amount = review.amount.data
+        method = PaymentMethodKind(review.charge_to.data) \
+            if review.charge_to.data in {k.value for k in PaymentMethodKind} else None
+        card = default_card(contact)
+        paid_how = {PaymentMethodKind.CARD: f"Saved card {card.display_name}" if card
+                    else "Saved card: none saved", PaymentMethodKind.CASH: "Cash, at the desk",
+                    PaymentMethodKind.OTHER: "Other (outside the panel)"}.get(method, "—")
+        # What was carried from the first step and no longer reads right (the page was altered)
+        warnings = [message for field in (review.amount, review.currency, review.charge_to)
+                    for message in field.errors]
+        if review.is_large():
+            warnings.append(f"{amount} is above the amount that asks for a confirmation: "
+                            "check it, then tick the box.")
+        else:
+            del review.confirm_large
+        return page.render(title=f"Review: charge {amount} to {contact}",
+                           intro="Nothing is charged until you confirm.",
+                           facts=[("Contact", contact.full_name), ("Amount", amount),
+                                  ("Currency", review.currency.data),
+                                  ("Paid by", paid_how),
+                                  ("On the receipt", review.description.data or "—")],
+                           warnings=warnings, form=review,
+                           submit_label=f"Charge {amount}" if method is PaymentMethodKind.CARD
+                           else f"Record {amount} as paid")
 
     @expose("/payment-methods/add/", methods=("GET", "POST"))
     def add_card_view(self):

@@ -177,8 +177,15 @@ def test_charge_from_the_contact_card(client, login, mia):
     html = page.get_data(as_text=True)
     assert page.status_code == 200 and 'value="USD"' in html
     assert "Visa •••• 4242" in html and _checked(html) == "card"
-    form = {"amount": "45.50", "currency": "USD", "description": "Massage oil",
+    form = {"amount": "45,50", "currency": "USD", "description": "Massage oil",
             "charge_to": "card", "idempotency_key": "charge-1"}
+    review = client.post(f"/admin/contact/charge/?id={mia.id}", data=form)
+    html = review.get_data(as_text=True)
+    assert review.status_code == 200 and "Review: charge $45.50 to" in html
+    assert "Saved card Visa •••• 4242" in html and "Massage oil" in html
+    assert "confirm_large" not in html  # not a large amount
+    assert db.session.query(Payment).count() == 0  # nothing charged at the review
+    form = {**form, "amount": "45,50", "reviewed": "1"}
     done = client.post(f"/admin/contact/charge/?id={mia.id}", data=form)
     assert done.status_code == 302 and "tab=transactions" in done.location
     shown = client.get(done.location).get_data(as_text=True)
@@ -194,17 +201,49 @@ def test_charge_from_the_contact_card(client, login, mia):
 
 
 @pytest.mark.processor  # saves and charges a card at the processor
+def test_a_large_charge_asks_for_a_confirmation_and_currency_is_a_choice(client, login, mia,
+                                                                          app):
+    give_card(mia)
+    login("cashier")
+    page = client.get(f"/admin/contact/charge/?id={mia.id}").get_data(as_text=True)
+    assert '<select' in page and 'name="currency"' in page
+    odd = client.post(f"/admin/contact/charge/?id={mia.id}", data={
+        "amount": "10", "currency": "XYZ", "description": "x", "charge_to": "card",
+        "idempotency_key": "c-0"})
+    assert b"Not a valid choice" in odd.data and db.session.query(Payment).count() == 0
+    form = {"amount": "12,500.00", "currency": "USD", "description": "Annual pack",
+            "charge_to": "card", "idempotency_key": "big-1"}
+    review = client.post(f"/admin/contact/charge/?id={mia.id}", data=form)
+    assert b"above the amount that asks for a confirmation" in review.data
+    assert b'name="confirm_large"' in review.data
+    unconfirmed = client.post(f"/admin/contact/charge/?id={mia.id}",
+                              data={**form, "reviewed": "1"})
+    assert b"tick the box to confirm" in unconfirmed.data
+    assert db.session.query(Payment).count() == 0
+    confirmed = client.post(f"/admin/contact/charge/?id={mia.id}",
+                            data={**form, "reviewed": "1", "confirm_large": "y"})
+    assert confirmed.status_code == 302
+    (payment,) = db.session.query(Payment).all()
+    assert payment.amount_minor == 1250000
+    tampered = client.post(f"/admin/contact/charge/?id={mia.id}", data={
+        **form, "amount": "1,250", "reviewed": "1", "idempotency_key": "big-2"})
+    assert tampered.status_code == 200 and b"could be read two ways" in tampered.data
+    assert db.session.query(Payment).count() == 1
+
+
+@pytest.mark.processor  # saves and charges a card at the processor
 def test_a_declined_card_shows_the_reason_and_can_be_retried(client, login, mia):
     give_card(mia, number="4000000000000341")
     login("owner")
     form = {"amount": "20", "currency": "USD", "description": "Class pack",
             "charge_to": "card", "idempotency_key": "decl-1"}
-    page = client.post(f"/admin/contact/charge/?id={mia.id}", data=form)
+    page = client.post(f"/admin/contact/charge/?id={mia.id}", data={**form, "reviewed": "1"})
     html = page.get_data(as_text=True)
     assert page.status_code == 200 and "was declined: Your card was declined." in html
     assert 'value="decl-1"' not in html  # a fresh key for a deliberate retry
     cash = client.post(f"/admin/contact/charge/?id={mia.id}",
-                       data={**form, "charge_to": "cash", "idempotency_key": "decl-2"})
+                       data={**form, "charge_to": "cash", "idempotency_key": "decl-2",
+                             "reviewed": "1"})
     assert cash.status_code == 302
     statuses = sorted(p.status.value for p in db.session.query(Payment))
     assert statuses == ["failed", "succeeded"]
@@ -222,7 +261,7 @@ def test_viewer_sees_no_charge_button_and_is_refused(client, login, mia):
     assert b'id="charge-contact"' not in card.data
     page = client.post(f"/admin/contact/charge/?id={mia.id}", data={
         "amount": "10", "currency": "USD", "description": "x", "charge_to": "cash",
-        "idempotency_key": "v-1"}, follow_redirects=True)
+        "idempotency_key": "v-1", "reviewed": "1"}, follow_redirects=True)
     assert b"may not charge contacts" in page.data
     assert db.session.query(Payment).count() == 0
 

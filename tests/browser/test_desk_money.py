@@ -45,7 +45,11 @@ def test_card_charge_refund_and_no_show_fee(page: Page, live_server, shot):
     page.get_by_label("Amount").fill("45.00")
     page.get_by_label("Description").fill("Massage oil")
     shot(page, "desk_charge")
-    page.get_by_role("button", name="Charge").click()
+    page.get_by_role("button", name="Review the charge").click()
+    expect(page.locator("h2")).to_have_text(re.compile(r"Review: charge \$45\.00 to "))
+    expect(page.locator(".action-facts")).to_contain_text("Saved card Visa •••• 4242")
+    shot(page, "desk_charge_review")
+    page.get_by_role("button", name="Charge $45.00").click()
     expect(page.locator(".alert-success")).to_contain_text("Charged $45.00 to Visa •••• 4242")
     expect(page.locator(".alert-success")).to_contain_text("Receipt RCT-")
 

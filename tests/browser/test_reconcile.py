@@ -21,7 +21,8 @@ def test_a_lost_answer_is_pending_then_checked_with_the_processor(page: Page, li
         page.goto(f"{live_server.url}/admin/contact/charge/?id={data.grace_id}")
         page.get_by_label("Amount").fill(amount)
         page.get_by_label("Description").fill(what)
-        page.get_by_role("button", name="Charge").click()
+        page.get_by_role("button", name="Review the charge").click()
+        page.get_by_role("button", name=f"Charge ${amount}").click()
 
     with processor.losing_answers():
         charge("45.00", "Massage oil")
