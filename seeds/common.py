@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import calendar
 import math
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 
+from admin_app.billing.periods import MONTHS_PER_INTERVAL, add_interval, add_months  # noqa: F401
 from admin_app.extensions import db
 from admin_app.models import (
     BillingInterval,
@@ -20,26 +20,6 @@ from admin_app.models import (
 )
 
 CLINIC_TZ = ZoneInfo("America/New_York")  # the demo clinic's opening hours are local
-MONTHS_PER_INTERVAL = {BillingInterval.MONTH: 1, BillingInterval.QUARTER: 3,
-                       BillingInterval.YEAR: 12}
-
-
-def add_months(moment: datetime, months: int) -> datetime:
-    """Same day next month(s), clamped to the month's last day (Jan 31 + 1 month = Feb 28)."""
-    year, month0 = divmod(moment.month - 1 + months, 12)
-    year += moment.year
-    day = min(moment.day, calendar.monthrange(year, month0 + 1)[1])
-    return moment.replace(year=year, month=month0 + 1, day=day)
-
-
-def add_interval(moment: datetime, interval: BillingInterval | str, count: int = 1) -> datetime:
-    """``moment`` moved by ``count`` billing intervals (negative goes back)."""
-    interval = BillingInterval(interval)
-    if interval is BillingInterval.WEEK:
-        return moment + timedelta(weeks=count)
-    return add_months(moment, MONTHS_PER_INTERVAL[interval] * count)
-
-
 def approx_days(interval: BillingInterval | str, count: int = 1) -> int:
     """Shortest length of ``count`` intervals in days (a month is at least 28)."""
     interval = BillingInterval(interval)

@@ -23,14 +23,21 @@ huey = Huey(NAME, storage_class=MemoryStorage, results=False)
 _apps: list[Flask] = []
 
 
+REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
+
+
+def _check_url(url: str) -> str:
+    if not url.startswith((*REDIS_SCHEMES, "sqlite:///")):
+        raise RuntimeError(f"JOBS_URL must be sqlite:///<file> or redis://…, not {url!r}")
+    return url
+
+
 def _storage(url: str):
-    if url.startswith(("redis://", "rediss://", "unix://")):
+    if url.startswith(REDIS_SCHEMES):
         return RedisStorage(NAME, url=url)
-    if url.startswith("sqlite:///"):
-        filename = Path(url.removeprefix("sqlite:///"))
-        filename.parent.mkdir(parents=True, exist_ok=True)
-        return SqliteStorage(NAME, filename=str(filename))
-    raise RuntimeError(f"JOBS_URL must be sqlite:///<file> or redis://…, not {url!r}")
+    filename = Path(url.removeprefix("sqlite:///"))
+    filename.parent.mkdir(parents=True, exist_ok=True)
+    return SqliteStorage(NAME, filename=str(filename))
 
 
 class _StorageOnFirstUse:
@@ -51,10 +58,7 @@ def init_jobs(app: Flask) -> None:
     ``JOBS_IMMEDIATE`` runs each task at once, in the caller (unit tests only)."""
     huey.immediate = bool(app.config.get("JOBS_IMMEDIATE"))
     if not huey.immediate:
-        url = app.config["JOBS_URL"]
-        if not url.startswith(("redis://", "rediss://", "unix://", "sqlite:///")):
-            raise RuntimeError(f"JOBS_URL must be sqlite:///<file> or redis://…, not {url!r}")
-        huey.storage = _StorageOnFirstUse(url)
+        huey.storage = _StorageOnFirstUse(_check_url(app.config["JOBS_URL"]))
     _apps[:] = [app]
 
 
