@@ -10,7 +10,7 @@ done), and each scheduled task is also a CLI command, so cron can drive it where
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from huey import crontab
 
@@ -24,6 +24,18 @@ from .engine import app_periodic_task, app_task
 
 SCHEDULE = {"sweep_jobs": ("every minute", crontab()),
             "reconcile_payments": ("every 5 minutes", crontab(minute="*/5"))}
+
+
+def next_run(name: str, after: datetime) -> datetime | None:
+    """When the scheduled task ``name`` runs next after ``after`` (the worker's clock: UTC,
+    to the minute), or None if not within a day."""
+    schedule = SCHEDULE[name][1]
+    moment = after.replace(second=0, microsecond=0) + timedelta(minutes=1)
+    for _ in range(24 * 60):
+        if schedule(moment.replace(tzinfo=None)):
+            return moment
+        moment += timedelta(minutes=1)
+    return None
 
 
 @app_task(retries=3, retry_delay=30)

@@ -13,7 +13,7 @@ from ..actions.cancel_bulk_job import cancel_bulk_job
 from ..clock import utcnow
 from ..extensions import db
 from ..jobs.bulk_actions import BULK_ACTIONS
-from ..jobs.tasks import SCHEDULE
+from ..jobs.tasks import SCHEDULE, next_run
 from ..models import BulkJob, BulkJobRow, RowOutcome, ScheduledRun
 from .action_forms import ActionForm
 from .action_pages import ActionPage, load_record
@@ -71,8 +71,9 @@ class BulkJobView(AppModelView):
     def schedule(self) -> list[dict]:
         """The worker's schedule: each task, how often, its last run and outcome."""
         runs = {run.name: run for run in db.session.scalars(select(ScheduledRun))}
-        return [{"name": name, "when": when, "run": runs.get(name)}
-                for name, (when, _) in SCHEDULE.items()]
+        now = utcnow()
+        return [{"name": name, "when": when, "run": runs.get(name),
+                 "next": next_run(name, now)} for name, (when, _) in SCHEDULE.items()]
 
     def progress(self, job: BulkJob) -> dict:
         return job_progress(job)

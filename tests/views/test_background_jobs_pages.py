@@ -81,3 +81,13 @@ def test_a_job_is_cancelled_from_its_page_and_a_viewer_may_not(client, login, ap
     assert db.session.get(BulkJob, job.id).state is BulkJobState.CANCELLED
     listing = client.get("/admin/bulk_job/").get_data(as_text=True)
     assert "Schedule of the worker" in listing and "Reconcile payments" in listing
+
+
+def test_the_schedule_says_when_each_task_runs_next():
+    from datetime import UTC, datetime
+
+    from admin_app.jobs.tasks import next_run
+
+    at = datetime(2026, 12, 1, 10, 7, 30, tzinfo=UTC)
+    assert next_run("reconcile_payments", at) == datetime(2026, 12, 1, 10, 10, tzinfo=UTC)
+    assert next_run("sweep_jobs", at) == datetime(2026, 12, 1, 10, 8, tzinfo=UTC)
