@@ -3,7 +3,7 @@ kept pending because the processor did not answer (``billing.reconciling``)."""
 
 from __future__ import annotations
 
-from flask import flash, has_request_context, redirect, request, url_for
+from flask import current_app, flash, has_request_context, redirect, request, url_for
 from flask_admin import expose
 from flask_admin.actions import action
 from flask_admin.helpers import get_redirect_target
@@ -18,7 +18,7 @@ from ..models import Payment
 from ..money import format_money
 from .action_forms import ActionForm, new_idempotency_key
 from .action_pages import ActionPage
-from .bulk import run_bulk, selection
+from .bulk import run_bulk, run_bulk_action, selection
 from .formatting import format_datetime
 from .record_ids import BadRowIds
 from .row_menu import MenuItem
@@ -67,18 +67,22 @@ class ReconcileActionsMixin:
         except BadRowIds as bad:
             flash(bad.message, "error")
             return redirect(back)
+        key = request.form.get("idempotency_key") or new_idempotency_key()
+        action = "reconcile_payment" if self.model is Payment else "reconcile_refund"
+        if len(rows.ids) > current_app.config.get("BULK_INLINE_MAX", 50):
+            return run_bulk_action(action, {}, rows.ids, key=key, back=back,
+                                   label=f"Check {len(rows.ids)} {self.model.__tablename__}s "
+                                         "with the processor")
         outcomes = []
 
-        def check_one(record_id: int, key: str):
+        def check_one(record_id: int, row_key: str):
             record = db.session.get(self.model, record_id)
             if record is None:
                 raise ActionError("not_found", "That record no longer exists.")
-            done = _reconcile(record)(record, actor=current_user, idempotency_key=key)
+            done = _reconcile(record)(record, actor=current_user, idempotency_key=row_key)
             outcomes.append(done.record.outcome)
 
-        run_bulk(rows.ids, check_one,
-                 bulk_key=request.form.get("idempotency_key") or new_idempotency_key(),
-                 done_word="checked")
+        run_bulk(rows.ids, check_one, bulk_key=key, done_word="checked")
         waiting = outcomes.count(Outcome.STILL_PENDING)
         if waiting:
             flash(f"{waiting} still waiting for the processor's answer: check again later.",

@@ -91,3 +91,24 @@ def test_the_schedule_says_when_each_task_runs_next():
     at = datetime(2026, 12, 1, 10, 7, 30, tzinfo=UTC)
     assert next_run("reconcile_payments", at) == datetime(2026, 12, 1, 10, 10, tzinfo=UTC)
     assert next_run("sweep_jobs", at) == datetime(2026, 12, 1, 10, 8, tzinfo=UTC)
+
+
+def test_checking_many_pending_payments_with_the_processor_is_a_job(client, login, app):
+    from admin_app.models import PaymentStatus
+    from tests.factories import make_payment
+
+    app.config["BULK_INLINE_MAX"] = 1
+    contact = make_contact()
+    pending = [make_payment(contact=contact, status=PaymentStatus.PENDING, paid_at=None)
+               for _ in range(3)]
+    db.session.commit()
+    login("cashier")
+    response = client.post("/admin/payment/action/", data={
+        "action": "check_with_processor", "rowid": [str(p.id) for p in pending],
+        "url": "/admin/payment/"})
+    job = db.session.scalars(select(BulkJob)).one()
+    assert response.location.endswith(f"/admin/bulk_job/details/?id={job.id}")
+    assert job.action == "reconcile_payment" and job.total == 3
+    execute_bulk_job(job.id)
+    db.session.expire_all()
+    assert db.session.get(BulkJob, job.id).processed == 3
