@@ -72,24 +72,26 @@ def _cancel_requested(job_id: int) -> bool:
 
 
 def _claim_next_row(job_id: int) -> tuple[int, int] | None:
-    """Claim the next row nobody works on (or whose worker went silent); None when done."""
+    """Claim the next row nobody works on (or whose worker went silent); None when done.
+
+    Each lookup is a range of the (job, outcome, id) index: the rows not started, else the
+    claimed rows gone stale (a query with both in one OR would read every row of the job)."""
     while True:
         stale_before = utcnow() - STALE
-        candidate = db.session.execute(
-            select(BulkJobRow.id, BulkJobRow.row_id, BulkJobRow.outcome)
-            .where(BulkJobRow.job_id == job_id,
-                   BulkJobRow.outcome.is_(None)
-                   | ((BulkJobRow.outcome == RowOutcome.WORKING)
-                      & (BulkJobRow.claimed_at < stale_before)))
-            .order_by(BulkJobRow.id).limit(1)).first()
-        if candidate is None:
+        fresh = (BulkJobRow.outcome.is_(None),)
+        stale = (BulkJobRow.outcome == RowOutcome.WORKING, BulkJobRow.claimed_at < stale_before)
+        for condition in (fresh, stale):
+            candidate = db.session.execute(
+                select(BulkJobRow.id, BulkJobRow.row_id)
+                .where(BulkJobRow.job_id == job_id, *condition)
+                .order_by(BulkJobRow.id).limit(1)).first()
+            if candidate is not None:
+                break
+        else:
             db.session.commit()
             return None
-        condition = (BulkJobRow.outcome.is_(None) if candidate.outcome is None else
-                     (BulkJobRow.outcome == RowOutcome.WORKING)
-                     & (BulkJobRow.claimed_at < stale_before))
         won = db.session.execute(update(BulkJobRow).where(BulkJobRow.id == candidate.id,
-                                                          condition)
+                                                          *condition)
                                  .values(outcome=RowOutcome.WORKING, claimed_at=utcnow()))
         db.session.commit()
         if won.rowcount == 1:
