@@ -38,6 +38,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     from .public.card import bp as public_card_bp
     from .public.subscribe import bp as public_bp
     from .request_guards import register_request_guards
+    from .security_headers import init_security_headers
     from .views import init_admin
     from .webhooks.stripe import bp as stripe_webhook_bp
 
@@ -47,6 +48,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.register_blueprint(stripe_webhook_bp)
     init_admin(app)
     register_request_guards(app)
+    init_security_headers(app)
     register_cli(app)
     init_jobs(app)
 

@@ -22,6 +22,7 @@ from ..errors import ActionError
 from ..extensions import db
 from ..models import CashierSettings
 from ..payments import CardDetails, get_gateway
+from ..security_headers import allow_stripe_js
 from ..views.action_forms import ActionForm, new_idempotency_key
 
 bp = Blueprint("public_card", __name__, url_prefix="/pay/card")
@@ -92,6 +93,7 @@ def _render_card_page(token: str, link: OpenedLink, form=None, error: str | None
     except ActionError as refused:
         return render_template("public/card_page.html", mode="unavailable",
                                **{**common, "error": refused.message}), 503
+    allow_stripe_js(current_app.config["STRIPE_JS_URL"])
     return render_template("public/card_page.html", mode="stripe",
                            form=SetupResultForm(formdata=None), client_secret=setup.client_secret,
                            publishable_key=publishable_key,

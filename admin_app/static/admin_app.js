@@ -42,3 +42,34 @@ document.querySelectorAll('form.action-form').forEach(function (form) {
     if (button) { setTimeout(function () { button.disabled = true; }, 0); }
   });
 });
+
+// The CSP runs no inline handlers (onclick=, onsubmit=) and no javascript: links, so:
+// <form data-confirm="…"> asks before it submits (before any other submit listener);
+document.addEventListener('submit', function (event) {
+  var message = event.target.getAttribute && event.target.getAttribute('data-confirm');
+  if (message && !window.confirm(message)) {
+    event.preventDefault();
+    event.stopImmediatePropagation();
+  }
+}, true);
+// the bulk actions of a list ("With selected") run Flask-Admin's modelActions;
+document.addEventListener('click', function (event) {
+  var item = event.target.closest && event.target.closest('[data-model-action]');
+  if (item) {
+    event.preventDefault();
+    if (window.modelActions) { window.modelActions.execute(item.getAttribute('data-model-action')); }
+    return;
+  }
+  // the Add button of an inline list (a plan's services, a document's lines);
+  var add = event.target.closest && event.target.closest('[data-add-inline]');
+  if (add) {
+    event.preventDefault();
+    if (window.faForm) { window.faForm.addInlineField(add, add.getAttribute('data-add-inline')); }
+    return;
+  }
+  // Flask-Admin's href="javascript:void(0)" links (tabs, filter menu, pagination) go nowhere.
+  // Capture phase: Flask-Admin's multi-level dropdown hack stops the click's propagation on
+  // its menu toggles without preventing the javascript: navigation.
+  var link = event.target.closest && event.target.closest('a[href^="javascript:"]');
+  if (link) { event.preventDefault(); }
+}, true);

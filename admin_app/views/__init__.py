@@ -24,6 +24,7 @@ from ..models import (
     StripeEvent,
     Subscription,
 )
+from ..security_headers import csp_nonce
 from .cashier import CreditEntryView, DocumentView, PaymentMethodView, PaymentView, RefundView
 from .dashboard import DashboardView
 from .directories import ContactView, PlanView, PromoCodeView, ServiceView
@@ -41,6 +42,7 @@ def init_admin(app: Flask) -> Admin:
         name="Clinic Billing",
         theme=Bootstrap4Theme(base_template="admin/app_base.html", fluid=True),
         index_view=DashboardView(name="Home", url="/admin"),
+        csp_nonce_generator=csp_nonce,  # its <script> tags carry the CSP nonce
     )
     views = [
         ContactView(Contact, name="Contacts", category=DIRECTORIES, endpoint="contact"),

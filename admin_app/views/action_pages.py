@@ -28,13 +28,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import abort, current_app, flash, redirect, request, url_for
-from flask_admin.helpers import get_redirect_target
 from flask_login import current_user
 
 from ..actions.runner import ActionResult, AlreadyDone
 from ..errors import ActionError
 from ..extensions import db
 from ..models import Contact, Role
+from ..redirects import back_target
 from .action_forms import ActionForm, new_idempotency_key
 from .record_ids import primary_key_of, shown
 
@@ -79,7 +79,7 @@ def load_record(view, *, model=None, arg: str = "id", gone: str | None = None,
         flash(f"There is no {noun} with ID “{shown(raw)}”.", "error")
     else:
         flash(f"No {noun} was chosen: open this page from the {noun}'s ⋯ menu.", "error")
-    abort(redirect(otherwise or get_redirect_target() or _list_url(view, model)))
+    abort(redirect(otherwise or back_target() or _list_url(view, model)))
 
 
 @dataclass(frozen=True)
@@ -134,7 +134,7 @@ class ActionPage:
         ``back(record)``, else the view's list) and refuse a role outside ``roles`` (by
         default the view's ``write_roles``) that may not ``doing``."""
         record = load_record(view, model=model, arg=arg, gone=gone)
-        back_url = get_redirect_target() or (back(record) if back else url_for(".index_view"))
+        back_url = back_target() or (back(record) if back else url_for(".index_view"))
         allowed = roles if roles is not None else view.write_roles
         if not (current_user.is_authenticated and current_user.role in allowed):
             role = current_user.role.label if current_user.is_authenticated else "none"

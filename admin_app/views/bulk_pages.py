@@ -17,10 +17,10 @@ from typing import Any
 
 from flask import abort, flash, redirect, url_for
 from flask_admin import expose
-from flask_admin.helpers import get_redirect_target
 from flask_login import current_user
 from wtforms import HiddenField
 
+from ..redirects import back_target
 from .action_forms import ActionForm
 from .bulk import Selection, run_bulk_action, selection
 from .record_ids import BadRowIds, join_row_ids, split_row_ids
@@ -67,7 +67,7 @@ class BulkPagesMixin:
         return flow
 
     def _back_to_list(self) -> str:
-        return get_redirect_target() or url_for(".index_view")
+        return back_target() or url_for(".index_view")
 
     def bulk_page(self, flow: BulkFlow, ticked_ids):
         """The page of ``flow`` for the rows ticked (or all matching) in the list."""

@@ -6,7 +6,6 @@ from __future__ import annotations
 from flask import current_app, flash, has_request_context, redirect, request, url_for
 from flask_admin import expose
 from flask_admin.actions import action
-from flask_admin.helpers import get_redirect_target
 from flask_login import current_user
 
 from ..actions.reconcile_payment import reconcile_payment
@@ -16,6 +15,7 @@ from ..errors import ActionError
 from ..extensions import db
 from ..models import Payment
 from ..money import format_money
+from ..redirects import back_target
 from .action_forms import ActionForm, new_idempotency_key
 from .action_pages import ActionPage
 from .bulk import run_bulk, run_bulk_action, selection
@@ -61,7 +61,7 @@ class ReconcileActionsMixin:
     @action("check_with_processor", "Check with the processor")
     def action_check_with_processor(self, ids):
         """Check each selected record (or all matching: filter Status = Pending) at once."""
-        back = get_redirect_target() or url_for(".index_view")
+        back = back_target() or url_for(".index_view")
         try:
             rows = selection(self, ids)
         except BadRowIds as bad:

@@ -33,6 +33,36 @@ def browser_context_args(browser_context_args):
     return {**browser_context_args, "viewport": {"width": 1366, "height": 800}}
 
 
+# Every CSP violation is reported to the console too (Chromium logs most itself; the event
+# also catches what it only reports to the page).
+REPORT_VIOLATIONS = """
+document.addEventListener('securitypolicyviolation', function (e) {
+  console.error('Content Security Policy violation: ' + e.violatedDirective + ' blocked '
+                + (e.blockedURI || 'inline code') + ' at ' + e.sourceFile + ':' + e.lineNumber);
+});
+"""
+
+
+@pytest.fixture
+def csp_violations(context) -> list[str]:
+    """What the browser refused under the Content-Security-Policy, on every page of the test."""
+    found: list[str] = []
+    context.add_init_script(REPORT_VIOLATIONS)
+    context.on("console", lambda message: found.append(message.text)
+               if "Content Security Policy" in message.text else None)
+    return found
+
+
+@pytest.fixture
+def page(page, csp_violations):
+    """pytest-playwright's page; the test fails if any page broke the Content-Security-Policy
+    (an inline script or handler, a script from elsewhere): the panel's CSP must stay strict
+    and its pages must still work under it."""
+    yield page
+    assert not csp_violations, "Content-Security-Policy violations:\n" + "\n".join(
+        csp_violations)
+
+
 @dataclass
 class Seeded:
     admin_email: str

@@ -131,6 +131,17 @@ def test_page_mounts_stripe_js_on_a_setup_intent_of_the_contact(client, grace, l
     assert intent.customer == grace.stripe_customer_id  # created on first need
 
 
+def test_page_allows_stripe_js_in_its_csp_and_only_there(client, grace, localstripe):
+    response = client.get(f"/pay/card/{make_link_token(grace)}")
+    policy = {part.split()[0]: part.split()[1:]
+              for part in response.headers["Content-Security-Policy"].split(";")}
+    for directive in ("script-src", "frame-src", "connect-src"):
+        assert localstripe in policy[directive], directive
+    assert "'none'" not in policy["frame-src"]
+    assert policy["frame-ancestors"] == ["'none'"] and "'unsafe-inline'" not in policy["script-src"]
+    assert localstripe not in client.get("/admin/login").headers["Content-Security-Policy"]
+
+
 def test_page_saves_the_confirmed_card_once(client, grace, localstripe, stripe_gateway):
     url, html = _open_page(client, grace)
     secret = re.search(r'data-client-secret="([^"]+)"', html).group(1)

@@ -164,8 +164,9 @@ def test_the_remember_cookie_is_guarded_and_lasts_the_setting(app_config):
     with app.app_context():
         make_admin(email="desk@example.com")
         client = app.test_client()
-        response = client.post("/admin/login", data={"email": "desk@example.com",
-                                                     "password": "secret-pw", "remember": "y"})
+        # Over https: with SESSION_COOKIE_SECURE=1 plain http is redirected there first.
+        response = client.post("/admin/login", base_url="https://localhost", data={
+            "email": "desk@example.com", "password": "secret-pw", "remember": "y"})
         header = next(h for h in response.headers.getlist("Set-Cookie")
                       if h.startswith("remember_token="))
         assert "Secure" in header and "HttpOnly" in header and "SameSite=Lax" in header
