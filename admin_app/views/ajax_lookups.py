@@ -27,3 +27,8 @@ class StrictAjaxModelLoader(QueryAjaxModelLoader):
 def strict_ajax_loader(model, session, name: str, options: dict) -> StrictAjaxModelLoader:
     loader = create_ajax_loader(model, session, name, name, options)
     return StrictAjaxModelLoader(name, session, loader.model, **options)
+
+
+def make_strict(loader) -> None:
+    if type(loader) is QueryAjaxModelLoader:
+        loader.__class__ = StrictAjaxModelLoader

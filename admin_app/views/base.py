@@ -12,7 +12,7 @@ from sqlalchemy.orm import RelationshipProperty
 
 from ..extensions import db
 from .access import AccessMixin
-from .ajax_lookups import strict_ajax_loader
+from .ajax_lookups import make_strict, strict_ajax_loader
 from .audit_trail import audit_form_delete, audit_form_save
 from .converters import AppFilterConverter, AppModelConverter
 from .csv_export import stream_csv
@@ -96,6 +96,10 @@ class AppModelView(AccessMixin, ModelView):
     def __init__(self, model, session=None, **kwargs):
         self._install_default_formatters(model)
         super().__init__(model, session or db, **kwargs)
+        # Inline forms (a plan's services) build their pickers' loaders themselves: made
+        # strict in place, since their form fields hold the same objects.
+        for loader in self._form_ajax_refs.values():
+            make_strict(loader)
 
     # --- role-aware permissions (Flask-Admin reads these per request) -------------------
     @property
@@ -119,6 +123,13 @@ class AppModelView(AccessMixin, ModelView):
 
     def _create_ajax_loader(self, name, options):
         return strict_ajax_loader(self.model, self.session, name, options)
+
+    @expose("/ajax/lookup/")
+    def ajax_lookup(self):
+        for loader in self._form_ajax_refs.values():  # inline forms' loaders, added late
+            make_strict(loader)
+        return super().ajax_lookup()
+
 
     # --- labels and formatters ---------------------------------------------------------
     def _prettify_name(self, name: str) -> str:
