@@ -12,6 +12,7 @@ from sqlalchemy.orm import RelationshipProperty
 
 from ..extensions import db
 from .access import AccessMixin
+from .ajax_lookups import make_strict, strict_ajax_loader
 from .audit_trail import audit_form_delete, audit_form_save
 from .converters import AppFilterConverter, AppModelConverter
 from .csv_export import stream_csv
@@ -27,6 +28,9 @@ from .formatting import (
 )
 from .record_ids import primary_key_of
 from .row_menu import MenuItem, RowMenuAction
+
+
+MAX_LIST_PAGE = 100_000
 
 
 def _is_money(column_name: str) -> bool:
@@ -92,6 +96,10 @@ class AppModelView(AccessMixin, ModelView):
     def __init__(self, model, session=None, **kwargs):
         self._install_default_formatters(model)
         super().__init__(model, session or db, **kwargs)
+        # Inline forms (a plan's services) build their pickers' loaders themselves: made
+        # strict in place, since their form fields hold the same objects.
+        for loader in self._form_ajax_refs.values():
+            make_strict(loader)
 
     # --- role-aware permissions (Flask-Admin reads these per request) -------------------
     @property
@@ -112,6 +120,16 @@ class AppModelView(AccessMixin, ModelView):
         page says "no such record" instead of failing in the database."""
         key = primary_key_of(self.model, id if isinstance(id, str) else str(id))
         return None if key is None else db.session.get(self.model, key)
+
+    def _create_ajax_loader(self, name, options):
+        return strict_ajax_loader(self.model, self.session, name, options)
+
+    @expose("/ajax/lookup/")
+    def ajax_lookup(self):
+        for loader in self._form_ajax_refs.values():  # inline forms' loaders, added late
+            make_strict(loader)
+        return super().ajax_lookup()
+
 
     # --- labels and formatters ---------------------------------------------------------
     def _prettify_name(self, name: str) -> str:
@@ -212,6 +230,15 @@ class AppModelView(AccessMixin, ModelView):
         audit_form_delete(model, actor=current_user)
 
     # --- lists and export at scale ---------------------------------------------------------
+    def _get_list_extra_args(self):
+        """The list's query args, bounded: a page outside 0..MAX_LIST_PAGE is the first page
+        and a page size not offered is the default, so no URL reaches the database with an
+        OFFSET it refuses (negative, or past bigint)."""
+        args = super()._get_list_extra_args()
+        page = args.page if 0 <= args.page <= MAX_LIST_PAGE else 0
+        page_size = args.page_size if args.page_size in self.page_size_options else 0
+        return args.clone(page=page, page_size=page_size)
+
     def get_count_query(self):
         if g.get("skip_count"):
             return None

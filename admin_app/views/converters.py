@@ -5,12 +5,15 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy import BigInteger
+
 from flask_admin import form as admin_form
 from flask_admin.contrib.sqla import filters as sqla_filters
 from flask_admin.contrib.sqla.form import AdminModelConverter
 from flask_admin.model.form import converts
 
 from .formatting import clinic_zone, local_time
+from .record_ids import parse_id
 
 
 def to_aware_utc(value):
@@ -97,7 +100,37 @@ def _local_filter(base):
     return LocalFilter
 
 
+def _column_maximum(column) -> int:
+    return 2**63 - 1 if isinstance(column.type, BigInteger) else 2**31 - 1
+
+
+def _bounded_int_filter(base):
+    class BoundedIntFilter(base):
+        """Whole numbers the column can hold, written plainly (``12``, ``-3``): a 20-digit
+        number, ``1_000`` or ``１２`` is an invalid filter value, not a database error."""
+
+        def clean(self, value):
+            parts = value.split(",") if issubclass(base, sqla_filters.FilterInList) else [value]
+            numbers = []
+            for part in parts:
+                text = part.strip()
+                number = parse_id(text.removeprefix("-"), maximum=_column_maximum(self.column))
+                if number is None and text != "0":
+                    raise ValueError(f"{part!r} is not a whole number in range")
+                numbers.append(0 if number is None else -number if text.startswith("-")
+                               else number)
+            return numbers if issubclass(base, sqla_filters.FilterInList) else numbers[0]
+
+    BoundedIntFilter.__name__ = f"Bounded{base.__name__}"
+    return BoundedIntFilter
+
+
 class AppFilterConverter(sqla_filters.FilterConverter):
+    int_filters = tuple(
+        _bounded_int_filter(f) if f is not sqla_filters.FilterEmpty else f
+        for f in sqla_filters.FilterConverter.int_filters
+    )
+
     local_datetime_filters = tuple(
         _local_filter(f) if f is not sqla_filters.FilterEmpty else f
         for f in sqla_filters.FilterConverter.datetime_filters
