@@ -16,6 +16,7 @@ from .ajax_lookups import make_strict, strict_ajax_loader
 from .audit_trail import audit_form_delete, audit_form_save
 from .converters import AppFilterConverter, AppModelConverter
 from .csv_export import stream_csv
+from .database_errors import explain
 from .fields import MoneyAtLeastFilter, MoneyAtMostFilter, bind_money_fields, use_money_field
 from .formatting import (
     EXPORT_TYPE_FORMATTERS,
@@ -28,7 +29,6 @@ from .formatting import (
 )
 from .record_ids import primary_key_of
 from .row_menu import MenuItem, RowMenuAction
-
 
 MAX_LIST_PAGE = 100_000
 
@@ -120,6 +120,16 @@ class AppModelView(AccessMixin, ModelView):
         page says "no such record" instead of failing in the database."""
         key = primary_key_of(self.model, id if isinstance(id, str) else str(id))
         return None if key is None else db.session.get(self.model, key)
+
+    def handle_view_exception(self, exc: Exception) -> bool:
+        """A database's refusal of a hand edit: rolled back, and said in words
+        (``database_errors``) instead of the driver's message."""
+        sentence = explain(exc)
+        if sentence is None:
+            return super().handle_view_exception(exc)
+        db.session.rollback()
+        flash(sentence, "error")
+        return True
 
     def _create_ajax_loader(self, name, options):
         return strict_ajax_loader(self.model, self.session, name, options)

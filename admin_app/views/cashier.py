@@ -92,6 +92,9 @@ class CreditEntryView(ReadOnlyView):
     column_default_sort = ("created_at", True)
 
 
+MAX_QUANTITY = 10_000  # a line's quantity: far beyond any bill, its total within a bigint
+
+
 class DocumentLineInline(MoneyInlineForm):
     form_columns = ["id", "description", "quantity", "unit_amount_minor"]
     money_labels = {"unit_amount_minor": "Unit price"}
@@ -129,6 +132,12 @@ class DocumentView(DocumentActionsMixin, AppModelView):
         """Only drafts change; a draft's total is the sum of its lines."""
         if not is_created and not self._was_draft(model):
             raise ValidationError(f"{model} is issued and can no longer be edited.")
+        for number, line in enumerate(model.lines, start=1):
+            if not isinstance(line.quantity, int) or not 1 <= line.quantity <= MAX_QUANTITY:
+                raise ValidationError(f"Line {number}: the quantity is a whole number from 1 "
+                                      f"to {MAX_QUANTITY:,}.")
+            if not isinstance(line.unit_amount_minor, int) or line.unit_amount_minor < 0:
+                raise ValidationError(f"Line {number}: enter the unit price, e.g. 75.00.")
         model.total_minor = sum(line.quantity * line.unit_amount_minor for line in model.lines)
         super().on_model_change(form, model, is_created)
 

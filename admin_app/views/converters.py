@@ -5,12 +5,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger
-
 from flask_admin import form as admin_form
 from flask_admin.contrib.sqla import filters as sqla_filters
 from flask_admin.contrib.sqla.form import AdminModelConverter
 from flask_admin.model.form import converts
+from sqlalchemy import BigInteger
 
 from .formatting import clinic_zone, local_time
 from .record_ids import parse_id

@@ -20,18 +20,16 @@ from ..extensions import db
 from ..models import Contact, DeliveryChannel
 from .action_forms import ActionForm
 from .action_pages import ActionPage, load_record
+from .ajax_lookups import StrictAjaxModelLoader
 from .row_menu import MenuItem
 from .subscriptions import CONTACT_LOOKUP
 
 INVITE_CONTACT = "invite_contact"
 
 
-class ContactLoader(QueryAjaxModelLoader):
-    """Contacts by name, email or phone for the select box; a posted id that is not a number
-    finds nobody (PostgreSQL would refuse to compare it with an integer column)."""
-
-    def get_one(self, pk):
-        return super().get_one(pk) if str(pk).isdigit() else None
+class ContactLoader(StrictAjaxModelLoader):
+    """Contacts by name, email or phone for the invitation's select box, read strictly as
+    every contact picker is (``ajax_lookups``)."""
 
 
 def invitation_form_class(loader: QueryAjaxModelLoader) -> type[ActionForm]:
