@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from flask import current_app, request
+from flask import request
 from flask_admin import expose
 from flask_login import current_user
 from sqlalchemy import select
@@ -28,7 +28,7 @@ from ..money import format_money, is_currency_code, parse_money
 from ..payments import CardDetails
 from .action_forms import ActionForm
 from .action_pages import ActionPage, contact_tab
-from .fields import MoneyField
+from .fields import MoneyField, is_large_amount
 
 
 def currency_choices() -> list[tuple[str, str]]:
@@ -86,12 +86,8 @@ class ChargeReviewForm(ActionForm):
             raise ValidationError(str(why)) from None
 
     def is_large(self) -> bool:
-        """Above the amount that asks for a confirmation (``LARGE_AMOUNT``, in major units of
-        the charge's currency, 10,000 by default)."""
         try:
-            limit = parse_money(str(current_app.config.get("LARGE_AMOUNT", "10000")),
-                                self.currency.data or "")
-            return self.amount_minor() > limit
+            return is_large_amount(self.amount_minor(), self.currency.data or "")
         except ValueError:
             return False
 

@@ -95,3 +95,15 @@ class MoneyAtMostFilter(MoneyAtLeastFilter):
 
     def operation(self):
         return "at most"
+
+
+def is_large_amount(amount_minor: int | None, currency: str) -> bool:
+    """Above the amount a money form asks to confirm (``LARGE_AMOUNT``, in major units of the
+    amount's currency; 10,000 by default)."""
+    if not isinstance(amount_minor, int):  # not read yet, or not an amount: said elsewhere
+        return False
+    try:
+        limit = parse_money(str(current_app.config.get("LARGE_AMOUNT", "10000")), currency)
+    except ValueError:
+        return False
+    return amount_minor > limit

@@ -7,7 +7,7 @@ from flask import has_request_context, request, url_for
 from flask_admin import expose
 from flask_admin.actions import action
 from flask_login import current_user
-from wtforms import BooleanField, HiddenField, StringField
+from wtforms import BooleanField, HiddenField, StringField, ValidationError
 from wtforms.validators import DataRequired, InputRequired, Regexp
 
 from ..actions.charge_no_show_fee import charge_no_show_fee
@@ -19,7 +19,7 @@ from ..money import format_money
 from .action_forms import ActionForm
 from .action_pages import ActionPage
 from .bulk_pages import BulkFlow
-from .fields import MoneyField
+from .fields import MoneyField, is_large_amount
 from .formatting import format_datetime
 from .row_menu import MenuItem
 
@@ -31,6 +31,12 @@ class NoShowFeeForm(ActionForm):
     amount = MoneyField("No-show fee", validators=[InputRequired()],
                         description="Prefilled from Settings → Cashier settings.")
     confirm = BooleanField(CONFIRM_LABEL, validators=[DataRequired(CONFIRM_LABEL + ".")])
+    confirm_large = BooleanField("The fee is above the amount that asks for a confirmation "
+                                 "(Settings: LARGE_AMOUNT): charge it all the same")
+
+    def validate_confirm_large(self, field) -> None:
+        if is_large_amount(self.amount.data, self.currency.data or "") and not field.data:
+            raise ValidationError("This is a large fee: tick the box to confirm it.")
 
 
 class WaiveFeeForm(ActionForm):

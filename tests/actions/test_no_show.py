@@ -207,6 +207,10 @@ def test_no_show_fee_from_the_menu(client, login, missed):
     assert 'value="60.00"' in page and "Visa •••• 4242" in page
     unconfirmed = client.post(url, data={"amount": "60.00", "idempotency_key": "ns-0"})
     assert unconfirmed.status_code == 200 and b"confirm the no-show." in unconfirmed.data
+    large = client.post(url, data={"amount": "12,000.00", "confirm": "y",
+                                   "idempotency_key": "ns-big"})
+    assert large.status_code == 200 and b"This is a large fee" in large.data
+    assert db.session.query(Payment).count() == 0
     form = {"amount": "70.00", "confirm": "y", "idempotency_key": "ns-1"}
     done = client.post(url, data=form)
     assert done.status_code == 302
