@@ -200,18 +200,19 @@ def _charge_refunded(event_id: str, event_type: str, charge: dict, record: Strip
     said = []
     for refund_id, answer in answers.items():
         refund = lock(Refund, refund_id)
-        if answer is UNANSWERED or answer is None or refund.status is not RefundStatus.PENDING:
+        if refund.status is not RefundStatus.PENDING:
+            continue  # settled meanwhile (by the action's phase 2, or reconcile)
+        if answer is UNANSWERED or answer is None:
             said.append(f"Refund #{refund.id} is not known to the processor yet: it stays "
-                        "pending." if refund.status is RefundStatus.PENDING else "")
-            continue
-        said.append(settle_refund(refund, payment, answer, actor=SYSTEM, source=source))
+                        "pending.")
+        else:
+            said.append(settle_refund(refund, payment, answer, actor=SYSTEM, source=source))
     outside = int(charge.get("amount_refunded") or 0) - payment.amount_refunded_minor \
         - pending_refunds_minor(payment)
     if outside > 0:
         said.append(record_refund_made_outside(payment, min(outside, payment.amount_minor
                                                             - payment.amount_refunded_minor),
                                                actor=SYSTEM, source=source))
-    said = [sentence for sentence in said if sentence]
     if not said:
         return (f"Payment #{payment.id}: every refund Stripe reports is already recorded: "
                 "nothing changed.")
