@@ -3,6 +3,7 @@ time zone and stored in UTC."""
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 
 from flask_admin import form as admin_form
@@ -11,7 +12,8 @@ from flask_admin.contrib.sqla.form import AdminModelConverter
 from flask_admin.model.form import converts
 from sqlalchemy import BigInteger
 
-from .formatting import clinic_zone, local_time
+from ..clinic_time import clinic_zone, format_clinic, zone_label
+from ..clock import utcnow
 from .record_ids import parse_id
 
 
@@ -24,17 +26,53 @@ def to_aware_utc(value):
     return value
 
 
+TYPED_FORMATS = ["%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"]  # shown as the first
+
+
+class ClinicDateTimeWidget(admin_form.DateTimePickerWidget):
+    """A text box for "2026-12-03 14:30" with the calendar (``static/date_fields.js``): what is
+    typed stays as typed; the calendar opens on the clinic's "now", not the browser's."""
+
+    def __call__(self, field, **kwargs):
+        kwargs.setdefault("data-date-format", "YYYY-MM-DD HH:mm")
+        kwargs.setdefault("placeholder", "YYYY-MM-DD HH:MM")
+        kwargs.setdefault("autocomplete", "off")
+        kwargs.setdefault("data-clinic-now", format_clinic(utcnow()))
+        return super().__call__(field, **kwargs)
+
+
 class LocalDateTimeField(admin_form.DateTimeField):
-    """Shows and takes a timestamp in the clinic's time zone; gives an aware datetime."""
+    """Shows and takes a timestamp in the clinic's time zone ("2026-12-03 14:30", seconds
+    optional); gives an aware datetime. Its hint names the zone."""
+
+    widget = ClinicDateTimeWidget()
+
+    def __init__(self, label=None, validators=None, format=None, **kwargs):
+        kwargs.setdefault("description", ClinicZoneHint())
+        super().__init__(label, validators, format=format or TYPED_FORMATS, **kwargs)
 
     def _value(self):
         if self.raw_data:
             return " ".join(self.raw_data)
-        return local_time(self.data).strftime(self.format[0]) if self.data else ""
+        return format_clinic(self.data, self.format[0]) if self.data else ""
 
     def process_formdata(self, valuelist):
         super().process_formdata(valuelist)
         self.data = to_aware_utc(self.data)
+
+
+class ClinicZoneHint:
+    """A field's hint naming the clinic's zone, read when the form is shown (not at start-up,
+    when there is no database to ask)."""
+
+    def __str__(self) -> str:
+        return f"Clinic time ({zone_label()}), e.g. 2026-12-03 14:30"
+
+    def __html__(self) -> str:
+        return str(self)
+
+    def __bool__(self) -> bool:
+        return True
 
 
 def _enum_coercer(enum_class):
@@ -90,10 +128,18 @@ def _enum_filter(base):
     return EnumValueFilter
 
 
+_MINUTES_ONLY = re.compile(r"(\d{4}-\d{2}-\d{2} \d{2}:\d{2})(?!:)")
+
+
+def _with_seconds(value: str) -> str:
+    """A filter's time typed without seconds ("2026-12-03 14:30"), as Flask-Admin reads it."""
+    return _MINUTES_ONLY.sub(r"\1:00", value) if isinstance(value, str) else value
+
+
 def _local_filter(base):
     class LocalFilter(base):
         def clean(self, value):
-            return to_aware_utc(super().clean(value))
+            return to_aware_utc(super().clean(_with_seconds(value)))
 
     LocalFilter.__name__ = f"Local{base.__name__}"
     return LocalFilter

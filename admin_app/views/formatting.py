@@ -4,33 +4,16 @@ from __future__ import annotations
 
 import enum
 from datetime import date, datetime
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from flask import current_app, g, has_app_context, url_for
+from flask import current_app, url_for
 from markupsafe import Markup, escape
 
+from ..clinic_time import clinic_zone, to_clinic
 from ..money import format_money, to_major_string
 
 
-def clinic_zone() -> ZoneInfo:
-    """The clinic's time zone (Settings → Cashier settings), read once per request."""
-    if has_app_context() and "clinic_zone" in g:
-        return g.clinic_zone
-    from ..extensions import db
-    from ..models import CashierSettings
-
-    settings = db.session.get(CashierSettings, 1)
-    try:
-        zone = ZoneInfo(settings.time_zone if settings else "UTC")
-    except ZoneInfoNotFoundError:
-        zone = ZoneInfo("UTC")
-    if has_app_context():
-        g.clinic_zone = zone
-    return zone
-
-
 def local_time(value: datetime | None) -> datetime | None:
-    return value.astimezone(clinic_zone()) if value is not None else None
+    return to_clinic(value) if value is not None else None
 
 
 def format_datetime(value: datetime | None) -> str:
