@@ -41,3 +41,8 @@ def format_clinic(dt: datetime | None, pattern: str = "%Y-%m-%d %H:%M") -> str:
 def zone_label() -> str:
     """The zone's name as a column header or a hint says it: "America/New_York"."""
     return clinic_zone().key
+
+
+def format_day(dt: datetime | None) -> str:
+    """The clinic's day of ``dt`` as messages say it: "01 May 2025"."""
+    return format_clinic(dt, "%d %b %Y")

@@ -8,6 +8,7 @@ from ..actors import Actor
 from ..billing.locks import lock
 from ..billing.period_credits import remaining_period_credits, write_credit_changes
 from ..billing.period_money import period_payments, refund_period_payment, unused_time_refunds
+from ..clinic_time import format_day
 from ..clock import utcnow
 from ..errors import ActionError
 from ..extensions import db
@@ -68,12 +69,12 @@ def cancel_subscription(subscription: Subscription, *, at_period_end: bool,
         if at_period_end and subscription.cancel_at_period_end:
             raise ActionError("cancellation_already_scheduled",
                               f"Subscription {subscription} already cancels at period end "
-                              f"({subscription.current_period_end:%d %b %Y}).")
+                              f"({format_day(subscription.current_period_end)}).")
         run.before, now = _state(subscription), utcnow()
         if at_period_end:
             subscription.cancel_at_period_end = True
             message = (f"Subscription {subscription} of {subscription.contact} will be cancelled "
-                       f"at period end ({subscription.current_period_end:%d %b %Y}); it stays "
+                       f"at period end ({format_day(subscription.current_period_end)}); it stays "
                        "active until then.")
             after = _state(subscription)
         else:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from ..actors import Actor
 from ..billing.periods import first_period
 from ..billing.promo_rules import describe_promo, redeem_promo
+from ..clinic_time import format_day
 from ..clock import utcnow
 from ..errors import ActionError
 from ..extensions import db
@@ -45,7 +46,7 @@ def create_subscription(contact: Contact, *, plan: Plan, promo_code: PromoCode |
                  "current_period_start": start.isoformat(),
                  "current_period_end": end.isoformat()}
         message = (f"Subscription {subscription} created for {contact}: active until "
-                   f"{end:%d %b %Y}, then renews")
+                   f"{format_day(end)}, then renews")
         if promo_code is not None:
             redemption = redeem_promo(promo_code, subscription, actor=actor)
             after.update(promo_code_id=promo_code.id,

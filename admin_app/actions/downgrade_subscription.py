@@ -9,6 +9,7 @@ from ..billing.locks import lock
 from ..billing.period_credits import describe_credit_changes, write_credit_changes
 from ..billing.period_money import add_account_credit, period_payment, refund_period_payment
 from ..billing.plan_change import PlanChangeQuote, check_plan_change, check_review, switch_plan
+from ..clinic_time import format_day
 from ..errors import ActionError
 from ..extensions import db
 from ..models import (
@@ -82,7 +83,7 @@ def _schedule(subscription: Subscription, new_plan: Plan) -> str:
     subscription.scheduled_plan = new_plan
     db.session.flush()
     return (f"Subscription {subscription} of {subscription.contact} switches to {new_plan} at "
-            f"period end ({subscription.current_period_end:%d %b %Y})"
+            f"period end ({format_day(subscription.current_period_end)})"
             + (f", replacing the scheduled change to {replaced}." if replaced else "."))
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from ..actors import Actor
 from ..billing.cancellation import undo_refusal
 from ..billing.locks import lock
+from ..clinic_time import format_day
 from ..models import Subscription
 from .runner import STAFF, ActionResult, ActionRun
 
@@ -26,7 +27,7 @@ def undo_cancellation(subscription: Subscription, *, actor: Actor,
             raise refusal
         subscription.cancel_at_period_end = False
         message = (f"Cancellation of subscription {subscription} of {subscription.contact} "
-                   f"undone: it renews on {subscription.current_period_end:%d %b %Y}.")
+                   f"undone: it renews on {format_day(subscription.current_period_end)}.")
         return run.done(subscription, message,
                         before={"cancel_at_period_end": True},
                         after={"cancel_at_period_end": False})

@@ -7,6 +7,7 @@ from ..billing.charging import charge_saved_card
 from ..billing.locks import lock
 from ..billing.period_credits import describe_credit_changes, write_credit_changes
 from ..billing.plan_change import check_plan_change, check_review, switch_plan
+from ..clinic_time import format_day
 from ..errors import ActionError
 from ..extensions import db
 from ..models import (
@@ -57,7 +58,7 @@ def upgrade_subscription(subscription: Subscription, *, new_plan: Plan, review_t
                     contact, amount_minor=amount, currency=new_plan.currency,
                     purpose=PaymentPurpose.SUBSCRIPTION_PERIOD, subscription_id=subscription.id,
                     description=f"Upgrade {old_plan} → {new_plan}: rest of the period to "
-                                f"{subscription.current_period_end:%d %b %Y}",
+                                f"{format_day(subscription.current_period_end)}",
                     idempotency_key=idempotency_key)
             except ActionError as refused:
                 refused.message = f"{refused.message} The plan was not changed."

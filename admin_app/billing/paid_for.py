@@ -44,8 +44,10 @@ def no_show_appointment(fee: Payment) -> Appointment | None:
     candidates = db.session.scalars(select(Appointment).where(
         Appointment.contact_id == fee.contact_id,
         Appointment.no_show_fee_status == NoShowFeeStatus.FAILED))
-    return next((a for a in candidates
-                 if fee.description == f"No-show fee: {describe(a)}"[:200]), None)
+    # The appointment's id, not its time: the time is written in the clinic's zone, which may
+    # have been changed since.
+    return next((a for a in candidates if (fee.description or "").startswith(
+        f"No-show fee: appointment #{a.id} (")), None)
 
 
 def lock_owed(payment: Payment) -> Owed:

@@ -17,6 +17,7 @@ from sqlalchemy import exists, select
 from sqlalchemy.exc import IntegrityError
 
 from ..actors import Actor
+from ..clinic_time import format_day
 from ..clock import utcnow
 from ..errors import ActionError
 from ..extensions import db
@@ -67,7 +68,7 @@ def check_promo(promo: PromoCode, subscription: Subscription, *,
         raise ActionError("promo_inactive", f"Promo code {promo} is not active.")
     if promo.expires_at is not None and promo.expires_at <= at:
         raise ActionError("promo_expired",
-                          f"Promo code {promo} expired on {promo.expires_at:%d %b %Y}.")
+                          f"Promo code {promo} expired on {format_day(promo.expires_at)}.")
     if promo.max_redemptions is not None and promo.times_redeemed >= promo.max_redemptions:
         raise ActionError("promo_exhausted",
                           f"Promo code {promo} was already used {promo.times_redeemed} times, "

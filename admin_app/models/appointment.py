@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from ..clinic_time import format_clinic
 from ..extensions import db
 from .base import LabelledEnum, TimestampMixin, UTCDateTime, str_enum
 from .catalog import Service
@@ -63,4 +64,4 @@ class Appointment(TimestampMixin, db.Model):
     no_show_fee_payment: Mapped[Payment | None] = relationship()
 
     def __str__(self) -> str:
-        return f"{self.service} on {self.starts_at:%Y-%m-%d %H:%M} UTC"
+        return f"{self.service} on {format_clinic(self.starts_at, '%Y-%m-%d %H:%M %Z')}"

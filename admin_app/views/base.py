@@ -10,7 +10,9 @@ from flask_login import current_user
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import RelationshipProperty
 
+from ..clinic_time import clinic_zone
 from ..extensions import db
+from ..models.base import UTCDateTime
 from .access import AccessMixin
 from .ajax_lookups import make_strict, strict_ajax_loader
 from .audit_trail import audit_form_delete, audit_form_save
@@ -249,6 +251,12 @@ class AppModelView(AccessMixin, ModelView):
         page_size = args.page_size if args.page_size in self.page_size_options else 0
         return args.clone(page=page, page_size=page_size)
 
+    def _export_title(self, name: str, title: str, zone) -> str:
+        """A CSV column's header; a time column's says the zone its times are in."""
+        column = sa_inspect(self.model).columns.get(name) if isinstance(name, str) else None
+        is_time = column is not None and isinstance(column.type, UTCDateTime)
+        return f"{title} ({zone.key})" if is_time else title
+
     def get_count_query(self):
         if g.get("skip_count"):
             return None
@@ -266,6 +274,8 @@ class AppModelView(AccessMixin, ModelView):
         finally:
             g.skip_count = False
         columns = self._export_columns
-        return stream_csv(query, [title for _, title in columns],
+        # Read before the stream starts: it runs on a connection of its own.
+        g.export_zone = zone = clinic_zone()
+        return stream_csv(query, [self._export_title(name, title, zone) for name, title in columns],
                           lambda row: [self.get_export_value(row, name) for name, _ in columns],
                           self.get_export_name(export_type="csv"))

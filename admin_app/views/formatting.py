@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import enum
 from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
-from flask import current_app, url_for
+from flask import current_app, g, url_for
 from markupsafe import Markup, escape
 
 from ..clinic_time import clinic_zone, to_clinic
@@ -20,6 +21,16 @@ def format_datetime(value: datetime | None) -> str:
     if value is None:
         return ""
     return local_time(value).strftime("%Y-%m-%d %H:%M %Z")
+
+
+def export_time(value: datetime | None, zone: ZoneInfo) -> str:
+    """A time in a CSV: the clinic's wall-clock time, to the second; the header names the zone
+    ("Date (America/New_York)")."""
+    return value.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S") if value is not None else ""
+
+
+def _datetime_export(view, value, name):
+    return export_time(value, g.get("export_zone") or clinic_zone())
 
 
 def row_currency(row) -> str:
@@ -69,7 +80,7 @@ LIST_TYPE_FORMATTERS = {
 EXPORT_TYPE_FORMATTERS = {
     type(None): _empty,
     enum.Enum: _enum_label,
-    datetime: lambda view, value, name: value.isoformat(),
+    datetime: _datetime_export,
     bool: lambda view, value, name: "yes" if value else "no",
     date: lambda view, value, name: value.isoformat(),
 }

@@ -10,6 +10,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from ..actions.cancel_bulk_job import cancel_bulk_job
+from ..clinic_time import clinic_zone
 from ..clock import utcnow
 from ..extensions import db
 from ..jobs.bulk_actions import BULK_ACTIONS
@@ -19,7 +20,7 @@ from .action_forms import ActionForm
 from .action_pages import ActionPage, load_record
 from .base import AppModelView
 from .csv_export import stream_csv
-from .formatting import format_datetime
+from .formatting import export_time, format_datetime
 
 SHOWN_REFUSALS = 50
 
@@ -111,10 +112,11 @@ class BulkJobView(AppModelView):
         job = load_record(self)
         query = db.session.query(BulkJobRow).filter(BulkJobRow.job_id == job.id) \
             .order_by(BulkJobRow.id)
-        return stream_csv(query, ["Row", "Outcome", "Message", "Finished (UTC)"],
+        zone = clinic_zone()  # read once: the stream runs on a connection of its own
+        return stream_csv(query, ["Row", "Outcome", "Message", f"Finished ({zone.key})"],
                           lambda row: [row.row_id, row.outcome.label if row.outcome else
                                        "Not reached", row.message or "",
-                                       row.finished_at.isoformat() if row.finished_at else ""],
+                                       export_time(row.finished_at, zone)],
                           f"job-{job.id}-results.csv")
 
     def format_time(self, moment) -> str:

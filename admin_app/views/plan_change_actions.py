@@ -27,12 +27,12 @@ from ..billing.plan_change import (
     quote_plan_change,
     sign_review,
 )
+from ..clinic_time import format_day
 from ..errors import ActionError
 from ..models import Plan
 from ..money import format_money
 from .action_forms import ActionForm
 from .action_pages import load_record
-from .subscription_pages import format_day
 
 
 class ChoosePlanForm(ActionForm):

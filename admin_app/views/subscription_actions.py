@@ -13,12 +13,13 @@ from ..actions.cancel_subscription import cancel_subscription
 from ..actions.undo_cancellation import undo_cancellation
 from ..billing.period_credits import remaining_period_credits
 from ..billing.period_money import period_payments, unused_time_refunds
+from ..clinic_time import format_day
 from ..clock import utcnow
 from ..models import Subscription, SubscriptionStatus
 from ..money import format_money
 from .action_forms import ActionForm
 from .bulk_pages import BulkFlow
-from .subscription_pages import SubscriptionPagesMixin, format_day
+from .subscription_pages import SubscriptionPagesMixin
 
 NO_OP_CODES = frozenset({"already_cancelled", "cancellation_already_scheduled"})
 

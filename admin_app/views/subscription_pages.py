@@ -7,16 +7,11 @@ from __future__ import annotations
 from flask import has_request_context, request, url_for
 
 from ..billing.cancellation import undo_refusal
+from ..clinic_time import format_day
 from ..models import Subscription, SubscriptionStatus
 from ..money import format_money
 from .action_pages import ActionPage, contact_tab
-from .formatting import local_time
 from .row_menu import MenuItem
-
-
-def format_day(moment) -> str:
-    """ "01 May 2025", in the clinic's time zone."""
-    return f"{local_time(moment):%d %b %Y}"
 
 
 class SubscriptionPagesMixin:
