@@ -22,7 +22,7 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 from itsdangerous import BadSignature, URLSafeTimedSerializer
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from ..clock import utcnow
 from ..errors import ActionError
@@ -54,6 +54,17 @@ def cheaper_plans(subscription: Subscription) -> list[Plan]:
     return list(db.session.scalars(_same_terms(subscription).where(
         Plan.price_minor < subscription.plan.price_minor)
         .order_by(Plan.price_minor.desc(), Plan.name)))
+
+
+def plan_moves(subscription: Subscription) -> tuple[bool, bool]:
+    """Whether an upgrade and a downgrade have a plan to go to (for menus): one query."""
+    if subscription.status is not SubscriptionStatus.ACTIVE:
+        return False, False
+    terms = _same_terms(subscription).subquery()
+    highest, lowest = db.session.execute(
+        select(func.max(terms.c.price_minor), func.min(terms.c.price_minor))).one()
+    price = subscription.plan.price_minor
+    return (highest is not None and highest > price, lowest is not None and lowest < price)
 
 
 def check_plan_change(subscription: Subscription, new_plan: Plan, *, is_upgrade: bool) -> None:

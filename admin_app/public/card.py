@@ -24,11 +24,9 @@ from ..models import CashierSettings
 from ..payments import CardDetails, get_gateway
 from ..security_headers import allow_stripe_js
 from ..views.action_forms import ActionForm, new_idempotency_key
+from ..views.card_fields import CardExpiryField
 
 bp = Blueprint("public_card", __name__, url_prefix="/pay/card")
-
-EXPIRY_FORMAT = r"^\s*(0?[1-9]|1[0-2])\s*/\s*(\d{2}|\d{4})\s*$"
-
 
 class SetupResultForm(ActionForm):
     """What the Stripe page posts back: the id of the SetupIntent Stripe.js confirmed."""
@@ -42,20 +40,15 @@ class MemberCardForm(ActionForm):
     number = StringField("Card number", validators=[InputRequired("Enter the card number.")],
                          render_kw={"autocomplete": "cc-number", "inputmode": "numeric",
                                     "placeholder": "1234 1234 1234 1234"})
-    expiry = StringField("Expiry", validators=[
-        InputRequired("Enter the expiry date."),
-        Regexp(EXPIRY_FORMAT, message="Enter the expiry as MM/YY.")],
-        render_kw={"autocomplete": "cc-exp", "placeholder": "MM/YY", "inputmode": "numeric"})
+    expiry = CardExpiryField("Expiry", validators=[InputRequired("Enter the expiry date.")])
     cvc = PasswordField("CVC", validators=[
         InputRequired("Enter the 3 or 4 digits on the back of the card."),
         Regexp(r"^\s*\d{3,4}\s*$", message="Enter the 3 or 4 digits on the back of the card.")],
         render_kw={"autocomplete": "cc-csc", "inputmode": "numeric", "placeholder": "123"})
 
     def card(self) -> CardDetails:
-        month, year = (part.strip() for part in self.expiry.data.split("/"))
-        year_number = int(year) + (2000 if len(year) == 2 else 0)
-        return CardDetails(self.number.data.strip(), int(month), year_number,
-                           self.cvc.data.strip())
+        month, year = self.expiry.month_year
+        return CardDetails(self.number.data.strip(), month, year, self.cvc.data.strip())
 
 
 def _business_name() -> str:

@@ -10,14 +10,13 @@ from sqlalchemy import select
 from wtforms import (
     BooleanField,
     HiddenField,
-    IntegerField,
     PasswordField,
     RadioField,
     SelectField,
     StringField,
     ValidationError,
 )
-from wtforms.validators import AnyOf, DataRequired, InputRequired, NumberRange, Optional
+from wtforms.validators import AnyOf, DataRequired, InputRequired, Optional
 
 from ..actions.add_payment_method import add_payment_method
 from ..actions.charge_custom_bill import charge_custom_bill
@@ -28,6 +27,7 @@ from ..money import format_money, is_currency_code, parse_money
 from ..payments import CardDetails
 from .action_forms import ActionForm
 from .action_pages import ActionPage, contact_tab
+from .card_fields import CardExpiryField
 from .fields import MoneyField, is_large_amount
 
 
@@ -101,10 +101,8 @@ class AddCardForm(ActionForm):
                          render_kw={"autocomplete": "off", "inputmode": "numeric"},
                          description="Sent to the payment processor; only its brand, last 4 "
                                      "digits and expiry are kept here.")
-    exp_month = IntegerField("Expiry month", validators=[InputRequired(), NumberRange(1, 12)])
-    exp_year = IntegerField("Expiry year", validators=[InputRequired(),
-                                                       NumberRange(2000, 2100)],
-                            description="Four digits, e.g. 2030.")
+    expiry = CardExpiryField("Expiry", validators=[InputRequired("Enter the expiry date.")],
+                             description="As printed on the card, e.g. 08/29.")
     cvc = PasswordField("CVC", validators=[Optional()], render_kw={"autocomplete": "off"})
     make_default = BooleanField("Make it the default card (subscriptions and fees charge it)",
                                 default=True)
@@ -181,8 +179,8 @@ class ChargeActionsMixin:
         contact = page.record
         form = AddCardForm()
         done = page.submit(form, lambda key: add_payment_method(
-            contact, card=CardDetails(form.number.data.strip(), form.exp_month.data,
-                                      form.exp_year.data, form.cvc.data or ""),
+            contact, card=CardDetails(form.number.data.strip(), *form.expiry.month_year,
+                                      form.cvc.data or ""),
             make_default=form.make_default.data, actor=current_user, idempotency_key=key))
         if done is not None:
             return done

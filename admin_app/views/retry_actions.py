@@ -35,8 +35,10 @@ class RetryActionsMixin:
     """Mixed into the Transactions (payments) view."""
 
     def retry_menu_items(self, row) -> list[MenuItem]:
-        """⋯ → Retry charge on a failed card payment, for roles that may charge."""
-        if not self.may_write or not is_retry_candidate(row):
+        """⋯ → Retry charge on a failed card payment that a retry would pay now (not one
+        already paid by a retry, nor one whose retry is pending), for roles that may charge."""
+        if not self.may_write or not is_retry_candidate(row) \
+                or retry_refusal(original_of(row)) is not None:
             return []
         back = request.full_path if has_request_context() else None
         return [MenuItem("Retry charge", url_for(f"{self.endpoint}.retry_view", id=row.id,

@@ -7,6 +7,7 @@ from __future__ import annotations
 from flask import has_request_context, request, url_for
 
 from ..billing.cancellation import undo_refusal
+from ..billing.plan_change import plan_moves
 from ..clinic_time import format_day
 from ..models import Subscription, SubscriptionStatus
 from ..money import format_money
@@ -24,9 +25,11 @@ class SubscriptionPagesMixin:
         back = request.full_path if has_request_context() else None
         link = lambda view: url_for(f"{self.endpoint}.{view}", id=row.id, url=back)  # noqa: E731
         items = []
-        if row.status is SubscriptionStatus.ACTIVE:
-            items += [MenuItem("Upgrade", link("upgrade_view"), "fa-arrow-up"),
-                      MenuItem("Downgrade", link("downgrade_view"), "fa-arrow-down")]
+        can_upgrade, can_downgrade = plan_moves(row)  # none on the top / cheapest plan
+        if can_upgrade:
+            items.append(MenuItem("Upgrade", link("upgrade_view"), "fa-arrow-up"))
+        if can_downgrade:
+            items.append(MenuItem("Downgrade", link("downgrade_view"), "fa-arrow-down"))
         if row.scheduled_plan_id is not None:
             items.append(MenuItem("Cancel scheduled change", link("cancel_scheduled_view"),
                                   "fa-calendar-times-o"))

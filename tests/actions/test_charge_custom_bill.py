@@ -272,7 +272,7 @@ def test_add_card_make_default_and_remove_from_the_card(client, login, mia):
     tab = client.get(f"/admin/contact/details/?id={mia.id}&tab=payment_methods")
     assert b'id="add-card"' in tab.data
     assert client.get(f"/admin/contact/payment-methods/add/?id={mia.id}").status_code == 200
-    form = {"number": "4242 4242 4242 4242", "exp_month": "12", "exp_year": "2031",
+    form = {"number": "4242 4242 4242 4242", "expiry": "12/31",
             "cvc": "123", "make_default": "y", "idempotency_key": "card-1"}
     done = client.post(f"/admin/contact/payment-methods/add/?id={mia.id}", data=form)
     assert done.status_code == 302 and "tab=payment_methods" in done.location

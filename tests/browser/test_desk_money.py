@@ -25,8 +25,8 @@ def add_card_at_the_desk(page: Page, live_server, shot=None) -> None:
     page.goto(f"{card_url}&tab=payment_methods")
     page.locator("#add-card").click()
     page.get_by_label("Card number").fill("4242 4242 4242 4242")
-    page.get_by_label("Expiry month").fill("11")
-    page.get_by_label("Expiry year").fill("2031")
+    expect(page.get_by_label("Expiry")).to_have_attribute("placeholder", "MM/YY")
+    page.get_by_label("Expiry").fill("11/31")
     page.get_by_label("CVC").fill("123")
     if shot:
         shot(page, "desk_add_card")
