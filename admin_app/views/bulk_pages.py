@@ -46,6 +46,7 @@ class BulkFlow:
     params: Callable[[Any], dict]
     facts: Callable[[Any], list[tuple[str, str]]] | None = None
     is_danger: bool = False
+    keep_label: str = "Cancel"  # the way back's words ("Keep them" beside "Cancel 3 ...")
 
 
 @cache
@@ -91,7 +92,8 @@ class BulkPagesMixin:
             facts=flow.facts(form) if flow.facts else [], form=form,
             submit_label=flow.submit_label.format(count=count),
             form_action=url_for(".bulk_view", flow_name=flow.name, url=self._back_to_list()),
-            cancel_url=self._back_to_list(), is_danger=flow.is_danger)
+            cancel_url=self._back_to_list(), cancel_label=flow.keep_label,
+            is_danger=flow.is_danger)
 
     @expose("/bulk/<flow_name>/", methods=("POST",))
     def bulk_view(self, flow_name: str):

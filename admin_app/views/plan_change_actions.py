@@ -183,4 +183,5 @@ class PlanChangeActionsMixin:
                                  f"switching to {scheduled or 'another plan'}.",
                            facts=self.subscription_facts(sub)
                            + [("Scheduled plan change", str(scheduled or "none"))],
-                           form=form, submit_label="Cancel scheduled change")
+                           form=form, submit_label="Cancel scheduled change",
+                           cancel_label="Keep the scheduled change")

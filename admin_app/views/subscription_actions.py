@@ -3,7 +3,7 @@ tab), and Subscriptions list → With selected → Cancel subscriptions (workflo
 
 from __future__ import annotations
 
-from flask import flash, redirect
+from flask import flash
 from flask_admin import expose
 from flask_admin.actions import action
 from flask_login import current_user
@@ -48,7 +48,8 @@ CANCEL_SUBSCRIPTIONS = BulkFlow(
     submit_label="Cancel {count} subscriptions", action="cancel_subscription",
     params=lambda form: {"at_period_end": form.when.data == "period_end",
                          "credits": form.credits.data,
-                         "refund_unused": bool(form.refund_unused.data)}, is_danger=True)
+                         "refund_unused": bool(form.refund_unused.data)}, is_danger=True,
+    keep_label="Keep the subscriptions")
 
 
 class SubscriptionActionsMixin(SubscriptionPagesMixin):
@@ -58,9 +59,10 @@ class SubscriptionActionsMixin(SubscriptionPagesMixin):
     def cancel_view(self):
         page = self.open_subscription_page("cancel subscriptions")
         sub = page.record
-        if sub.status is SubscriptionStatus.CANCELED:
+        if sub.status is SubscriptionStatus.CANCELED:  # when, by whom, access until
             flash(f"Subscription {sub} is already cancelled.", "info")
-            return redirect(page.back)
+            return page.render("admin/action_page.html", title=f"Subscription {sub} is cancelled",
+                               facts=self.subscription_facts(sub))
         form = CancelForm()
         done = page.submit(form, lambda key: form.cancel(sub, key), notices=NO_OP_CODES)
         if done is not None:
@@ -69,7 +71,8 @@ class SubscriptionActionsMixin(SubscriptionPagesMixin):
                            intro="Check what cancelling does, choose, then confirm.",
                            facts=self.subscription_facts(sub) + self._cancel_effect(sub),
                            warnings=self._cancel_warnings(sub), form=form,
-                           submit_label="Confirm cancellation", is_danger=True)
+                           submit_label="Confirm cancellation", is_danger=True,
+                           cancel_label="Keep the subscription")
 
     def _cancel_effect(self, sub: Subscription) -> list[tuple[str, str]]:
         """What each choice does, before it happens."""
@@ -111,7 +114,7 @@ class SubscriptionActionsMixin(SubscriptionPagesMixin):
                            intro="The subscription will renew as usual instead of ending at "
                                  "its period end.",
                            facts=self.subscription_facts(sub), form=form,
-                           submit_label="Undo cancellation")
+                           submit_label="Undo cancellation", cancel_label="Keep the cancellation")
 
     @action("cancel_subscriptions", "Cancel subscriptions")
     def action_cancel_subscriptions(self, ids):

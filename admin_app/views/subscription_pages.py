@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from flask import has_request_context, request, url_for
 
-from ..billing.cancellation import undo_refusal
+from ..billing.cancellation import cancellation_entry, undo_refusal
 from ..billing.plan_change import plan_moves
-from ..clinic_time import format_day
+from ..clinic_time import format_clinic, format_day
 from ..models import Subscription, SubscriptionStatus
 from ..money import format_money
 from .action_pages import ActionPage, contact_tab
@@ -45,11 +45,41 @@ class SubscriptionPagesMixin:
     @staticmethod
     def subscription_facts(subscription: Subscription) -> list[tuple[str, str]]:
         plan = subscription.plan
-        return [("Contact", subscription.contact.full_name),
-                ("Plan", f"{plan} · {format_money(plan.price_minor, plan.currency)} per "
-                         f"{plan.interval.value}"),
-                ("Status", subscription.status.label + (" · cancels at period end"
-                                                        if subscription.cancel_at_period_end
-                                                        else "")),
-                ("Current period", f"{format_day(subscription.current_period_start)} – "
-                                   f"{format_day(subscription.current_period_end)}")]
+        facts = [("Contact", subscription.contact.full_name),
+                 ("Plan", f"{plan} · {format_money(plan.price_minor, plan.currency)} per "
+                          f"{plan.interval.value}"),
+                 ("Status", subscription.status.label + (
+                     " · cancels at period end" if subscription.cancel_at_period_end
+                     and subscription.status is not SubscriptionStatus.CANCELED else "")),
+                 ("Current period", f"{format_day(subscription.current_period_start)} – "
+                                    f"{format_day(subscription.current_period_end)}")]
+        if is_ending(subscription):
+            facts += [("Cancelled" if subscription.status is SubscriptionStatus.CANCELED
+                       else "Cancellation scheduled", cancelled_when_by(subscription)),
+                      ("Access until", format_day(subscription.current_period_end))]
+        return facts
+
+
+def is_ending(subscription: Subscription) -> bool:
+    """Cancelled, or set to cancel at period end: its period end is when access ends."""
+    return subscription.status is SubscriptionStatus.CANCELED or subscription.cancel_at_period_end
+
+
+def cancelled_when_by(subscription: Subscription) -> str:
+    """ "2026-12-01 09:14 EST by manager@example.com" (the audit log's entry), or when only."""
+    entry = cancellation_entry(subscription)
+    when = entry.created_at if entry is not None else subscription.canceled_at
+    text = format_clinic(when, "%Y-%m-%d %H:%M %Z") if when else "—"
+    if entry is not None:
+        text += f" by {entry.actor.email if entry.actor else 'the panel (billing cycle)'}"
+    return text
+
+
+def period_end_formatter(view, context, row, name):
+    """A subscription's period end; "access until …" once it is cancelled or cancelling."""
+    end = format_clinic(row.current_period_end, "%Y-%m-%d %H:%M %Z")
+    return f"access until {end}" if is_ending(row) else end
+
+
+def canceled_at_formatter(view, context, row, name):
+    return cancelled_when_by(row) if row.status is SubscriptionStatus.CANCELED else ""

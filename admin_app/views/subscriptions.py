@@ -24,6 +24,7 @@ from .no_show_actions import CHARGE_NO_SHOW_FEES, NoShowActionsMixin
 from .plan_change_actions import PlanChangeActionsMixin
 from .promo_actions import APPLY_PROMO, PromoActionsMixin
 from .subscription_actions import CANCEL_SUBSCRIPTIONS, SubscriptionActionsMixin
+from .subscription_pages import canceled_at_formatter, period_end_formatter
 
 CONTACT_LOOKUP = {"fields": ("first_name", "last_name", "email", "phone"), "page_size": 20,
                   "placeholder": "Type a name, email or phone"}
@@ -50,6 +51,7 @@ class SubscriptionView(SubscriptionActionsMixin, PlanChangeActionsMixin, PromoAc
                             "status", "current_period_start", "current_period_end"]
     column_labels = {"current_period_start": "Period start", "current_period_end": "Period end",
                      "cancel_at_period_end": "Cancels at period end",
+                     "canceled_at": "Cancelled",
                      "scheduled_plan": "Scheduled plan change", "promo_code": "Promo code",
                      "gateway_id": "Gateway ID", "plan.name": "Plan",
                      "promo_code.code": "Promo code", "contact.last_name": "Contact"}
@@ -62,6 +64,8 @@ class SubscriptionView(SubscriptionActionsMixin, PlanChangeActionsMixin, PromoAc
                            "current_period_end", "cancel_at_period_end", "canceled_at",
                            "scheduled_plan", "promo_code", "promo_periods_left", "gateway_id",
                            "created_at", "updated_at"]
+    column_formatters = {"current_period_end": period_end_formatter,
+                         "canceled_at": canceled_at_formatter}
     form_ajax_refs = {"contact": CONTACT_LOOKUP}
     search_hint = "Contact last name or email"
     create_template = "admin/model/subscription_create.html"
