@@ -11,6 +11,7 @@ subscription had.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import datetime
 
 from sqlalchemy import exists, select
@@ -23,6 +24,7 @@ from ..errors import ActionError
 from ..extensions import db
 from ..models import (
     DiscountType,
+    Plan,
     PromoCode,
     PromoRedemption,
     Subscription,
@@ -59,34 +61,53 @@ def check_promo(promo: PromoCode, subscription: Subscription, *,
     """Refuse a code that may not be applied, naming the rule: ``subscription_cancelled``,
     ``promo_inactive``, ``promo_expired``, ``promo_exhausted``, ``promo_not_for_plan``,
     ``promo_currency_mismatch``, ``promo_already_applied``."""
-    plan, at = subscription.plan, at or utcnow()
-    if subscription.status is SubscriptionStatus.CANCELED:
-        raise ActionError("subscription_cancelled",
-                          f"Subscription {subscription} is cancelled: promo codes apply only "
-                          "to live subscriptions.")
+    for code, _short, message in _broken_rules(promo, subscription.plan, subscription, at):
+        raise ActionError(code, message)
+
+
+def unusable_reason(promo: PromoCode, *, plan: Plan | None = None,
+                    subscription: Subscription | None = None,
+                    at: datetime | None = None) -> str | None:
+    """Why a picker marks ``promo`` as not usable, in a few words ("expired 01 May 2025",
+    "used up", "not for Physio Monthly"), or ``None``. Without a plan (or subscription) only
+    the code's own rules are checked. The same rules as ``check_promo``."""
+    plan = plan or (subscription.plan if subscription is not None else None)
+    for _code, short, _message in _broken_rules(promo, plan, subscription, at):
+        return short
+    return None
+
+
+def _broken_rules(promo: PromoCode, plan: Plan | None, subscription: Subscription | None,
+                  at: datetime | None) -> Iterator[tuple[str, str, str]]:
+    """(code, short reason, sentence) of each rule ``promo`` breaks, in the order checked."""
+    at = at or utcnow()
+    if subscription is not None and subscription.status is SubscriptionStatus.CANCELED:
+        yield ("subscription_cancelled", "the subscription is cancelled",
+               f"Subscription {subscription} is cancelled: promo codes apply only to live "
+               "subscriptions.")
     if not promo.is_active:
-        raise ActionError("promo_inactive", f"Promo code {promo} is not active.")
+        yield "promo_inactive", "inactive", f"Promo code {promo} is not active."
     if promo.expires_at is not None and promo.expires_at <= at:
-        raise ActionError("promo_expired",
-                          f"Promo code {promo} expired on {format_day(promo.expires_at)}.")
+        yield ("promo_expired", f"expired {format_day(promo.expires_at)}",
+               f"Promo code {promo} expired on {format_day(promo.expires_at)}.")
     if promo.max_redemptions is not None and promo.times_redeemed >= promo.max_redemptions:
-        raise ActionError("promo_exhausted",
-                          f"Promo code {promo} was already used {promo.times_redeemed} times, "
-                          f"its maximum.")
-    if promo.plans and plan not in promo.plans:
+        yield ("promo_exhausted", f"used up ({promo.times_redeemed} of {promo.max_redemptions})",
+               f"Promo code {promo} was already used {promo.times_redeemed} times, its maximum.")
+    if plan is not None and promo.plans and plan not in promo.plans:
         allowed = ", ".join(sorted(p.name for p in promo.plans))
-        raise ActionError("promo_not_for_plan",
-                          f"Promo code {promo} is not allowed for {plan} (only for {allowed}).")
-    if promo.discount_type is DiscountType.AMOUNT and promo.currency != plan.currency:
-        raise ActionError("promo_currency_mismatch",
-                          f"Promo code {promo} takes {promo.currency} off; {plan} is billed in "
-                          f"{plan.currency}.")
-    if subscription.id is not None and db.session.scalar(select(exists().where(
-            PromoRedemption.promo_code_id == promo.id,
-            PromoRedemption.subscription_id == subscription.id))):
-        raise ActionError("promo_already_applied",
-                          f"Promo code {promo} was already applied to subscription "
-                          f"{subscription}: a code applies once per subscription.")
+        yield ("promo_not_for_plan", f"not for {plan} (only {allowed})",
+               f"Promo code {promo} is not allowed for {plan} (only for {allowed}).")
+    if plan is not None and promo.discount_type is DiscountType.AMOUNT \
+            and promo.currency != plan.currency:
+        yield ("promo_currency_mismatch", f"in {promo.currency}, {plan} is in {plan.currency}",
+               f"Promo code {promo} takes {promo.currency} off; {plan} is billed in "
+               f"{plan.currency}.")
+    if subscription is not None and subscription.id is not None and db.session.scalar(
+            select(exists().where(PromoRedemption.promo_code_id == promo.id,
+                                  PromoRedemption.subscription_id == subscription.id))):
+        yield ("promo_already_applied", "already applied to this subscription",
+               f"Promo code {promo} was already applied to subscription {subscription}: a code "
+               "applies once per subscription.")
 
 
 def redeem_promo(promo: PromoCode, subscription: Subscription, *,

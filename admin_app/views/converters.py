@@ -91,6 +91,13 @@ class AppModelConverter(AdminModelConverter):
             return super()._get_label(name, field_args)
         return self.view.get_column_name(name)
 
+    def _model_select_field(self, prop, multiple, remote_model, **kwargs):
+        """A related record's picker says what no choice means ("No promo code"), not
+        Flask-Admin's "__None"."""
+        if not multiple and kwargs.get("allow_blank"):
+            kwargs.setdefault("blank_text", f"No {str(kwargs.get('label') or prop.key).lower()}")
+        return super()._model_select_field(prop, multiple, remote_model, **kwargs)
+
     @converts("UTCDateTime")
     def convert_utc_datetime(self, field_args, **extra):
         return LocalDateTimeField(**field_args)

@@ -47,8 +47,7 @@ class PlanLinkMixin:
 
     def _process_ajax_references(self):
         references = super()._process_ajax_references()
-        options = {k: v for k, v in CONTACT_LOOKUP.items() if k != "placeholder"}
-        references[INVITE_CONTACT] = ContactLoader(INVITE_CONTACT, db, Contact, **options)
+        references[INVITE_CONTACT] = ContactLoader(INVITE_CONTACT, db, Contact, **CONTACT_LOOKUP)
         self._invitation_form = invitation_form_class(references[INVITE_CONTACT])
         return references
 

@@ -7,15 +7,22 @@ from __future__ import annotations
 from flask import flash, redirect, request, url_for
 from flask_admin import expose
 from flask_admin.actions import action
+from flask_admin.contrib.sqla.fields import QuerySelectField
 from flask_login import current_user
 from sqlalchemy import select
 from wtforms import HiddenField, SelectField
 
 from ..actions.apply_promo import apply_promo
-from ..billing.promo_rules import check_promo, describe_promo, find_promo, upcoming_prices
+from ..billing.promo_rules import (
+    check_promo,
+    describe_promo,
+    find_promo,
+    unusable_reason,
+    upcoming_prices,
+)
 from ..errors import ActionError
 from ..extensions import db
-from ..models import PromoCode
+from ..models import PromoCode, Subscription
 from ..money import format_money
 from .action_forms import ActionForm
 from .bulk_pages import BulkFlow
@@ -23,21 +30,59 @@ from .bulk_pages import BulkFlow
 CHOICES_SHOWN = 200
 
 
-def _promo_choices() -> list[tuple[str, str]]:
-    """Every code, active ones first, each with what it gives (and why it may not apply)."""
-    promos = db.session.scalars(select(PromoCode).order_by(PromoCode.is_active.desc(),
-                                                           PromoCode.code)
-                                .limit(CHOICES_SHOWN))
-    return [(p.code, f"{p.code} · {describe_promo(p)}" + ("" if p.is_active else " (inactive)"))
-            for p in promos]
+def _shown_promos() -> list[PromoCode]:
+    return list(db.session.scalars(select(PromoCode).order_by(PromoCode.is_active.desc(),
+                                                              PromoCode.code)
+                                   .limit(CHOICES_SHOWN)))
+
+
+def promo_label(promo: PromoCode, reason: str | None = None) -> str:
+    """How a picker lists a code: what it gives, the plans it is limited to, and, when it
+    cannot be used, why ("SUMMER25 · 25% off, once — not usable: expired 01 Sep 2026")."""
+    if reason:
+        return f"{promo.code} · {describe_promo(promo)} — not usable: {reason}"
+    only = f" · only for {', '.join(sorted(p.name for p in promo.plans))}" if promo.plans else ""
+    return f"{promo.code} · {describe_promo(promo)}{only}"
+
+
+def promo_choices(subscription: Subscription | None = None) -> list[tuple]:
+    """Every code, usable ones first; those the rules refuse (for ``subscription``, or, with
+    none, whatever the subscription: inactive, expired, used up) are greyed out with why."""
+    marked = [(p, unusable_reason(p, subscription=subscription)) for p in _shown_promos()]
+    marked.sort(key=lambda pair: pair[1] is not None)
+    return [(p.code, promo_label(p, reason), {"disabled": True} if reason else {})
+            for p, reason in marked]
 
 
 class ChoosePromoForm(ActionForm):
     promo_code = SelectField("Promo code")
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, subscription: Subscription | None = None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.promo_code.choices = _promo_choices()
+        self.promo_code.choices = promo_choices(subscription)
+
+    @property
+    def has_usable_code(self) -> bool:
+        return any(not render_kw for _code, _label, render_kw in self.promo_code.choices)
+
+
+class PromoPickerField(QuerySelectField):
+    """The new-subscription form's promo code: "No promo code", then every code as
+    ``promo_label`` lists it; codes no subscription may take (inactive, expired, used up)
+    greyed out with why (the plan's own rules are checked when the form is saved)."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("query_factory", _shown_promos)
+        kwargs["blank_text"] = "No promo code"
+        super().__init__(*args, **kwargs)
+
+    def iter_choices(self):
+        if self.allow_blank:
+            yield "__None", self.blank_text, self.data is None, {}
+        for pk, promo in self._get_object_list():
+            reason = unusable_reason(promo)
+            yield (pk, promo_label(promo, reason), promo == self.data,
+                   {"disabled": True} if reason else {})
 
 
 class ApplyPromoForm(ActionForm):
@@ -94,7 +139,7 @@ class PromoActionsMixin:
 
     def _choose_promo(self, page):
         sub = page.record
-        form = ChoosePromoForm()
+        form = ChoosePromoForm(subscription=sub)
         if not form.promo_code.choices:
             flash("There are no promo codes yet: add one under Directories → Promo codes.",
                   "info")
@@ -102,10 +147,12 @@ class PromoActionsMixin:
         if form.validate_on_submit():
             return redirect(url_for(".apply_promo_view", id=sub.id, code=form.promo_code.data,
                                     url=request.args.get("url")))
+        warnings = [] if form.has_usable_code else [
+            f"No promo code can be applied to {sub} now: each is listed with the reason."]
         return page.render(title=f"Apply Promo to {sub}",
                            intro="Choose the desired promo code; the next page shows its "
                                  "effect on the next invoices before it is applied.",
-                           facts=self.subscription_facts(sub), form=form,
+                           facts=self.subscription_facts(sub), form=form, warnings=warnings,
                            submit_label="Review")
 
     @action("apply_promo", "Apply Promo")

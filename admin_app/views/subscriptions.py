@@ -22,12 +22,12 @@ from .base import AppModelView
 from .bulk_pages import BulkPagesMixin
 from .no_show_actions import CHARGE_NO_SHOW_FEES, NoShowActionsMixin
 from .plan_change_actions import PlanChangeActionsMixin
-from .promo_actions import APPLY_PROMO, PromoActionsMixin
+from .promo_actions import APPLY_PROMO, PromoActionsMixin, PromoPickerField
 from .subscription_actions import CANCEL_SUBSCRIPTIONS, SubscriptionActionsMixin
 from .subscription_pages import canceled_at_formatter, period_end_formatter
 
 CONTACT_LOOKUP = {"fields": ("first_name", "last_name", "email", "phone"), "page_size": 20,
-                  "placeholder": "Type a name, email or phone"}
+                  "placeholder": "Choose a contact"}
 # Chosen when creating; afterwards changed by the actions only.
 CREATE_ONLY_FIELDS = ("plan", "promo_code", "idempotency_key")
 # Shown read-only on the edit form (admin/model/subscription_edit.html).
@@ -56,6 +56,7 @@ class SubscriptionView(SubscriptionActionsMixin, PlanChangeActionsMixin, PromoAc
                      "gateway_id": "Gateway ID", "plan.name": "Plan",
                      "promo_code.code": "Promo code", "contact.last_name": "Contact"}
     form_columns = ["contact", "plan", "promo_code", "idempotency_key"]
+    form_overrides = {"promo_code": PromoPickerField}
     form_args = {"plan": {"query_factory": _active_plans},
                  "promo_code": {"description": "Optional. Checked by the Apply Promo rules; "
                                                "if a rule refuses it, nothing is created."}}
