@@ -29,17 +29,35 @@ def snapshot(record) -> dict:
     }
 
 
+def _as_compared(value):
+    """A value as a hand edit is judged: text without its line-ending style (a browser sends
+    CRLF), surrounding whitespace or the difference between empty and none; a time to the
+    minute (what the form shows)."""
+    if isinstance(value, str):
+        return value.replace("\r\n", "\n").replace("\r", "\n").strip() or None
+    if isinstance(value, datetime):
+        return value.replace(second=0, microsecond=0)
+    return value
+
+
 def pending_changes(record) -> tuple[dict, dict]:
-    """(before, after) of the columns changed in this unit of work."""
+    """(before, after) of the columns changed in this unit of work. A column saved with the
+    same value as read (``_as_compared``) keeps its stored value: not a change, nothing
+    written, no audit entry."""
     before, after = {}, {}
     state = inspect(record)
     for attr in state.mapper.column_attrs:
         if "password" in attr.key:
             continue
         history = state.attrs[attr.key].history
-        if history.has_changes():
-            before[attr.key] = _json_value(history.deleted[0]) if history.deleted else None
-            after[attr.key] = _json_value(history.added[0]) if history.added else None
+        if not history.has_changes():
+            continue
+        old = history.deleted[0] if history.deleted else None
+        new = history.added[0] if history.added else None
+        if history.deleted and _as_compared(old) == _as_compared(new):
+            setattr(record, attr.key, old)
+            continue
+        before[attr.key], after[attr.key] = _json_value(old), _json_value(new)
     return before, after
 
 

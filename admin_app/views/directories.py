@@ -13,15 +13,9 @@ from .base import AppModelView
 from .bulk_pages import BulkPagesMixin
 from .charge_actions import ChargeActionsMixin
 from .credit_actions import ADJUST_CREDITS, CreditActionsMixin
+from .formatting import details_link_formatter
 from .plan_link import PlanLinkMixin
 from .row_menu import MenuItem
-
-
-def _contact_name_link(view, context, row, name):
-    from flask import url_for
-
-    url = url_for("contact.details_view", id=row.id)
-    return Markup(f'<a href="{escape(url)}">{escape(getattr(row, name) or "")}</a>')
 
 
 class ContactView(ChargeActionsMixin, CreditActionsMixin, BulkPagesMixin, AppModelView):
@@ -31,7 +25,8 @@ class ContactView(ChargeActionsMixin, CreditActionsMixin, BulkPagesMixin, AppMod
     column_searchable_list = ["first_name", "last_name", "email", "phone"]
     column_filters = ["status", "created_at", "stripe_customer_id"]
     column_sortable_list = ["id", "first_name", "last_name", "email", "status", "created_at"]
-    column_formatters = {"first_name": _contact_name_link, "last_name": _contact_name_link}
+    column_formatters = {"first_name": details_link_formatter,
+                         "last_name": details_link_formatter}
     column_labels = {"stripe_customer_id": "Stripe customer ID", "created_at": "Added"}
     form_columns = ["first_name", "last_name", "email", "phone", "status", "notes"]
     column_details_list = ["id", "first_name", "last_name", "email", "phone", "status",
@@ -62,6 +57,7 @@ class ContactView(ChargeActionsMixin, CreditActionsMixin, BulkPagesMixin, AppMod
 
 class ServiceView(AppModelView):
     column_list = ["id", "name", "duration_minutes", "price_minor", "is_active"]
+    column_formatters = {"name": details_link_formatter}
     column_searchable_list = ["name"]
     column_filters = ["is_active", "price_minor"]
     column_labels = {"duration_minutes": "Duration (min)", "price_minor": "Price"}
@@ -95,6 +91,7 @@ class PlanView(PlanLinkMixin, AppModelView):
                            "services", "is_public_link_enabled", "created_at"]
     inline_models = [PlanServiceInline(PlanService)]
     column_formatters = {
+        "name": details_link_formatter,
         "services": lambda v, c, row, n: Markup("<br>".join(escape(str(s)) for s in row.services)),
     }
     details_template = "admin/model/plan_details.html"
@@ -108,6 +105,7 @@ class PromoCodeView(AppModelView):
                    "duration_months", "expires_at", "times_redeemed", "max_redemptions",
                    "is_active"]
     column_searchable_list = ["code", "description"]
+    column_formatters = {"code": details_link_formatter}
     column_filters = ["is_active", "discount_type", "duration", "expires_at"]
     column_labels = {"amount_off_minor": "Amount off", "percent_off": "Percent off",
                      "duration_months": "Months", "plans": "Allowed plans (none = all)",

@@ -124,6 +124,13 @@ def link_to_record(target) -> Markup | str:
     return Markup(f'<a href="{escape(url)}">{escape(str(target))}</a>')
 
 
+def details_link_formatter(view, context, row, name):
+    """A record's name in its own list, linked to its details page (a plan's name opens the
+    plan)."""
+    url = url_for(f"{view.endpoint}.details_view", id=row.id)
+    return Markup(f'<a href="{escape(url)}">{escape(getattr(row, name) or "")}</a>')
+
+
 def relation_link_formatter(view, context, row, name):
     return link_to_record(getattr(row, name))
 
