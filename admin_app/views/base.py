@@ -33,6 +33,10 @@ from .record_ids import primary_key_of
 from .row_menu import MenuItem, RowMenuAction
 
 MAX_LIST_PAGE = 100_000
+# How a search box names what it searches, where the column's label would not say it.
+SEARCH_WORDS = {"contact.last_name": "contact's last name", "contact.email": "email",
+                "gateway_id": "processor ID", "last4": "last 4 digits", "id": "event ID",
+                "label": "job", "action": "action"}
 
 
 def _is_money(column_name: str) -> bool:
@@ -200,7 +204,17 @@ class AppModelView(AccessMixin, ModelView):
     search_hint: str | None = None
 
     def search_placeholder(self) -> str:
-        return self.search_hint or super().search_placeholder()
+        """What the search box searches, in words ("Contact's last name, email or note"),
+        not column names: the view's ``search_hint``, else said from its searchable columns."""
+        if self.search_hint:
+            return self.search_hint
+        words = list(dict.fromkeys(
+            SEARCH_WORDS.get(str(column), self.get_column_name(str(column)).lower())
+            for column in self.column_searchable_list or ()))
+        if not words:
+            return super().search_placeholder()
+        text = words[0] if len(words) == 1 else f"{', '.join(words[:-1])} or {words[-1]}"
+        return text[0].upper() + text[1:]
 
     def is_action_allowed(self, name: str) -> bool:
         """Bulk actions change records: not offered to read-only roles."""

@@ -41,7 +41,6 @@ class PaymentView(RefundActionsMixin, RetryActionsMixin, ReconcileActionsMixin, 
                      "contact.email": "Contact email"}
     column_details_exclude_list = ["idempotency_key"]
     column_export_exclude_list = ["idempotency_key"]
-    search_hint = "Contact, gateway ID or description"
 
     def row_menu_items(self, row):
         return [*super().row_menu_items(row), *self.details_menu_items(row)]

@@ -68,7 +68,6 @@ class SubscriptionView(SubscriptionActionsMixin, PlanChangeActionsMixin, PromoAc
     column_formatters = {"current_period_end": period_end_formatter,
                          "canceled_at": canceled_at_formatter}
     form_ajax_refs = {"contact": CONTACT_LOOKUP}
-    search_hint = "Contact last name or email"
     create_template = "admin/model/subscription_create.html"
     edit_template = "admin/model/subscription_edit.html"
     bulk_flows = (CANCEL_SUBSCRIPTIONS, APPLY_PROMO)
@@ -117,7 +116,6 @@ class AppointmentView(NoShowActionsMixin, BulkPagesMixin, AppModelView):
                      "no_show_waive_reason": "Waive reason", "contact.last_name": "Contact"}
     form_columns = ["contact", "service", "starts_at", "status", "notes"]
     form_ajax_refs = {"contact": CONTACT_LOOKUP}
-    search_hint = "Contact last name or email"
     bulk_flows = (CHARGE_NO_SHOW_FEES,)
 
     def row_menu_items(self, row):

@@ -66,7 +66,7 @@ def test_find_contact_and_walk_the_card(page: Page, live_server, shot):
 
     # Quick search: suggestions while typing.
     search = page.locator("#quick-search")
-    # Wide enough for its placeholder ("Find a contact: name, email, phone") on a laptop.
+    # Wide enough for its placeholder ("Choose patient: name, email or phone") on a laptop.
     assert search.bounding_box()["width"] >= 300, search.bounding_box()
     search.fill("Grace")
     suggestion = page.locator("#quick-search-results .suggestion")
