@@ -3,7 +3,8 @@
 from .admin_user import AdminUser, Role
 from .appointment import Appointment, AppointmentStatus, NoShowFeeStatus
 from .audit import AuditEntry, record_audit
-from .catalog import BillingInterval, Plan, PlanService, Service
+from .billing_period import BillingPeriod, PeriodStatus
+from .catalog import BillingInterval, Plan, PlanService, Service, UnusedCredits
 from .contact import Contact, ContactStatus
 from .credit import CreditEntry, CreditReason, credit_balances
 from .document import (
@@ -31,7 +32,7 @@ from .payment import (
     RefundStatus,
 )
 from .promo import DiscountDuration, DiscountType, PromoCode, PromoRedemption, promo_code_plan
-from .settings import CashierSettings
+from .settings import AfterFinalRetry, CashierSettings, CreditUse
 from .stripe_event import StripeEvent
 from .subscription import Subscription, SubscriptionStatus
 
@@ -45,5 +46,6 @@ __all__ = [
     "RefundStatus", "DiscountDuration", "DiscountType", "PromoCode", "promo_code_plan",
     "CashierSettings", "Subscription", "SubscriptionStatus", "ActionRequest",
     "DocumentSequence", "MessageStatus", "OutboundMessage", "PromoRedemption",
-    "AccountCreditEntry", "AccountCreditReason", "StripeEvent",
+    "AccountCreditEntry", "AccountCreditReason", "StripeEvent", "BillingPeriod",
+    "PeriodStatus", "UnusedCredits", "AfterFinalRetry", "CreditUse",
 ]

@@ -6,15 +6,25 @@ import enum
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from flask import current_app, g, url_for
+from flask import current_app, g, has_app_context, url_for
 from markupsafe import Markup, escape
 
-from ..clinic_time import clinic_zone, to_clinic
+from .. import clinic_time
 from ..money import format_money, to_major_string
 
 
+def clinic_zone() -> ZoneInfo:
+    """The clinic's time zone (Settings → Cashier settings), read once per request."""
+    if has_app_context() and "clinic_zone" in g:
+        return g.clinic_zone
+    zone = clinic_time.clinic_zone()
+    if has_app_context():
+        g.clinic_zone = zone
+    return zone
+
+
 def local_time(value: datetime | None) -> datetime | None:
-    return to_clinic(value) if value is not None else None
+    return clinic_time.to_clinic(value, clinic_zone()) if value is not None else None
 
 
 def format_datetime(value: datetime | None) -> str:
