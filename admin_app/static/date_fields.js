@@ -4,7 +4,8 @@
 //    ("2026-12-03 14:30") and never rewrites the box (Flask-Admin's rewrote "2" into
 //    "0002-01-01 00:00:00" after the first key);
 //  - the calendar opens inside the page, under its field, pushing what follows down, so it
-//    never covers the form's Save buttons;
+//    never covers the form's Save buttons (and it closes on a click elsewhere, so a click on
+//    Save is not lost to the layout moving up under the pointer);
 //  - an empty field's calendar starts at the clinic's "now" (data-clinic-now), and leaving the
 //    field without choosing writes nothing into it.
 (function ($) {
@@ -54,6 +55,10 @@
     });
     $el.on('show.daterangepicker', function () {
       setQuietly(picker, typedMoment($el.val(), format) || openingMoment($el, format));
+      // Close on a click elsewhere, not on the mouse going down: closing moves what follows
+      // the calendar up, and a press on Save would otherwise be released beside it.
+      $(document).off('mousedown.daterangepicker touchend.daterangepicker')
+        .on('click.daterangepicker', picker._outsideClickProxy);
     });
     return true;
   }

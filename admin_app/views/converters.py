@@ -48,7 +48,8 @@ class LocalDateTimeField(admin_form.DateTimeField):
     widget = ClinicDateTimeWidget()
 
     def __init__(self, label=None, validators=None, format=None, **kwargs):
-        kwargs.setdefault("description", ClinicZoneHint())
+        if not kwargs.get("description"):
+            kwargs["description"] = ClinicZoneHint()
         super().__init__(label, validators, format=format or TYPED_FORMATS, **kwargs)
 
     def _value(self):
