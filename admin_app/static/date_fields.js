@@ -10,7 +10,11 @@
 //    field without choosing writes nothing into it.
 (function ($) {
   if (!$) { return; }
-  var WITH_TIME = {datepicker: false, datetimepicker: true};
+  var ROLES = {  // Flask-Admin's data-role: with a time? a range ("from to until")?
+    datepicker: {time: false, range: false}, datetimepicker: {time: true, range: false},
+    daterangepicker: {time: false, range: true}, datetimerangepicker: {time: true, range: true}
+  };
+  var SEPARATOR = ' to ';
 
   function typedMoment(text, format) {
     // Strict, so "2" or "2026-1" is not a date yet; seconds are optional.
@@ -18,43 +22,54 @@
     return m.isValid() ? m : null;
   }
 
-  function openingMoment($el, format) {
+  function typedDates(text, format, range) {
+    // [start, end] once what is typed is complete and valid, else null.
+    var parts = range ? text.split(SEPARATOR) : [text, text];
+    if (parts.length !== 2) { return null; }
+    var start = typedMoment(parts[0], format), end = typedMoment(parts[1], format);
+    return start && end && !end.isBefore(start) ? [start, end] : null;
+  }
+
+  function openingMoment($el) {
     var now = $el.attr('data-clinic-now');
     return (now && typedMoment(now, 'YYYY-MM-DD HH:mm')) || moment().seconds(0);
   }
 
-  function setQuietly(picker, m) {
+  function setQuietly(picker, dates) {
     // Move the calendar without writing to the box: the "old" dates match, so hiding the
     // calendar has nothing to apply.
-    picker.startDate = m.clone();
-    picker.endDate = m.clone();
-    picker.oldStartDate = m.clone();
-    picker.oldEndDate = m.clone();
+    picker.startDate = dates[0].clone();
+    picker.endDate = dates[1].clone();
+    picker.oldStartDate = dates[0].clone();
+    picker.oldEndDate = dates[1].clone();
     picker.updateView();
     picker.updateCalendars();
   }
 
-  function setUp($el, role) {
-    var withTime = WITH_TIME[role];
-    var format = $el.attr('data-date-format') || (withTime ? 'YYYY-MM-DD HH:mm' : 'YYYY-MM-DD');
+  function setUp($el, kind) {
+    var format = $el.attr('data-date-format') || (kind.time ? 'YYYY-MM-DD HH:mm' : 'YYYY-MM-DD');
     var $slot = $('<div class="date-picker-slot"></div>').insertAfter($el);
     $el.daterangepicker({
-      singleDatePicker: true,
+      singleDatePicker: !kind.range,
+      separator: SEPARATOR,
       showDropdowns: true,
-      timePicker: withTime,
+      timePicker: kind.time,
       timePickerIncrement: 1,
       timePicker12Hour: false,
       format: format,
       parentEl: $slot,
-      locale: {applyLabel: withTime ? 'Use this time' : 'Use this date', cancelLabel: 'Close'}
+      locale: {applyLabel: kind.time ? 'Use this time' : 'Use this date', cancelLabel: 'Close'}
     }, function () { $el.trigger('change'); });
     var picker = $el.data('daterangepicker');
+    // The calendar's own inputs sit inside the page's form now: not part of what it submits.
+    picker.container.find('input').attr('form', 'date-picker-own-inputs');
     $el.off('keyup.daterangepicker').on('keyup.daterangepicker', function () {
-      var m = typedMoment($el.val(), format);
-      if (m) { setQuietly(picker, m); }
+      var dates = typedDates($el.val(), format, kind.range);
+      if (dates) { setQuietly(picker, dates); }
     });
     $el.on('show.daterangepicker', function () {
-      setQuietly(picker, typedMoment($el.val(), format) || openingMoment($el, format));
+      var now = openingMoment($el);
+      setQuietly(picker, typedDates($el.val(), format, kind.range) || [now, now]);
       // Close on a click elsewhere, not on the mouse going down: closing moves what follows
       // the calendar up, and a press on Save would otherwise be released beside it.
       $(document).off('mousedown.daterangepicker touchend.daterangepicker')
@@ -65,7 +80,7 @@
 
   function register(faForm) {
     faForm.addFieldConverter(function ($el, name) {
-      return name in WITH_TIME ? setUp($el, name) : false;
+      return ROLES.hasOwnProperty(name) ? setUp($el, ROLES[name]) : false;
     });
   }
 

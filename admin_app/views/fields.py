@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import current_app
 from flask_admin.contrib.sqla.filters import BaseSQLAFilter
 from wtforms import StringField, ValidationError
-from wtforms.validators import InputRequired, Optional
+from wtforms.validators import InputRequired, Optional, StopValidation
 
 from ..money import is_currency_code, parse_money, to_major_string
 
@@ -41,6 +41,8 @@ class MoneyField(StringField):
             return
         if text == "":
             self.data = None
+            if any(isinstance(v, InputRequired) for v in self.validators):  # " " is not an amount
+                raise StopValidation("Enter an amount, e.g. 75.00.")
             return
         self.currency = _form_currency(form)
         try:

@@ -186,3 +186,12 @@ def test_plan_names_link_to_the_plan_and_the_fee_payment_is_linked(client, login
     db.session.commit()
     tab = client.get(f"/admin/contact/details/?id={records['contact'].id}&tab=appointments")
     assert f"/admin/payment/details/?id={payment.id}" in tab.get_data(as_text=True)
+
+
+def test_a_blank_required_amount_is_a_form_error_not_a_500(client, login, records):
+    login("owner")
+    appointment = records["appointment"]
+    response = client.post(f"/admin/appointment/no-show-fee/?id={appointment.id}",
+                           data={"amount": " ", "confirm": "y", "idempotency_key": "blank-1"})
+    assert response.status_code == 200
+    assert "Enter an amount, e.g. 75.00." in response.get_data(as_text=True)
