@@ -18,6 +18,7 @@ from ..actors import Actor
 from ..errors import ActionError
 from ..extensions import db
 from ..models import (
+    CreditEntry,
     Payment,
     PaymentMethodKind,
     PaymentStatus,
@@ -55,6 +56,14 @@ def refundable_remainder(payment: Payment) -> int:
     """What may still be refunded: paid − refunded − refunds still pending."""
     return max(payment.amount_minor - payment.amount_refunded_minor
                - pending_refunds_minor(payment), 0)
+
+
+def has_credits_to_take_back(payment: Payment) -> bool:
+    """Whether credits ``payment`` granted are still outstanding (not taken back yet): what
+    a refund's "Also take back the credits" would act on."""
+    outstanding = db.session.scalar(select(func.sum(CreditEntry.quantity))
+                                    .where(CreditEntry.payment_id == payment.id))
+    return bool(outstanding and outstanding > 0)
 
 
 def is_refund_candidate(payment: Payment) -> bool:

@@ -149,6 +149,9 @@ def _local_filter(base):
         def clean(self, value):
             return to_aware_utc(super().clean(_with_seconds(value)))
 
+        def validate(self, value):
+            return super().validate(_with_seconds(value))
+
     LocalFilter.__name__ = f"Local{base.__name__}"
     return LocalFilter
 

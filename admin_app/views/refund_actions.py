@@ -11,6 +11,7 @@ from wtforms.validators import InputRequired, Optional
 
 from ..actions.refund_payment import refund_payment
 from ..billing.refunding import (
+    has_credits_to_take_back,
     is_refund_candidate,
     pending_refunds_minor,
     refund_refusal,
@@ -59,9 +60,12 @@ class RefundActionsMixin:
         payment = page.record
         form = RefundForm(currency=payment.currency, amount=refundable_remainder(payment))
         form.amount.currency = payment.currency
+        if not has_credits_to_take_back(payment):  # offered only where it does something
+            del form.reverse_credits
         done = page.submit(form, lambda key: refund_payment(
             payment, amount_minor=form.amount.data, reason=RefundReason(form.reason.data),
-            note=form.note.data, reverse_credits=form.reverse_credits.data,
+            note=form.note.data,
+            reverse_credits="reverse_credits" in form and form.reverse_credits.data,
             currency=form.currency.data or None, actor=current_user, idempotency_key=key))
         if done is not None:
             return done

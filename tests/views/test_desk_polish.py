@@ -195,3 +195,31 @@ def test_a_blank_required_amount_is_a_form_error_not_a_500(client, login, record
                            data={"amount": " ", "confirm": "y", "idempotency_key": "blank-1"})
     assert response.status_code == 200
     assert "Enter an amount, e.g. 75.00." in response.get_data(as_text=True)
+
+
+def test_refund_offers_taking_back_credits_only_when_the_payment_granted_some(client, login,
+                                                                             records):
+    from tests.factories import make_credit
+
+    login("owner")
+    payment = records["payment"]
+    url = f"/admin/payment/refund/?id={payment.id}"
+    assert "Also take back the credits" not in client.get(url).get_data(as_text=True)
+    make_credit(contact=records["contact"], service=records["service"], quantity=4,
+                payment_id=payment.id)
+    db.session.commit()
+    assert "Also take back the credits" in client.get(url).get_data(as_text=True)
+
+
+def test_a_time_filter_typed_without_seconds_is_read_in_the_clinic_zone(client, login, app):
+    CashierSettings.get().time_zone = "America/New_York"
+    make_appointment(starts_at=datetime(2026, 11, 1, 14, 0, tzinfo=UTC))   # 09:00 EST
+    make_appointment(starts_at=datetime(2026, 11, 2, 14, 0, tzinfo=UTC))
+    db.session.commit()
+    login("owner")
+    page = client.get("/admin/appointment/?flt1_time_equals=2026-11-01+09:00").get_data(
+        as_text=True)
+    assert "2026-11-01 09:00 EST" in page and "2026-11-02 09:00 EST" not in page
+    between = client.get("/admin/appointment/?flt1_time_between="
+                         "2026-10-31+00:00+to+2026-11-01+23:59").get_data(as_text=True)
+    assert "2026-11-01 09:00 EST" in between and "2026-11-02 09:00 EST" not in between
