@@ -141,6 +141,30 @@ def details_link_formatter(view, context, row, name):
     return Markup(f'<a href="{escape(url)}">{escape(getattr(row, name) or "")}</a>')
 
 
+def words_formatter(view, context, row, name):
+    """A stored code as words: "adjust_credits" → "Adjust credits"."""
+    value = getattr(row, name)
+    return value.replace("_", " ").capitalize() if value else ""
+
+
+def audit_target_formatter(view, context, row, name):
+    """An audit entry's record, linked to its page where it has one: "#59"."""
+    if not row.target_id:
+        return ""
+    endpoints = current_app.extensions["record_endpoints"]
+    endpoint = next((e for model, e in endpoints.items()
+                     if getattr(model, "__tablename__", None) == row.target_type), None)
+    if endpoint is None:
+        return f"#{row.target_id}"
+    url = url_for(f"{endpoint}.details_view", id=row.target_id)
+    return Markup(f'<a href="{escape(url)}">#{escape(row.target_id)}</a>')
+
+
+def audit_actor_formatter(view, context, row, name):
+    """Who acted: the admin (linked), or the panel itself (reconcile, webhooks, jobs)."""
+    return link_to_record(row.actor) if row.actor is not None else "The panel"
+
+
 def relation_link_formatter(view, context, row, name):
     return link_to_record(getattr(row, name))
 

@@ -13,6 +13,7 @@ from ..extensions import db
 from ..models import CashierSettings, Role
 from ..passwords import MIN_LENGTH, password_problem
 from .base import AppModelView
+from .formatting import audit_actor_formatter, audit_target_formatter, words_formatter
 
 
 class CashierSettingsView(AppModelView):
@@ -96,7 +97,8 @@ class AuditLogView(AppModelView):
     column_labels = {"created_at": "When", "actor": "Who", "target_type": "Record type",
                      "target_id": "Record ID", "actor.email": "Who (email)"}
     column_default_sort = ("created_at", True)
-
+    column_formatters = {"action": words_formatter, "target_type": words_formatter,
+                         "target_id": audit_target_formatter, "actor": audit_actor_formatter}
 
 
 class StripeEventView(AppModelView):

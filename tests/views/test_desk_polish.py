@@ -223,3 +223,14 @@ def test_a_time_filter_typed_without_seconds_is_read_in_the_clinic_zone(client, 
     between = client.get("/admin/appointment/?flt1_time_between="
                          "2026-10-31+00:00+to+2026-11-01+23:59").get_data(as_text=True)
     assert "2026-11-01 09:00 EST" in between and "2026-11-02 09:00 EST" not in between
+
+
+def test_the_audit_log_says_actions_in_words_and_links_the_record(client, login, records):
+    sub = records["subscription"]
+    db.session.add(AuditEntry(action="cancel_subscription", target_type="subscription",
+                              target_id=str(sub.id), summary="Cancelled by the billing cycle"))
+    db.session.commit()
+    login("owner")
+    page = client.get("/admin/audit_entry/").get_data(as_text=True)
+    assert "Cancel subscription" in page and "The panel" in page
+    assert f'<a href="/admin/subscription/details/?id={sub.id}">#{sub.id}</a>' in page
