@@ -41,7 +41,8 @@ class MoneyField(StringField):
             return
         if text == "":
             self.data = None
-            if any(isinstance(v, InputRequired) for v in self.validators):  # " " is not an amount
+            # Only spaces: InputRequired lets it through, yet it is no amount ("" it refuses).
+            if self.raw_data[0] and any(isinstance(v, InputRequired) for v in self.validators):
                 raise StopValidation("Enter an amount, e.g. 75.00.")
             return
         self.currency = _form_currency(form)
