@@ -7,6 +7,7 @@ from .catalog import BillingInterval, Plan, PlanService, Service
 from .contact import Contact, ContactStatus
 from .credit import CreditEntry, CreditReason, credit_balances
 from .document import (
+    DeliveryAttempt,
     DeliveryChannel,
     Document,
     DocumentLine,
@@ -15,6 +16,7 @@ from .document import (
     DocumentType,
     MessageStatus,
     OutboundMessage,
+    OutboxItem,
 )
 from .job import BulkJob, BulkJobRow, BulkJobState, RowOutcome, ScheduledRun
 from .operations import ActionRequest
@@ -45,5 +47,5 @@ __all__ = [
     "RefundStatus", "DiscountDuration", "DiscountType", "PromoCode", "promo_code_plan",
     "CashierSettings", "Subscription", "SubscriptionStatus", "ActionRequest",
     "DocumentSequence", "MessageStatus", "OutboundMessage", "PromoRedemption",
-    "AccountCreditEntry", "AccountCreditReason", "StripeEvent",
+    "AccountCreditEntry", "AccountCreditReason", "StripeEvent", "DeliveryAttempt", "OutboxItem",
 ]

@@ -11,6 +11,7 @@ from wtforms import ValidationError
 from ..models import DocumentLine, DocumentStatus
 from .base import AppModelView, MoneyInlineForm
 from .document_actions import DocumentActionsMixin
+from .document_pages import DocumentPagesMixin
 from .formatting import money_or_blank_formatter
 from .payment_method_actions import PaymentMethodActionsMixin
 from .reconcile_actions import ReconcileActionsMixin
@@ -100,7 +101,7 @@ class DocumentLineInline(MoneyInlineForm):
     money_labels = {"unit_amount_minor": "Unit price"}
 
 
-class DocumentView(DocumentActionsMixin, AppModelView):
+class DocumentView(DocumentPagesMixin, DocumentActionsMixin, AppModelView):
     """Accounting documents. Drafts are edited here; issuing numbers them and freezes them."""
 
     column_list = ["id", "doc_type", "number", "contact", "total_minor", "status",
