@@ -145,8 +145,8 @@ def documents_group() -> None:
 def deliver_documents_command() -> None:
     """Send every queued message that is due (retries included) and settle sends a stopped
     worker left open (the worker does it every minute; this is for cron)."""
-    from .jobs.tasks import record_run
     from .documents.sending import deliver_due
+    from .jobs.tasks import record_run
 
     click.echo(record_run("deliver_messages", deliver_due))
 

@@ -8,8 +8,9 @@ from email.message import EmailMessage
 from email.utils import formataddr, formatdate, parseaddr
 
 from flask import current_app, render_template
-from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
 
+from ..clock import utcnow
 from ..links import public_url
 from ..models import CashierSettings, DeliveryChannel, Document, OutboundMessage
 from ..money import format_money
@@ -19,8 +20,16 @@ from .rendering import pdf_filename, render_pdf
 LINK_SALT = "document-link"
 
 
+class _ClockSigner(TimestampSigner):
+    """Signs with the billing clock's time, so links expire by ``clock.utcnow()``."""
+
+    def get_timestamp(self) -> int:
+        return int(utcnow().timestamp())
+
+
 def _serializer() -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=LINK_SALT)
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=LINK_SALT,
+                                  signer=_ClockSigner)
 
 
 def link_max_age() -> timedelta:

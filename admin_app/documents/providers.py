@@ -8,8 +8,8 @@ Each provider sends one composed message and answers the provider's id for it, o
 
 from __future__ import annotations
 
+import contextlib
 import smtplib
-import socket
 import ssl
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -116,16 +116,14 @@ class SmtpProvider:
                     client.login(self.username, self.password or "")
                 refused = client.send_message(email)
             finally:
-                try:
+                with contextlib.suppress(smtplib.SMTPException, OSError):
                     client.quit()
-                except (smtplib.SMTPException, OSError):
-                    pass
         except smtplib.SMTPRecipientsRefused as error:
             code, text = next(iter(error.recipients.values()))
             raise _smtp_failure(code, text) from error
         except smtplib.SMTPResponseException as error:
             raise _smtp_failure(error.smtp_code, error.smtp_error) from error
-        except (smtplib.SMTPException, OSError, socket.timeout) as error:
+        except (TimeoutError, smtplib.SMTPException, OSError) as error:
             raise TemporaryFailure(f"SMTP server not reached: {error}"[:300]) from error
         if refused:
             code, text = next(iter(refused.values()))

@@ -82,7 +82,7 @@ def test_every_type_prints_and_the_pdf_agrees_with_the_html(app):
     receipt_text, _ = pdf_text(render_pdf(receipt))
     assert "remaining credits" in receipt_text.lower() and "Pilates" in receipt_text
     note_text, _ = pdf_text(render_pdf(note))
-    assert f"Corrects" in note_text and receipt.display_number in note_text
+    assert "Corrects" in note_text and receipt.display_number in note_text
 
 
 def test_prefixes_from_settings_are_kept_with_the_number(app):
