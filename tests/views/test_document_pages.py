@@ -34,3 +34,56 @@ def test_download_pdf_of_junk_id_is_not_a_500(client, login, app):
     login("viewer")
     for junk in ("abc", "999999", "1;1", "%00"):
         assert client.get(f"/admin/document/pdf/?id={junk}").status_code in (302, 400, 404)
+
+
+def test_outbox_shows_the_message_as_the_member_sees_it(client, login, app):
+    from admin_app.documents import queue_delivery
+    from admin_app.documents.sending import deliver
+    from admin_app.models import DeliveryChannel, OutboxItem
+
+    login("cashier")
+    document = make_document(contact=make_contact(first_name="Grace", email="g@example.com"),
+                             issued_number=4)
+    message = queue_delivery(document, DeliveryChannel.EMAIL)
+    db.session.commit()
+    deliver(message.id)
+    item = db.session.query(OutboxItem).one()
+    listing = client.get("/admin/outbox/").get_data(as_text=True)
+    assert "g@example.com" in listing and "INV-000004" in listing
+    page = client.get(f"/admin/outbox/details/?id={item.id}").get_data(as_text=True)
+    assert "Hello Grace" in page and "invoice-INV-000004.pdf" in page
+    attachment = client.get(f"/admin/outbox/attachment/?id={item.id}&n=0")
+    assert attachment.mimetype == "application/pdf"
+    assert "INV-000004" in pdf_text(attachment.data)[0]
+    assert client.get(f"/admin/outbox/attachment/?id={item.id}&n=9").status_code == 404
+    history = client.get(f"/admin/document/details/?id={document.id}").get_data(as_text=True)
+    assert "Delivery history" in history and "outbox" in history and "Sent" in history
+
+
+def test_logo_upload_prints_on_documents(client, login, app):
+    import base64
+    import io
+
+    from admin_app.models import CashierSettings
+
+    login("owner")
+    png = base64.b64decode("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9Q"
+                           "DwADhgGAWjR9awAAAABJRU5ErkJggg==")
+    CashierSettings.get()
+    db.session.commit()
+    form = {"business_name": "Harbor Physio", "time_zone": "UTC", "currency": "USD",
+            "auto_send_channel": "email", "no_show_fee_minor": "75.00", "paper_size": "A4",
+            "invoice_prefix": "INV-", "receipt_prefix": "RCT-", "credit_note_prefix": "CN-"}
+    refused = client.post("/admin/cashier_settings/edit/?id=1", data={
+        **form, "logo_upload": (io.BytesIO(b"GIF89a..."), "logo.gif")},
+        content_type="multipart/form-data")
+    assert "must be a PNG or JPEG" in refused.get_data(as_text=True)
+    client.post("/admin/cashier_settings/edit/?id=1", data={
+        **form, "logo_upload": (io.BytesIO(png), "logo.png")},
+        content_type="multipart/form-data")
+    db.session.expire_all()
+    assert CashierSettings.get().logo == png
+    document = make_document(issued_number=9)
+    db.session.commit()
+    page = client.get(f"/admin/document/details/?id={document.id}").get_data(as_text=True)
+    assert 'class="doc-logo" src="data:image/png;base64,' in page
