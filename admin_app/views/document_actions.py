@@ -12,6 +12,7 @@ from ..actions.send_document import send_document
 from ..models import DeliveryChannel, DocumentStatus
 from .action_forms import ActionForm, new_idempotency_key
 from .action_pages import ActionPage
+from .invoice_actions import InvoiceActionsMixin
 from .row_menu import MenuItem
 
 
@@ -22,7 +23,7 @@ def _document_page(view, doing: str) -> ActionPage:
                            back=lambda document: url_for(".details_view", id=document.id))
 
 
-class DocumentActionsMixin:
+class DocumentActionsMixin(InvoiceActionsMixin):
     """Mixed into the Accounting documents view. The ⋯ items are POST forms, confirmed in the
     browser; each rendered item carries its own idempotency key, so a double click runs once."""
 
@@ -55,9 +56,6 @@ class DocumentActionsMixin:
                     *self.invoice_menu_items(row, back)]
         return [download]
 
-    def invoice_menu_items(self, row, back) -> list[MenuItem]:
-        """Charge / Mark paid / Void of an issued, unpaid invoice (invoice_actions)."""
-        return []
 
     @staticmethod
     def _send_question(row, channel: DeliveryChannel) -> str:
