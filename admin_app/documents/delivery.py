@@ -68,6 +68,13 @@ def recipient_for(contact: Contact, channel: DeliveryChannel) -> str | None:
     return contact.email if channel is DeliveryChannel.EMAIL else contact.phone
 
 
+def preferred_channel(contact: Contact) -> DeliveryChannel:
+    """The contact's preferred channel, else Cashier settings' delivery method."""
+    if contact.preferred_channel:
+        return DeliveryChannel(contact.preferred_channel)
+    return CashierSettings.get().auto_send_channel
+
+
 def subject_for(document: Document) -> str:
     business = CashierSettings.get().business_name
     subject = f"Your {document.doc_type.label.lower()} {document.display_number}"

@@ -20,6 +20,7 @@ from huey import crontab
 from ..actions.reconcile_pending import reconcile_pending
 from ..billing.reconciling import MIN_AGE, Outcome
 from ..clock import utcnow
+from ..documents.archive import build_export
 from ..documents.delivery import on_message_committed
 from ..documents.sending import deliver, deliver_due
 from ..extensions import db
@@ -108,3 +109,9 @@ on_message_committed(deliver_message)
 @app_periodic_task(SCHEDULE["deliver_messages"][1])
 def deliver_messages() -> str:
     return record_run("deliver_messages", deliver_due)
+
+
+@app_task(retries=2, retry_delay=30)
+def zip_documents(document_ids: list[int], name: str) -> None:
+    """The selected documents' PDFs in one zip (Accounting documents → Download selected)."""
+    build_export(document_ids, name)
