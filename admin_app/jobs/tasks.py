@@ -6,7 +6,7 @@ done), and each scheduled task is also a CLI command, so cron can drive it where
 | ``run_bulk_job`` | on demand | carry a bulk job out (``bulk_runner``) |
 | ``sweep_jobs`` | every minute | hand queued or stalled jobs to a worker again |
 | ``reconcile_payments`` | every 5 minutes | ``payments reconcile``: settle pending attempts |
-| ``deliver_message`` | after the commit that queued it | send one email / SMS |
+| ``deliver_messages_now`` | after the commit that queued them | send emails / SMS |
 | ``deliver_messages`` | every minute | ``documents deliver``: retries due, interrupted sends |
 | ``zip_documents`` | on demand | many documents' PDFs in one zip |
 """
@@ -97,13 +97,15 @@ def reconcile_payments() -> str:
 
 
 @app_task()
-def deliver_message(message_id: int) -> None:
-    """Send one message (a no-op when it was sent, or is not due): queued after commit."""
-    deliver(message_id)
+def deliver_messages_now(message_ids: list[int]) -> None:
+    """Send these messages (each a no-op when sent already, or not due): queued after the
+    commit that wrote them."""
+    for message_id in message_ids:
+        deliver(message_id)
 
 
 # Every message committed anywhere (an action, a job, a command) is handed to the worker.
-on_message_committed(deliver_message)
+on_message_committed(deliver_messages_now)
 
 
 @app_periodic_task(SCHEDULE["deliver_messages"][1])
