@@ -115,6 +115,8 @@ def from_environment(instance: Path) -> dict:
         "TWILIO_FROM": os.environ.get("TWILIO_FROM"),
         "TWILIO_API_BASE": os.environ.get("TWILIO_API_BASE"),
         "DELIVERY_TIMEOUT": float(os.environ.get("DELIVERY_TIMEOUT", 20)),
+        # "Download selected" of more documents than this makes the zip on the worker.
+        "ZIP_INLINE_MAX": int(os.environ.get("ZIP_INLINE_MAX", 50)),
         # How long the public link of a document sent by SMS works (30 days).
         "DOCUMENT_LINK_MAX_AGE": int(os.environ.get("DOCUMENT_LINK_MAX_AGE", 30 * 24 * 3600)),
         "SESSION_COOKIE_HTTPONLY": True,
