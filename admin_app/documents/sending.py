@@ -11,7 +11,8 @@ The rules:
   marked failed. A permanent one (SMTP 5xx, an invalid number) is failed at once.
 - **Sent once**: a worker that died while sending leaves the message ``sending``. After
   ``STALE_AFTER`` it is recovered without sending blindly: Twilio is asked whether it holds an
-  SMS with the message's reference (sent → recorded; not there → tried again); an email whose
+  SMS with the message's reference (sent → recorded; not there → tried again), the Outbox is
+  looked at (its item and the "sent" mark commit together); an email whose
   SMTP server may have accepted it cannot be looked up, so it is marked *not confirmed*, shown
   on the document and on Home, and resent only by an admin.
 """
@@ -24,7 +25,7 @@ from sqlalchemy import or_, select, update
 
 from ..clock import utcnow
 from ..extensions import db
-from ..models import DeliveryAttempt, Document, MessageStatus, OutboundMessage
+from ..models import DeliveryAttempt, Document, MessageStatus, OutboundMessage, OutboxItem
 from .composing import compose
 from .providers import DeliveryFailure, PermanentFailure, TemporaryFailure, provider_for
 
@@ -149,6 +150,15 @@ def recover_stale(now=None) -> int:
         attempt = db.session.scalar(select(DeliveryAttempt)
                                     .where(DeliveryAttempt.message_id == message.id)
                                     .order_by(DeliveryAttempt.id.desc()).limit(1))
+        if message.provider == "outbox":  # kept and marked in one transaction: look
+            item = db.session.scalar(select(OutboxItem.id)
+                                     .where(OutboxItem.message_id == message.id))
+            if item is not None:
+                _record_sent(message.id, attempt.id, f"outbox-{item}")
+            else:
+                _record_failure(message.id, attempt.id, TemporaryFailure(
+                    "The worker stopped before the message was kept."))
+            continue
         if hasattr(provider, "find_sent") and provider.name == message.provider:
             since = message.claimed_at - timedelta(minutes=1)
             db.session.commit()

@@ -94,3 +94,21 @@ def test_a_real_worker_delivers_after_commit(app, smtp_server, start_worker):
     wait_for(lambda: all(message(i).status is MessageStatus.SENT for i in queued),
              what="the worker's deliveries")
     assert len(smtp_server.messages) == 3
+
+
+def test_outbox_send_interrupted_is_kept_again_not_lost(app):
+    use(app)
+    queued = queued_receipt()
+    # A worker claimed it and died before its transaction (item + "sent") committed.
+    from admin_app.models import DeliveryAttempt
+
+    db.session.execute(OutboundMessage.__table__.update().values(
+        status="sending", claimed_at=utcnow(), provider="outbox", attempts=1))
+    db.session.add(DeliveryAttempt(message_id=queued.id, started_at=utcnow(),
+                                   provider="outbox", outcome="sending"))
+    db.session.commit()
+    freeze(utcnow() + timedelta(minutes=11))
+    deliver_due()
+    freeze(utcnow() + timedelta(minutes=2))
+    deliver_due()
+    assert message(queued.id).status is MessageStatus.SENT
