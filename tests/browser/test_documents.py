@@ -5,6 +5,7 @@ member's view in Settings → Outbox."""
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 from playwright.sync_api import Page, expect
 
@@ -48,7 +49,7 @@ def test_open_download_send_and_see_the_history(page: Page, live_server, shot):
         page.get_by_role("link", name="Download PDF").first.click()
     download = downloading.value
     assert download.suggested_filename == "invoice-INV-001001.pdf"
-    text, pages = pdf_text(open(download.path(), "rb").read())
+    text, pages = pdf_text(Path(download.path()).read_bytes())
     assert pages == 1 and "INV-001001" in text and "$50.00" in text and "Harbor Physio" in text
 
     page.once("dialog", lambda dialog: dialog.accept())
