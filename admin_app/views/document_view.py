@@ -84,7 +84,8 @@ class DocumentView(DocumentPagesMixin, DocumentActionsMixin, AppModelView):
     form_ajax_refs = {"contact": CONTACT_LOOKUP,
                       "related_document": {"fields": ("number",), "page_size": 20,
                                            "placeholder": "The document's number"}}
-    form_args = {"related_document": {
+    form_args = {"due_date": {"label": "Due date"},
+                 "related_document": {
         "label": "Corrects / pays",
         "description": "A credit note names the document it corrects."}}
     inline_models = [DocumentLineInline(DocumentLine)]

@@ -76,5 +76,11 @@ def test_open_download_send_and_see_the_history(page: Page, live_server, shot):
     outbox_row.get_by_role("link", name="View").click()
     expect(page.locator(".outbox-message")).to_contain_text("Hello Grace")
     expect(page.locator(".outbox-attachments")).to_contain_text("invoice-INV-001001.pdf")
-    shot(page, "outbox_message")
     expect(page).to_have_url(re.compile(r"/admin/outbox/details/"))
+    shot(page, "outbox_message")
+
+    # Workflow 6 starts here: Accounting documents → Create (a custom invoice's draft).
+    page.goto(f"{live_server.url}/admin/document/new/")
+    expect(page.get_by_label("Due date")).to_be_visible()
+    expect(page.get_by_label("Tax rate (%)")).to_be_visible()
+    shot(page, "document_create")

@@ -40,6 +40,7 @@ def message(message_id: int) -> OutboundMessage:
     return db.session.get(OutboundMessage, message_id)
 
 
+@pytest.mark.backends("sqlite")  # the claim is one UPDATE: same on both
 def test_sms_accepted_then_worker_killed_is_found_not_resent(app, twilio_server):
     use(app, twilio=twilio_server)
     queued = queued_receipt(DeliveryChannel.SMS)
@@ -55,6 +56,7 @@ def test_sms_accepted_then_worker_killed_is_found_not_resent(app, twilio_server)
     assert len(twilio_server.requests) == 1  # looked up (GET), never posted again
 
 
+@pytest.mark.backends("sqlite")  # the claim is one UPDATE: same on both
 def test_sms_never_accepted_before_the_kill_is_sent_again(app, twilio_server):
     use(app, twilio=twilio_server)
     queued = queued_receipt(DeliveryChannel.SMS)
@@ -72,6 +74,7 @@ def test_sms_never_accepted_before_the_kill_is_sent_again(app, twilio_server):
     assert len(twilio_server.accepted) == 1
 
 
+@pytest.mark.backends("sqlite")  # the claim is one UPDATE: same on both
 def test_email_accepted_then_worker_killed_is_not_sent_again(app, smtp_server):
     use(app, smtp=smtp_server)
     queued = queued_receipt()
@@ -96,6 +99,7 @@ def test_a_real_worker_delivers_after_commit(app, smtp_server, start_worker):
     assert len(smtp_server.messages) == 3
 
 
+@pytest.mark.backends("sqlite")  # the claim is one UPDATE: same on both
 def test_outbox_send_interrupted_is_kept_again_not_lost(app):
     use(app)
     queued = queued_receipt()
