@@ -8,6 +8,7 @@ from .catalog import BillingInterval, Plan, PlanService, Service, UnusedCredits
 from .contact import Contact, ContactStatus
 from .credit import CreditEntry, CreditReason, credit_balances
 from .document import (
+    DeliveryAttempt,
     DeliveryChannel,
     Document,
     DocumentLine,
@@ -16,6 +17,7 @@ from .document import (
     DocumentType,
     MessageStatus,
     OutboundMessage,
+    OutboxItem,
 )
 from .job import BulkJob, BulkJobRow, BulkJobState, RowOutcome, ScheduledRun
 from .operations import ActionRequest
@@ -47,5 +49,6 @@ __all__ = [
     "CashierSettings", "Subscription", "SubscriptionStatus", "ActionRequest",
     "DocumentSequence", "MessageStatus", "OutboundMessage", "PromoRedemption",
     "AccountCreditEntry", "AccountCreditReason", "StripeEvent", "BillingPeriod",
-    "PeriodStatus", "UnusedCredits", "AfterFinalRetry", "CreditUse",
+    "PeriodStatus", "UnusedCredits", "AfterFinalRetry", "CreditUse", "DeliveryAttempt",
+    "OutboxItem",
 ]
