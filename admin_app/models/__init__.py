@@ -4,7 +4,7 @@ from .admin_user import AdminUser, Role
 from .appointment import Appointment, AppointmentStatus, NoShowFeeStatus
 from .audit import AuditEntry, record_audit
 from .catalog import BillingInterval, Plan, PlanService, Service
-from .contact import Contact, ContactStatus
+from .contact import Contact, ContactSearchKey, ContactStatus
 from .credit import CreditEntry, CreditReason, credit_balances
 from .document import (
     DeliveryChannel,
@@ -39,6 +39,7 @@ __all__ = [
     "BulkJob", "BulkJobRow", "BulkJobState", "RowOutcome", "ScheduledRun",
     "AdminUser", "Role", "Appointment", "AppointmentStatus", "NoShowFeeStatus", "AuditEntry",
     "record_audit", "BillingInterval", "Plan", "PlanService", "Service", "Contact",
+    "ContactSearchKey",
     "ContactStatus", "CreditEntry", "CreditReason", "credit_balances", "DeliveryChannel",
     "Document", "DocumentLine", "DocumentStatus", "DocumentType", "Payment", "PaymentMethod",
     "PaymentMethodKind", "PaymentPurpose", "PaymentStatus", "Refund", "RefundReason",

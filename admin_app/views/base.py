@@ -7,8 +7,9 @@ from flask_admin import expose
 from flask_admin.contrib.sqla import ModelView
 from flask_admin.model.form import InlineFormAdmin
 from flask_login import current_user
+from sqlalchemy import func, select
 from sqlalchemy import inspect as sa_inspect
-from sqlalchemy.orm import RelationshipProperty
+from sqlalchemy.orm import Query, RelationshipProperty
 
 from ..extensions import db
 from .access import AccessMixin
@@ -31,6 +32,26 @@ from .record_ids import primary_key_of
 from .row_menu import MenuItem, RowMenuAction
 
 MAX_LIST_PAGE = 100_000
+# A list counts its matching rows up to this many; past it the page says "more than 10,000"
+# (next/previous instead of page numbers) with the exact count one click away.
+LIST_COUNT_CAP = 10_000
+
+
+class CountQuery(Query):
+    """The list's count, built by Flask-Admin like the page query (search, filters, joins),
+    then counted with ``count(*)`` — never ``count(?)``, which SQLite cannot answer from its
+    fast count — and, when ``cap`` is set, over at most ``cap + 1`` rows, so drawing page 1 of
+    a million rows does not read a million rows."""
+
+    cap: int | None = None
+
+    def counting_statement(self):
+        if self.cap is None:
+            return self.with_entities(func.count()).statement
+        return select(func.count()).select_from(self.limit(self.cap + 1).subquery())
+
+    def scalar(self):
+        return self.session.execute(self.counting_statement()).scalar()
 
 
 def _is_money(column_name: str) -> bool:
@@ -250,9 +271,30 @@ class AppModelView(AccessMixin, ModelView):
         return args.clone(page=page, page_size=page_size)
 
     def get_count_query(self):
+        """The rows matching the list, counted up to ``LIST_COUNT_CAP`` unless the admin asked
+        for the exact count (``?count=exact``). None when nothing needs counting (exports,
+        bulk selections: they read the rows themselves)."""
         if g.get("skip_count"):
             return None
-        return super().get_count_query()
+        query = CountQuery([sa_inspect(self.model).primary_key[0]], session=db.session)
+        query.cap = None if request.args.get("count") == "exact" else LIST_COUNT_CAP
+        return query.select_from(self.model)
+
+    def get_list(self, page, sort_column, sort_desc, search, filters, execute=True,
+                 page_size=None):
+        """Flask-Admin's list, except that a count past the cap is no count: the page shows
+        next/previous and "more than 10,000 rows" with a link to the exact count
+        (``g.list_count_capped``, ``g.list_exact_count_url``)."""
+        count, rows = super().get_list(page, sort_column, sort_desc, search, filters,
+                                       execute=execute, page_size=page_size)
+        if count is not None and count > LIST_COUNT_CAP and \
+                request.args.get("count") != "exact":
+            g.list_count_capped = LIST_COUNT_CAP
+            args = self._get_list_extra_args()
+            g.list_exact_count_url = self._get_list_url(
+                args.clone(extra_args={**args.extra_args, "count": "exact"}))
+            return None, rows
+        return count, rows
 
     def _export_csv(self, return_url):
         """Stream the rows matching the list's search, filters and sort, without COUNT(*),
