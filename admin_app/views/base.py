@@ -285,6 +285,7 @@ class AppModelView(AccessMixin, ModelView):
         """Flask-Admin's list, except that a count past the cap is no count: the page shows
         next/previous and "more than 10,000 rows" with a link to the exact count
         (``g.list_count_capped``, ``g.list_exact_count_url``)."""
+        g.list_count_capped = None
         count, rows = super().get_list(page, sort_column, sort_desc, search, filters,
                                        execute=execute, page_size=page_size)
         if count is not None and count > LIST_COUNT_CAP and \
