@@ -40,9 +40,17 @@ class Contact(TimestampMixin, db.Model):
     stripe_customer_id: Mapped[str | None] = mapped_column(String(64), unique=True)
     notes: Mapped[str | None] = mapped_column(Text)
 
+    # What a contact's name is made of: lists' CSV exports read just these columns for the
+    # contact of each row (views/csv_columns.py) and build the same name.
+    label_columns = ("first_name", "last_name")
+
+    @staticmethod
+    def label_from(first_name: str | None, last_name: str | None) -> str:
+        return f"{first_name} {last_name}".strip()
+
     @property
     def full_name(self) -> str:
-        return f"{self.first_name} {self.last_name}".strip()
+        return self.label_from(self.first_name, self.last_name)
 
     def __str__(self) -> str:
         return self.full_name

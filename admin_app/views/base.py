@@ -16,7 +16,8 @@ from .access import AccessMixin
 from .ajax_lookups import make_strict, strict_ajax_loader
 from .audit_trail import audit_form_delete, audit_form_save
 from .converters import AppFilterConverter, AppModelConverter
-from .csv_export import stream_csv
+from .csv_columns import column_plan
+from .csv_export import stream_csv, stream_sql_csv
 from .database_errors import explain
 from .fields import MoneyAtLeastFilter, MoneyAtMostFilter, bind_money_fields, use_money_field
 from .formatting import (
@@ -299,7 +300,8 @@ class AppModelView(AccessMixin, ModelView):
 
     def _export_csv(self, return_url):
         """Stream the rows matching the list's search, filters and sort, without COUNT(*),
-        in chunks, on a connection of the export's own (``csv_export``)."""
+        in chunks, on a connection of the export's own (``csv_export``): as plain SQL rows
+        when every column allows it (``csv_columns``), else as ORM objects."""
         args = self._get_list_extra_args()
         sort = self._get_column_by_idx(args.sort)
         g.skip_count = True
@@ -309,6 +311,13 @@ class AppModelView(AccessMixin, ModelView):
         finally:
             g.skip_count = False
         columns = self._export_columns
-        return stream_csv(query, [title for _, title in columns],
+        titles = [title for _, title in columns]
+        plan = column_plan(self.model, [name for name, _ in columns], self._money_columns,
+                           _declared(type(self), "column_formatters_export"),
+                           db.engine.dialect.name)
+        if plan is not None:
+            return stream_sql_csv(query.statement.with_only_columns(*plan.columns), titles,
+                                  plan.cells, self.get_export_name(export_type="csv"))
+        return stream_csv(query, titles,
                           lambda row: [self.get_export_value(row, name) for name, _ in columns],
                           self.get_export_name(export_type="csv"))
