@@ -14,10 +14,10 @@ refunding these payments through the gateway is declined; the demo clinic's are 
 from __future__ import annotations
 
 import random
-from operator import itemgetter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from operator import itemgetter
 
 from sqlalchemy import Table, func, insert, select, text
 from sqlalchemy.orm import Session

@@ -316,8 +316,11 @@ class AppModelView(AccessMixin, ModelView):
                            _declared(type(self), "column_formatters_export"),
                            db.engine.dialect.name)
         if plan is not None:
-            return stream_sql_csv(query.statement.with_only_columns(*plan.columns), titles,
-                                  plan.cells, self.get_export_name(export_type="csv"))
+            statement = query.statement.with_only_columns(*plan.columns)
+            for related, on in plan.joins:
+                statement = statement.outerjoin(related, on)
+            return stream_sql_csv(statement, titles, plan.cells,
+                                  self.get_export_name(export_type="csv"))
         return stream_csv(query, titles,
                           lambda row: [self.get_export_value(row, name) for name, _ in columns],
                           self.get_export_name(export_type="csv"))

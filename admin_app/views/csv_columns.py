@@ -16,11 +16,23 @@ import enum
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from functools import cache, lru_cache
+from functools import cache, lru_cache, partial
 
-from sqlalchemy import Boolean, Date, DateTime, Enum, Integer, String, Text, select, type_coerce
+from sqlalchemy import (
+    Boolean,
+    Date,
+    DateTime,
+    Enum,
+    Integer,
+    String,
+    Text,
+    case,
+    func,
+    select,
+    type_coerce,
+)
 from sqlalchemy import inspect as sa_inspect
-from sqlalchemy.orm import ColumnProperty, RelationshipProperty, Session
+from sqlalchemy.orm import ColumnProperty, RelationshipProperty, Session, aliased
 from sqlalchemy.types import TypeDecorator
 
 from ..csv_cells import FORMULA_START, safe_cell
@@ -39,6 +51,7 @@ class _Relation:
 @dataclass
 class ColumnPlan:
     columns: list  # what the SELECT reads
+    joins: list  # (aliased related table, ON clause): LEFT OUTER JOINs the SELECT needs
     cells: Callable[[Sequence, Session], Iterable]  # a chunk of rows → CSV rows
 
 
@@ -89,16 +102,14 @@ def major(amount: int | None, currency: str) -> str:
     return f"{sign}{whole}.{fraction:0{places}d}" if places else f"{sign}{whole}"
 
 
-def _sqlite_stamp(text: str | None) -> str:
-    """A UTC time as SQLite keeps it ("2026-12-01 09:30:00.250000", naive UTC) written as
-    ``datetime.isoformat()`` writes the aware value, without parsing it."""
-    if text is None:
-        return ""
-    if len(text) == 26 and text[10] == " ":
-        if text.endswith("000000"):
-            return f"{text[:10]}T{text[11:19]}+00:00"
-        return f"{text[:10]}T{text[11:]}+00:00"
-    return datetime.fromisoformat(text).replace(tzinfo=UTC).isoformat()
+def _sqlite_iso_sql(column):
+    """A UTC time as SQLite keeps it ("2026-12-01 09:30:00.250000", naive UTC, as SQLAlchemy
+    writes it) turned by SQLite itself into what ``datetime.isoformat()`` writes for the aware
+    value ("2026-12-01T09:30:00.250000+00:00"; no fraction when it is zero)."""
+    text = type_coerce(column, String)
+    day, time_of_day = func.substr(text, 1, 10), func.substr(text, 12, 8)
+    return case((func.substr(text, 21) == "000000", day + "T" + time_of_day + "+00:00"),
+                else_=day + "T" + func.substr(text, 12) + "+00:00")
 
 
 def _utc_iso(value: datetime | None) -> str:
@@ -121,9 +132,10 @@ def _reader_for(column, dialect_name: str) -> tuple[object, Callable | None] | N
         labels[None] = ""
         return type_coerce(column, String), labels.get
     if isinstance(sql_type, DateTime):
+        if sqlite and getattr(sql_type, "timezone", False):
+            return _sqlite_iso_sql(column), None
         if sqlite:
-            return type_coerce(column, String), (
-                _sqlite_stamp if getattr(sql_type, "timezone", False) else _sqlite_naive_stamp)
+            return type_coerce(column, String), _sqlite_naive_stamp
         return column, _utc_iso if getattr(sql_type, "timezone", False) else _iso
     if isinstance(sql_type, Date):
         return (type_coerce(column, String), None) if sqlite else (column, _iso)
@@ -140,6 +152,11 @@ def _sqlite_naive_stamp(text: str | None) -> str:
     return "" if text is None else datetime.fromisoformat(text).isoformat()
 
 
+def _label_of(model, key, *parts) -> str:
+    """The related record's name built from its columns (``label_columns``/``label_from``)."""
+    return "" if key is None else _as_text(model.label_from(*parts))
+
+
 def column_plan(model, names: Sequence[str], money_columns: Sequence[str],
                 declared_formatters: dict, dialect_name: str) -> ColumnPlan | None:
     """The plan for exporting ``names`` of ``model`` from plain SQL rows, or None when one of
@@ -153,6 +170,7 @@ def column_plan(model, names: Sequence[str], money_columns: Sequence[str],
     # per CSV column: (function or None for "as is", indexes of the selected columns it reads)
     writers: list[tuple[Callable | None, tuple[int, ...]]] = []
     relations: dict[int, _Relation] = {}
+    joins: list = []
 
     def select_column(column) -> int:
         columns.append(column)
@@ -181,9 +199,16 @@ def column_plan(model, names: Sequence[str], money_columns: Sequence[str],
                 and len(prop.local_columns) == 1:
             (foreign_key,) = prop.local_columns
             index = select_column(foreign_key)
-            relations[len(writers)] = _Relation(prop.mapper.class_, index,
-                                                prop.mapper.primary_key[0])
-            writers.append((None, (index,)))
+            related = prop.mapper.class_
+            if hasattr(related, "label_columns"):  # its name from its columns: joined
+                other = aliased(related)
+                key = getattr(other, prop.mapper.primary_key[0].key)
+                joins.append((other, key == foreign_key))
+                parts = [select_column(getattr(other, n)) for n in related.label_columns]
+                writers.append((partial(_label_of, related), (index, *parts)))
+            else:  # looked up per chunk
+                relations[len(writers)] = _Relation(related, index, prop.mapper.primary_key[0])
+                writers.append((None, (index,)))
         else:
             return None
 
@@ -191,20 +216,15 @@ def column_plan(model, names: Sequence[str], money_columns: Sequence[str],
         """The related records' names (``str(record)``), one query for the chunk."""
         found = {None: ""}
         wanted = set(ids) - {None}
-        model = relation.model
-        if wanted and hasattr(model, "label_columns"):  # the name from its columns alone
-            parts = [getattr(model, name) for name in model.label_columns]
-            for key, *values in session.execute(select(relation.primary_key, *parts)
-                                                .where(relation.primary_key.in_(wanted))):
-                found[key] = _as_text(model.label_from(*values))
-        elif wanted:
-            for record in session.scalars(select(model).where(relation.primary_key.in_(wanted))):
+        if wanted:
+            for record in session.scalars(select(relation.model)
+                                          .where(relation.primary_key.in_(wanted))):
                 found[sa_inspect(record).identity[0]] = _as_text(str(record))
             session.expunge_all()
         return found
 
     def cells(rows: Sequence, session: Session):
-        selected = list(zip(*rows)) if rows else [() for _ in columns]
+        selected = list(zip(*rows, strict=True)) if rows else [() for _ in columns]
         out = []
         for place, (write, indexes) in enumerate(writers):
             if place in relations:
@@ -214,6 +234,6 @@ def column_plan(model, names: Sequence[str], money_columns: Sequence[str],
                 out.append(selected[indexes[0]])
             else:
                 out.append(list(map(write, *(selected[i] for i in indexes))))
-        return zip(*out)
+        return zip(*out, strict=True)
 
-    return ColumnPlan(columns, cells)
+    return ColumnPlan(columns, joins, cells)
