@@ -7,11 +7,13 @@ from flask_admin import expose
 from flask_admin.contrib.sqla import ModelView
 from flask_admin.model.form import InlineFormAdmin
 from flask_login import current_user
-from sqlalchemy import func, select
+from sqlalchemy import false, func, or_, select
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import Query, RelationshipProperty
 
+from ..contacts_search import contact_search_condition
 from ..extensions import db
+from ..models import Contact
 from .access import AccessMixin
 from .ajax_lookups import make_strict, strict_ajax_loader
 from .audit_trail import audit_form_delete, audit_form_save
@@ -218,6 +220,25 @@ class AppModelView(AccessMixin, ModelView):
         return super().scaffold_filters(name)
 
     search_hint: str | None = None
+    # Lists of rows that belong to a contact (payments, subscriptions, appointments…) search
+    # by the contact, as the top bar finds them (name, email, phone: ``contacts_search``,
+    # through its indexes), or by an exact gateway ID: never ``ILIKE '%…%'`` over every row.
+    contact_search_column: str | None = None
+    exact_search_columns: tuple[str, ...] = ()
+
+    def _apply_search(self, query, count_query, joins, count_joins, search):
+        if self.contact_search_column is None:
+            return super()._apply_search(query, count_query, joins, count_joins, search)
+        contacts = contact_search_condition(search)
+        options = [getattr(self.model, name) == search.strip()
+                   for name in self.exact_search_columns]
+        if contacts is not None:
+            options.append(getattr(self.model, self.contact_search_column).in_(
+                select(Contact.id).where(contacts)))
+        condition = or_(*options) if options else false()
+        query = query.filter(condition)
+        count_query = count_query.filter(condition) if count_query is not None else None
+        return query, count_query, joins, count_joins
 
     def search_placeholder(self) -> str:
         return self.search_hint or super().search_placeholder()

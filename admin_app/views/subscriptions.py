@@ -46,6 +46,7 @@ class SubscriptionView(SubscriptionActionsMixin, PlanChangeActionsMixin, PromoAc
     column_filters = ["status", "plan.name", "current_period_end", "cancel_at_period_end",
                       "promo_code.code"]
     column_searchable_list = ["contact.last_name", "contact.email"]
+    contact_search_column = "contact_id"
     column_sortable_list = ["id", ("contact", "contact.last_name"), ("plan", "plan.name"),
                             "status", "current_period_start", "current_period_end"]
     column_labels = {"current_period_start": "Period start", "current_period_end": "Period end",
@@ -105,6 +106,7 @@ class AppointmentView(NoShowActionsMixin, BulkPagesMixin, AppModelView):
                    "no_show_fee_payment"]
     column_filters = ["status", "no_show_fee_status", "starts_at", "service.name"]
     column_searchable_list = ["contact.last_name", "contact.email"]
+    contact_search_column = "contact_id"
     column_sortable_list = ["id", ("contact", "contact.last_name"), "starts_at", "status"]
     column_default_sort = ("starts_at", True)
     column_labels = {"starts_at": "Time", "no_show_fee_status": "No-show fee",
