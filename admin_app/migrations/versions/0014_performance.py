@@ -36,7 +36,6 @@ def upgrade():
     op.create_index('ix_payment_status_created', 'payment', ['status', 'created_at'],
                     unique=False)
     op.create_index('ix_payment_status_method', 'payment', ['status', 'method'], unique=False)
-    op.drop_index('ix_payment_status', table_name='payment')
 
 
 def _fill_search_keys(keys) -> None:
@@ -59,7 +58,6 @@ def _fill_search_keys(keys) -> None:
 
 
 def downgrade():
-    op.create_index('ix_payment_status', 'payment', ['status'], unique=False)
     op.drop_index('ix_payment_status_method', table_name='payment')
     op.drop_index('ix_payment_status_created', table_name='payment')
     op.drop_index(op.f('ix_contact_search_key_contact_id'), table_name='contact_search_key')
