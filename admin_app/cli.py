@@ -136,7 +136,23 @@ def sweep_jobs_command() -> None:
     click.echo(record_run("sweep_jobs", sweep))
 
 
+@click.group("documents")
+def documents_group() -> None:
+    """Accounting documents: delivery."""
+
+
+@documents_group.command("deliver")
+def deliver_documents_command() -> None:
+    """Send every queued message that is due (retries included) and settle sends a stopped
+    worker left open (the worker does it every minute; this is for cron)."""
+    from .documents.sending import deliver_due
+    from .jobs.tasks import record_run
+
+    click.echo(record_run("deliver_messages", deliver_due))
+
+
 def register_cli(app: Flask) -> None:
+    app.cli.add_command(documents_group)
     app.cli.add_command(create_admin_command)
     app.cli.add_command(seed_group)
     app.cli.add_command(payments_group)

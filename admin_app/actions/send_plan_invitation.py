@@ -19,7 +19,8 @@ def send_plan_invitation(plan: Plan, *, contact: Contact, channel: DeliveryChann
     queued here; delivering it is the outbound queue's job.
 
     Error codes: ``not_permitted`` (staff only), ``link_disabled``, ``plan_inactive``,
-    ``no_email``, ``no_phone``, ``already_done``.
+    ``no_email``, ``no_phone``, ``opted_out`` (the contact declined invitations by that
+    channel), ``already_done``.
     """
     with ActionRun("send_plan_invitation", actor=actor, key=idempotency_key, target=plan,
                    roles=STAFF, doing="send subscription invitations") as run:
@@ -37,10 +38,15 @@ def send_plan_invitation(plan: Plan, *, contact: Contact, channel: DeliveryChann
                           else ("no_phone", "phone number"))
             raise ActionError(code, f"{contact} has no {what}: add it on the contact card, "
                                     "or send the invitation the other way.")
+        if (contact.email_opt_out if channel is DeliveryChannel.EMAIL
+                else contact.sms_opt_out):
+            raise ActionError("opted_out",
+                              f"{contact} asked not to get invitations by {channel.label}: "
+                              "nothing was sent.")
         business = CashierSettings.get().business_name or "our clinic"
         link = public_plan_url(plan)
         invitation = OutboundMessage(
-            contact_id=contact.id, channel=channel, recipient=recipient,
+            contact_id=contact.id, channel=channel, recipient=recipient, is_marketing=True,
             subject=f"Join {plan} at {business}"[:200],
             body=f"Hello {contact.first_name}, you are invited to subscribe to {plan} at "
                  f"{business}: {link}")

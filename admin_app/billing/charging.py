@@ -164,13 +164,17 @@ def charge_saved_card(contact: Contact, *, amount_minor: int, currency: str,
 def record_offline_payment(contact: Contact, *, amount_minor: int, currency: str,
                            purpose: PaymentPurpose, description: str,
                            method: PaymentMethodKind,
-                           idempotency_key: str | None = None) -> tuple[Payment, Settlement]:
+                           idempotency_key: str | None = None,
+                           attach: Callable[[Payment], None] | None = None,
+                           ) -> tuple[Payment, Settlement]:
     """A payment taken outside the processor (cash, bank transfer...), succeeded now, with its
-    receipt, settled as a processor's "paid" is."""
+    receipt, settled as a processor's "paid" is (``attach`` links it first, as for a card)."""
     payment = Payment(contact_id=contact.id, amount_minor=amount_minor, currency=currency,
                       purpose=purpose, method=method, description=description[:200],
                       status=PaymentStatus.SUCCEEDED, paid_at=utcnow(),
                       idempotency_key=idempotency_key)
     db.session.add(payment)
     db.session.flush()
+    if attach is not None:
+        attach(payment)
     return payment, record_paid(payment)

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from ..actors import Actor
 from ..clock import utcnow
 from ..documents import credit_note_for_refund, queue_if_auto_send, receipt_for_payment
+from ..documents.invoices import invoice_paid_by, mark_invoice_paid, release_invoice
 from ..extensions import db
 from ..models import (
     Document,
@@ -77,7 +78,8 @@ def apply_charge_answer(payment: Payment, answer: ChargeResult | None) -> Settle
         payment.status = PaymentStatus.FAILED
         payment.failure_reason = (NOT_AT_PROCESSOR if answer is None else
                                   (answer.failure_code or answer.status.value))[:200]
-        return Settlement(applied=True, effects=release_what_it_was_for(payment))
+        return Settlement(applied=True, effects=[*release_what_it_was_for(payment),
+                                                 *release_invoice(payment)])
     payment.status, payment.paid_at, payment.failure_reason = (
         PaymentStatus.SUCCEEDED, utcnow(), None)
     return record_paid(payment)
@@ -86,8 +88,12 @@ def apply_charge_answer(payment: Payment, answer: ChargeResult | None) -> Settle
 def record_paid(payment: Payment) -> Settlement:
     """A payment that is now succeeded (at the processor, or in cash at the desk): its receipt
     and what it was owed for."""
+    invoice = invoice_paid_by(payment)
     receipt = receipt_for_payment(payment,
-                                  description=payment.description or payment.purpose.label)
+                                  description=payment.description or payment.purpose.label,
+                                  invoice=invoice)
+    if invoice is not None:
+        mark_invoice_paid(invoice, payment)
     queued = queue_if_auto_send(receipt)
     effects = settle_what_it_paid_for(lock_owed(payment), payment)
     return Settlement(applied=True, document=receipt, queued=queued, effects=effects)

@@ -15,10 +15,20 @@ from ..actions.charge_no_show_fee import charge_no_show_fee
 from ..actions.reconcile_payment import reconcile_payment
 from ..actions.reconcile_refund import reconcile_refund
 from ..actions.runner import ActionResult
+from ..actions.send_document import send_document
 from ..actions.waive_no_show_fee import waive_no_show_fee
 from ..errors import ActionError
 from ..extensions import db
-from ..models import Appointment, Contact, Payment, Refund, Service, Subscription
+from ..models import (
+    Appointment,
+    Contact,
+    DeliveryChannel,
+    Document,
+    Payment,
+    Refund,
+    Service,
+    Subscription,
+)
 
 
 @dataclass(frozen=True)
@@ -67,6 +77,12 @@ def _waive_no_show(appointment, params, actor, key):
                              idempotency_key=key)
 
 
+def _send_document(document, params, actor, key):
+    channel = params.get("channel")
+    return send_document(document, channel=DeliveryChannel(channel) if channel else None,
+                         actor=actor, idempotency_key=key)
+
+
 BULK_ACTIONS: dict[str, BulkAction] = {
     "cancel_subscription": BulkAction(Subscription, "cancelled", _cancel),
     "apply_promo": BulkAction(Subscription, "applied", _apply_promo),
@@ -77,4 +93,5 @@ BULK_ACTIONS: dict[str, BulkAction] = {
                                     reconcile_payment(record, actor=actor, idempotency_key=key)),
     "reconcile_refund": BulkAction(Refund, "checked", lambda record, params, actor, key:
                                    reconcile_refund(record, actor=actor, idempotency_key=key)),
+    "send_document": BulkAction(Document, "queued for sending", _send_document),
 }

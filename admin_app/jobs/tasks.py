@@ -6,6 +6,9 @@ done), and each scheduled task is also a CLI command, so cron can drive it where
 | ``run_bulk_job`` | on demand | carry a bulk job out (``bulk_runner``) |
 | ``sweep_jobs`` | every minute | hand queued or stalled jobs to a worker again |
 | ``reconcile_payments`` | every 5 minutes | ``payments reconcile``: settle pending attempts |
+| ``deliver_messages_now`` | after the commit that queued them | send emails / SMS |
+| ``deliver_messages`` | every minute | ``documents deliver``: retries due, interrupted sends |
+| ``zip_documents`` | on demand | many documents' PDFs in one zip |
 """
 
 from __future__ import annotations
@@ -17,13 +20,17 @@ from huey import crontab
 from ..actions.reconcile_pending import reconcile_pending
 from ..billing.reconciling import MIN_AGE, Outcome
 from ..clock import utcnow
+from ..documents.archive import build_export
+from ..documents.delivery import on_message_committed
+from ..documents.sending import deliver, deliver_due
 from ..extensions import db
 from ..models import ScheduledRun
 from .bulk_runner import execute_bulk_job, stalled_job_ids
 from .engine import app_periodic_task, app_task
 
 SCHEDULE = {"sweep_jobs": ("every minute", crontab()),
-            "reconcile_payments": ("every 5 minutes", crontab(minute="*/5"))}
+            "reconcile_payments": ("every 5 minutes", crontab(minute="*/5")),
+            "deliver_messages": ("every minute", crontab())}
 
 
 def next_run(name: str, after: datetime) -> datetime | None:
@@ -87,3 +94,26 @@ def sweep_jobs() -> str:
 @app_periodic_task(SCHEDULE["reconcile_payments"][1])
 def reconcile_payments() -> str:
     return record_run("reconcile_payments", reconcile)
+
+
+@app_task()
+def deliver_messages_now(message_ids: list[int]) -> None:
+    """Send these messages (each a no-op when sent already, or not due): queued after the
+    commit that wrote them."""
+    for message_id in message_ids:
+        deliver(message_id)
+
+
+# Every message committed anywhere (an action, a job, a command) is handed to the worker.
+on_message_committed(deliver_messages_now)
+
+
+@app_periodic_task(SCHEDULE["deliver_messages"][1])
+def deliver_messages() -> str:
+    return record_run("deliver_messages", deliver_due)
+
+
+@app_task(retries=2, retry_delay=30)
+def zip_documents(document_ids: list[int], name: str) -> None:
+    """The selected documents' PDFs in one zip (Accounting documents → Download selected)."""
+    build_export(document_ids, name)

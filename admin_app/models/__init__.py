@@ -3,10 +3,12 @@
 from .admin_user import AdminUser, Role
 from .appointment import Appointment, AppointmentStatus, NoShowFeeStatus
 from .audit import AuditEntry, record_audit
-from .catalog import BillingInterval, Plan, PlanService, Service
+from .billing_period import BillingPeriod, PeriodStatus
+from .catalog import BillingInterval, Plan, PlanService, Service, UnusedCredits
 from .contact import Contact, ContactSearchKey, ContactStatus
 from .credit import CreditEntry, CreditReason, credit_balances
 from .document import (
+    DeliveryAttempt,
     DeliveryChannel,
     Document,
     DocumentLine,
@@ -15,6 +17,7 @@ from .document import (
     DocumentType,
     MessageStatus,
     OutboundMessage,
+    OutboxItem,
 )
 from .job import BulkJob, BulkJobRow, BulkJobState, RowOutcome, ScheduledRun
 from .operations import ActionRequest
@@ -31,7 +34,7 @@ from .payment import (
     RefundStatus,
 )
 from .promo import DiscountDuration, DiscountType, PromoCode, PromoRedemption, promo_code_plan
-from .settings import CashierSettings
+from .settings import AfterFinalRetry, CashierSettings, CreditUse
 from .stripe_event import StripeEvent
 from .subscription import Subscription, SubscriptionStatus
 
@@ -46,5 +49,7 @@ __all__ = [
     "RefundStatus", "DiscountDuration", "DiscountType", "PromoCode", "promo_code_plan",
     "CashierSettings", "Subscription", "SubscriptionStatus", "ActionRequest",
     "DocumentSequence", "MessageStatus", "OutboundMessage", "PromoRedemption",
-    "AccountCreditEntry", "AccountCreditReason", "StripeEvent",
+    "AccountCreditEntry", "AccountCreditReason", "StripeEvent", "BillingPeriod",
+    "PeriodStatus", "UnusedCredits", "AfterFinalRetry", "CreditUse", "DeliveryAttempt",
+    "OutboxItem",
 ]

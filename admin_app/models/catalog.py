@@ -26,6 +26,18 @@ class BillingInterval(LabelledEnum):
     YEAR = "year"
 
 
+class UnusedCredits(LabelledEnum):
+    """What happens to a period's unused credits when it ends."""
+
+    EXPIRE = "expire"
+    ROLL_OVER = "roll_over"
+
+    @property
+    def label(self) -> str:
+        return {"expire": "Expire (use it or lose it)",
+                "roll_over": "Roll over one period (up to one period's credits)"}[self.value]
+
+
 def new_public_token() -> str:
     """An unguessable token for a plan's public subscription link."""
     return secrets.token_urlsafe(18)
@@ -80,6 +92,10 @@ class Plan(TimestampMixin, db.Model):
         String(64), nullable=False, unique=True, default=new_public_token
     )
     is_public_link_enabled: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
+    unused_credits: Mapped[UnusedCredits] = mapped_column(
+        str_enum(UnusedCredits, "unused_credits"), nullable=False, default=UnusedCredits.EXPIRE,
+        server_default=UnusedCredits.EXPIRE.value,
+    )
 
     services: Mapped[list[PlanService]] = relationship(
         back_populates="plan", cascade="all, delete-orphan", order_by="PlanService.id"

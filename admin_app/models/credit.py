@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, func, select
+from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, func, select, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -21,6 +21,7 @@ class CreditReason(LabelledEnum):
     BOOKING = "booking"
     BOOKING_RETURN = "booking_return"
     EXPIRY = "expiry"
+    ROLLOVER = "rollover"
     PLAN_CHANGE = "plan_change"
     REVERSAL = "reversal"
 
@@ -32,6 +33,10 @@ class CreditEntry(db.Model):
     __table_args__ = (
         CheckConstraint("quantity <> 0", name="quantity_non_zero"),
         Index("ix_credit_entry_contact_service", "contact_id", "service_id"),
+        # A period grants each of its services' credits once.
+        Index("uq_credit_entry_period_grant", "period_id", "service_id", unique=True,
+              sqlite_where=text("reason = 'period_grant'"),
+              postgresql_where=text("reason = 'period_grant'")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -39,6 +44,8 @@ class CreditEntry(db.Model):
     service_id: Mapped[int] = mapped_column(ForeignKey("service.id"), nullable=False, index=True)
     subscription_id: Mapped[int | None] = mapped_column(ForeignKey("subscription.id"), index=True)
     payment_id: Mapped[int | None] = mapped_column(ForeignKey("payment.id"), index=True)
+    period_id: Mapped[int | None] = mapped_column(ForeignKey("billing_period.id"), index=True)
+    appointment_id: Mapped[int | None] = mapped_column(ForeignKey("appointment.id"), index=True)
     quantity: Mapped[int] = mapped_column(Integer, nullable=False)
     reason: Mapped[CreditReason] = mapped_column(
         str_enum(CreditReason, "credit_reason"), nullable=False

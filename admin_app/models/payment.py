@@ -5,7 +5,16 @@ from __future__ import annotations
 from datetime import datetime
 from secrets import token_hex
 
-from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -78,6 +87,8 @@ class Payment(TimestampMixin, db.Model):
         # count, from the index alone.
         Index("ix_payment_status_created", "status", "created_at"),
         Index("ix_payment_status_method", "status", "method"),
+        # A billing period is charged at most once per attempt (the renewal, then each retry).
+        UniqueConstraint("period_id", "period_attempt", name="uq_payment_period_attempt"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -108,6 +119,9 @@ class Payment(TimestampMixin, db.Model):
     paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # A charge retried after it failed (e.g. on a new card): the failed payment it retries.
     retry_of_id: Mapped[int | None] = mapped_column(ForeignKey("payment.id"), index=True)
+    # The billing period this payment pays for (subscription periods), and which attempt.
+    period_id: Mapped[int | None] = mapped_column(ForeignKey("billing_period.id"), index=True)
+    period_attempt: Mapped[int | None] = mapped_column(Integer)
 
     contact: Mapped[Contact] = relationship()
     subscription: Mapped[Subscription | None] = relationship()

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Boolean, CheckConstraint, String, Text
+from sqlalchemy import Boolean, CheckConstraint, Integer, LargeBinary, String, Text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import db
 from .base import (
+    LabelledEnum,
     TimestampMixin,
     currency_check,
     currency_column,
@@ -18,6 +19,28 @@ from .base import (
 from .document import DeliveryChannel
 
 
+class AfterFinalRetry(LabelledEnum):
+    """What a subscription becomes when the last retry of a failed renewal fails too."""
+
+    UNPAID = "unpaid"
+    CANCEL = "cancel"
+
+    @property
+    def label(self) -> str:
+        return {"unpaid": "Mark it unpaid (kept, owed)", "cancel": "Cancel it"}[self.value]
+
+
+class CreditUse(LabelledEnum):
+    """When an appointment takes a credit of its service."""
+
+    ATTENDED = "attended"
+    BOOKED = "booked"
+
+    @property
+    def label(self) -> str:
+        return {"attended": "When marked attended", "booked": "When booked"}[self.value]
+
+
 class CashierSettings(TimestampMixin, db.Model):
     """Settings → Cashier settings. There is exactly one row (id 1); ``get()`` creates it."""
 
@@ -26,6 +49,8 @@ class CashierSettings(TimestampMixin, db.Model):
         CheckConstraint("id = 1", name="single_row"),
         non_negative("no_show_fee_minor"),
         currency_check(),
+        CheckConstraint("invoice_due_days BETWEEN 0 AND 365", name="invoice_due_days_range"),
+        CheckConstraint("paper_size IN ('A4', 'Letter')", name="paper_size_known"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True, default=1)
@@ -45,6 +70,35 @@ class CashierSettings(TimestampMixin, db.Model):
     business_tax_id: Mapped[str | None] = mapped_column(String(40))
     business_email: Mapped[str | None] = mapped_column(String(254))
     business_phone: Mapped[str | None] = mapped_column(String(32))
+    # The billing cycle: days after a failed renewal when it is retried ("1,3,5,7"), what the
+    # subscription becomes after the last retry, and when a cash member's invoice is due.
+    retry_schedule_days: Mapped[str] = mapped_column(String(60), nullable=False,
+                                                     default="1,3,5,7", server_default="1,3,5,7")
+    after_final_retry: Mapped[AfterFinalRetry] = mapped_column(
+        str_enum(AfterFinalRetry, "after_final_retry"), nullable=False,
+        default=AfterFinalRetry.UNPAID, server_default=AfterFinalRetry.UNPAID.value,
+    )
+    invoice_due_days: Mapped[int] = mapped_column(Integer, nullable=False, default=14,
+                                                  server_default="14")
+    credit_use: Mapped[CreditUse] = mapped_column(
+        str_enum(CreditUse, "credit_use"), nullable=False, default=CreditUse.ATTENDED,
+        server_default=CreditUse.ATTENDED.value,
+    )
+    invoice_prefix: Mapped[str] = mapped_column(String(12), nullable=False, default="INV-",
+                                                server_default="INV-")
+    receipt_prefix: Mapped[str] = mapped_column(String(12), nullable=False, default="RCT-",
+                                                server_default="RCT-")
+    credit_note_prefix: Mapped[str] = mapped_column(String(12), nullable=False, default="CN-",
+                                                    server_default="CN-")
+    paper_size: Mapped[str] = mapped_column(String(10), nullable=False, default="A4",
+                                            server_default="A4")
+    logo: Mapped[bytes | None] = mapped_column(LargeBinary)
+    logo_type: Mapped[str | None] = mapped_column(String(40))
+
+    def prefix_for(self, doc_type) -> str:
+        """The number prefix of ``doc_type`` (a DocumentType) set here."""
+        return {"invoice": self.invoice_prefix, "receipt": self.receipt_prefix,
+                "credit_note": self.credit_note_prefix}[doc_type.value]
 
     @classmethod
     def get(cls) -> CashierSettings:

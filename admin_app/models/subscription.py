@@ -18,6 +18,9 @@ class SubscriptionStatus(LabelledEnum):
     INCOMPLETE = "incomplete"
     ACTIVE = "active"
     PAST_DUE = "past_due"
+    # The retries of a failed renewal ran out: the period stays owed and grants no credits
+    # until it is paid (then the subscription is active again).
+    UNPAID = "unpaid"
     CANCELED = "canceled"
 
     @property
@@ -51,11 +54,16 @@ class Subscription(TimestampMixin, db.Model):
     promo_code_id: Mapped[int | None] = mapped_column(ForeignKey("promo_code.id"), index=True)
     promo_periods_left: Mapped[int | None] = mapped_column()
     gateway_id: Mapped[str | None] = mapped_column(String(64))
+    # The start of the first period: every period starts on its day of the month (clamped to
+    # shorter months, back on it when the month has it), in the clinic's time zone.
+    billing_anchor_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     contact: Mapped[Contact] = relationship()
     plan: Mapped[Plan] = relationship(foreign_keys=[plan_id])
     scheduled_plan: Mapped[Plan | None] = relationship(foreign_keys=[scheduled_plan_id])
     promo_code: Mapped[PromoCode | None] = relationship()
+    periods = relationship("BillingPeriod", back_populates="subscription",
+                           order_by="BillingPeriod.starts_at", lazy="dynamic")
 
     def __str__(self) -> str:
         return f"#{self.id} {self.plan}"

@@ -15,6 +15,7 @@ from ..models import (
     Contact,
     CreditEntry,
     Document,
+    OutboxItem,
     Payment,
     PaymentMethod,
     Plan,
@@ -29,6 +30,7 @@ from .cashier import CreditEntryView, DocumentView, PaymentMethodView, PaymentVi
 from .dashboard import DashboardView
 from .directories import ContactView, PlanView, PromoCodeView, ServiceView
 from .jobs import BulkJobView
+from .outbox import OutboxView
 from .search import QuickSearchView
 from .settings import AdminUserView, AuditLogView, CashierSettingsView, StripeEventView
 from .subscriptions import AppointmentView, SubscriptionView
@@ -66,6 +68,7 @@ def init_admin(app: Flask) -> Admin:
         StripeEventView(StripeEvent, name="Stripe webhook events", category=SETTINGS,
                         endpoint="stripe_event"),
         BulkJobView(BulkJob, name="Background jobs", category=SETTINGS, endpoint="bulk_job"),
+        OutboxView(OutboxItem, name="Outbox", category=SETTINGS, endpoint="outbox"),
         QuickSearchView(name="Search", endpoint="quick_search", url="/admin/search"),
     ]
     for view in views:

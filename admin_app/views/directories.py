@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask_admin import expose
 from flask_admin.model.form import InlineFormAdmin
 from markupsafe import Markup, escape
-from wtforms import ValidationError
+from wtforms import SelectField, ValidationError
 
 from ..contacts_search import contact_search_condition
 from ..models import DiscountDuration, DiscountType, PlanService
@@ -32,8 +32,19 @@ class ContactView(ChargeActionsMixin, CreditActionsMixin, BulkPagesMixin, AppMod
     column_filters = ["status", "created_at", "stripe_customer_id"]
     column_sortable_list = ["id", "first_name", "last_name", "email", "status", "created_at"]
     column_formatters = {"first_name": _contact_name_link, "last_name": _contact_name_link}
-    column_labels = {"stripe_customer_id": "Stripe customer ID", "created_at": "Added"}
-    form_columns = ["first_name", "last_name", "email", "phone", "status", "notes"]
+    column_labels = {"stripe_customer_id": "Stripe customer ID", "created_at": "Added",
+                     "preferred_channel": "Preferred channel",
+                     "email_opt_out": "No invitations by email",
+                     "sms_opt_out": "No invitations by SMS"}
+    form_columns = ["first_name", "last_name", "email", "phone", "status", "notes",
+                    "preferred_channel", "email_opt_out", "sms_opt_out"]
+    form_overrides = {"preferred_channel": SelectField}
+    form_args = {"preferred_channel": {
+        "choices": [("", "—"), ("email", "Email"), ("sms", "SMS")],
+        "coerce": lambda value: value or None,
+        "description": "How documents are sent when the contact's own choice applies "
+                       "(Send selected). Receipts and invoices are sent whatever the "
+                       "opt-outs; invitations respect them."}}
     column_details_list = ["id", "first_name", "last_name", "email", "phone", "status",
                            "stripe_customer_id", "notes", "created_at", "updated_at"]
     details_template = "admin/contact_card.html"

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import enum
 from datetime import date, datetime
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from flask import current_app, g, has_app_context, url_for
 from markupsafe import Markup, escape
 
+from .. import clinic_time
 from ..money import format_money, to_major_string
 
 
@@ -16,14 +17,7 @@ def clinic_zone() -> ZoneInfo:
     """The clinic's time zone (Settings → Cashier settings), read once per request."""
     if has_app_context() and "clinic_zone" in g:
         return g.clinic_zone
-    from ..extensions import db
-    from ..models import CashierSettings
-
-    settings = db.session.get(CashierSettings, 1)
-    try:
-        zone = ZoneInfo(settings.time_zone if settings else "UTC")
-    except ZoneInfoNotFoundError:
-        zone = ZoneInfo("UTC")
+    zone = clinic_time.clinic_zone()
     if has_app_context():
         g.clinic_zone = zone
     return zone

@@ -6,8 +6,9 @@ from zoneinfo import available_timezones
 
 from flask import redirect, url_for
 from flask_admin import expose
-from wtforms import PasswordField, SelectField, ValidationError
-from wtforms.validators import Optional
+from flask_wtf.file import FileField
+from wtforms import BooleanField, PasswordField, SelectField, ValidationError
+from wtforms.validators import Length, Optional, Regexp
 
 from ..extensions import db
 from ..models import CashierSettings, Role
@@ -31,13 +32,46 @@ class CashierSettingsView(AppModelView):
         "no_show_fee_minor": "Default no-show fee",
         "time_zone": "Clinic time zone",
         "business_tax_id": "Tax ID",
+        "invoice_prefix": "Invoice number prefix",
+        "receipt_prefix": "Receipt number prefix",
+        "credit_note_prefix": "Credit note number prefix",
+        "paper_size": "Paper size (PDF)",
     }
     form_columns = ["auto_send_receipts", "auto_send_channel", "auto_send_invoices",
                     "auto_send_receipts_docs", "auto_send_credit_notes", "no_show_fee_minor",
                     "currency", "time_zone", "business_name", "business_address",
-                    "business_tax_id", "business_email", "business_phone"]
-    form_overrides = {"time_zone": SelectField}
-    form_args = {"time_zone": {"choices": sorted(available_timezones())}}
+                    "business_tax_id", "business_email", "business_phone",
+                    "invoice_prefix", "receipt_prefix", "credit_note_prefix", "paper_size",
+                    "logo_upload", "remove_logo"]
+    column_details_exclude_list = ["logo"]
+    form_overrides = {"time_zone": SelectField, "paper_size": SelectField}
+    _prefix = {"validators": [Length(max=12), Regexp(r"^[A-Za-z0-9/_.#-]*$", message=(
+        "Letters, digits and - / _ . # only (at most 12), e.g. INV-."))]}
+    form_args = {"time_zone": {"choices": sorted(available_timezones())},
+                 "paper_size": {"choices": [("A4", "A4"), ("Letter", "Letter")]},
+                 "invoice_prefix": _prefix, "receipt_prefix": _prefix,
+                 "credit_note_prefix": _prefix}
+    form_extra_fields = {
+        "logo_upload": FileField("Logo", description="PNG or JPEG, at most 512 KB: printed "
+                                 "on every document (issued documents included)."),
+        "remove_logo": BooleanField("Remove the logo"),
+    }
+
+    def on_model_change(self, form, model, is_created):
+        """A new logo (checked to be a PNG or JPEG), or none; prefixes apply to documents
+        issued from now on."""
+        upload = form.logo_upload.data
+        if form.remove_logo.data:
+            model.logo, model.logo_type = None, None
+        elif upload is not None and getattr(upload, "filename", ""):
+            data = upload.read(LOGO_MAX_BYTES + 1)
+            kind = _image_type(data)
+            if len(data) > LOGO_MAX_BYTES:
+                raise ValidationError("The logo is larger than 512 KB: use a smaller image.")
+            if kind is None:
+                raise ValidationError("The logo must be a PNG or JPEG image.")
+            model.logo, model.logo_type = data, kind
+        super().on_model_change(form, model, is_created)
 
     @expose("/")
     def index_view(self):
@@ -45,6 +79,17 @@ class CashierSettingsView(AppModelView):
         db.session.commit()
         target = ".edit_view" if self.can_edit else ".details_view"
         return redirect(url_for(target, id=1))
+
+
+LOGO_MAX_BYTES = 512 * 1024
+
+
+def _image_type(data: bytes) -> str | None:
+    if data.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "image/png"
+    if data.startswith(b"\xff\xd8\xff"):
+        return "image/jpeg"
+    return None
 
 
 def _strong_password(form, field) -> None:
