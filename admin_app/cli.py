@@ -123,8 +123,8 @@ def billing_run_command(until_text: str | None, quiet: bool) -> None:
     """Renew every subscription whose period has ended, charge due periods, retry failed
     renewals on the schedule (safe to run twice, and from cron). Exits 1 when something
     needs an admin."""
-    from .jobs.tasks import record_run
     from .billing.renewals import billing_run
+    from .jobs.tasks import record_run
 
     until = _parse_until(until_text)
     report = None

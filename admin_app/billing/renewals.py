@@ -405,3 +405,17 @@ def _fail_without_card(subscription: Subscription, period: BillingPeriod, report
 
 
 STEPS = {"adopt": _adopt, "renew": _renew, "charge": _charge, "pending": _pending}
+
+
+def bill_contact_now(contact_id: int) -> RunReport:
+    """Charge the contact's periods due now (a new card was saved: ``retry_now``)."""
+    now = clock.utcnow()
+    report = RunReport(until=now)
+    ids = list(db.session.scalars(select(Subscription.id).where(
+        Subscription.contact_id == contact_id, Subscription.status.in_(
+            (*RENEWING, SubscriptionStatus.UNPAID)))))
+    db.session.rollback()
+    for subscription_id in ids:
+        report.subscriptions += 1
+        bill_subscription(subscription_id, now, report)
+    return report
