@@ -73,6 +73,7 @@ from .reconciling import MIN_AGE
 
 OWED = (PeriodStatus.DUE, PeriodStatus.PAST_DUE, PeriodStatus.UNPAID)
 RENEWING = (SubscriptionStatus.ACTIVE, SubscriptionStatus.PAST_DUE)
+REPORT_LINES_KEPT = 10_000  # the lines of a huge run are printed as it goes, not all kept
 MAX_STEPS = 5000  # per subscription and run: a safety net, never reached by real calendars
 
 
@@ -113,7 +114,7 @@ class RunReport:
     def summary(self) -> str:
         done = ", ".join(f"{count} {did.value}" for did, count in sorted(
             self.counts.items(), key=lambda item: list(Did).index(item[0])))
-        return (f"Billing run until {self.until:%Y-%m-%d %H:%M} UTC: "
+        return (f"Billing run until {format_clinic(self.until)} (clinic time): "
                 f"{self.subscriptions} subscription(s) looked at; {done or 'nothing to do'}."
                 + (f" {len(self.attention)} need(s) an admin." if self.attention else ""))
 
@@ -188,6 +189,7 @@ def billing_run(until: datetime | None = None, *,
     """Bring every subscription with something due by ``until`` up to date (see the module)."""
     until = until or clock.utcnow()
     report = RunReport(until=until)
+    kept = set(db.session.identity_map.keys())
     for subscription_id in due_subscription_ids(until):
         report.subscriptions += 1
         before = len(report.lines)
@@ -198,11 +200,23 @@ def billing_run(until: datetime | None = None, *,
             report.add(Did.ERROR, f"Subscription #{subscription_id}: the step failed "
                                   f"({type(error).__name__}: {error}); nothing of it was "
                                   "kept. Run again, or look at it.", needs_admin=True)
+        _forget_loaded_rows(kept)
         if echo is not None:
             for line in report.lines[before:]:
                 echo(line)
+        if len(report.lines) > REPORT_LINES_KEPT:
+            del report.lines[:-REPORT_LINES_KEPT]
     db.session.rollback()
     return report
+
+
+def _forget_loaded_rows(kept: set) -> None:
+    """Let go of the rows one subscription's steps loaded (those loaded before the run
+    stay): a run over many subscriptions keeps its session, its memory and each commit's
+    work small."""
+    for key, record in list(db.session.identity_map.items()):
+        if key not in kept:
+            db.session.expunge(record)
 
 
 def bill_subscription(subscription_id: int, until: datetime, report: RunReport) -> None:
