@@ -295,9 +295,10 @@ def _renew(subscription_id: int, step: Step, until: datetime, report: RunReport)
     record_audit(actor=SYSTEM, action="billing_renew", target=subscription, summary=line[:300],
                  after={"period_id": period.id, "amount_minor": period.amount_minor,
                         "promo_periods_left": subscription.promo_periods_left})
-    db.session.commit()
     report.add(Did.RENEWED, line)
-    return True
+    # NOTE: the new period is charged under the same lock: its opening is committed with the
+    # pending payment (the charge's phase 1), or with the invoice.
+    return _charge_locked(subscription, period, report)
 
 
 def _charge(subscription_id: int, step: Step, until: datetime, report: RunReport) -> bool:
@@ -307,6 +308,13 @@ def _charge(subscription_id: int, step: Step, until: datetime, report: RunReport
             period.next_retry_at > until or pending_payment(period) is not None:
         db.session.rollback()
         return True
+    return _charge_locked(subscription, period, report)
+
+
+def _charge_locked(subscription: Subscription, period: BillingPeriod,
+                   report: RunReport) -> bool:
+    """Charge the owed ``period`` (both rows locked by the caller): see the module."""
+    subscription_id = subscription.id
     first = period.attempts == 0
     contact = db.session.get(Contact, subscription.contact_id)
     card = default_card(contact)
@@ -362,7 +370,10 @@ def _charge(subscription_id: int, step: Step, until: datetime, report: RunReport
                    f"next retry {format_clinic(period.next_retry_at) or 'none'}.")
         return True
     except ActionError as refused:  # another card payment of the contact is pending
-        db.session.rollback()
+        # NOTE: refused before anything was written: the period (if just opened) stays open
+        # and due, charged by a later run; the attempt number is not used up.
+        db.session.get(BillingPeriod, period_id).attempts = attempt - 1
+        db.session.commit()
         report.add(Did.SKIPPED, f"{label}: not charged now: {refused.message}")
         return False
     db.session.commit()
