@@ -7,12 +7,19 @@ from zoneinfo import available_timezones
 from flask import redirect, url_for
 from flask_admin import expose
 from wtforms import PasswordField, SelectField, ValidationError
-from wtforms.validators import Optional
+from wtforms.validators import NumberRange, Optional
 
+from ..billing.period_retries import schedule_problem
 from ..extensions import db
 from ..models import CashierSettings, Role
 from ..passwords import MIN_LENGTH, password_problem
 from .base import AppModelView
+
+
+def _retry_schedule(form, field) -> None:
+    problem = schedule_problem(field.data)
+    if problem:
+        raise ValidationError(problem)
 
 
 class CashierSettingsView(AppModelView):
@@ -31,13 +38,23 @@ class CashierSettingsView(AppModelView):
         "no_show_fee_minor": "Default no-show fee",
         "time_zone": "Clinic time zone",
         "business_tax_id": "Tax ID",
+        "retry_schedule_days": "Retry schedule (days after a failed renewal)",
+        "after_final_retry": "After the last retry",
+        "invoice_due_days": "Invoice due days (members paying without a card)",
     }
     form_columns = ["auto_send_receipts", "auto_send_channel", "auto_send_invoices",
                     "auto_send_receipts_docs", "auto_send_credit_notes", "no_show_fee_minor",
                     "currency", "time_zone", "business_name", "business_address",
-                    "business_tax_id", "business_email", "business_phone"]
+                    "business_tax_id", "business_email", "business_phone",
+                    "retry_schedule_days", "after_final_retry", "invoice_due_days"]
     form_overrides = {"time_zone": SelectField}
-    form_args = {"time_zone": {"choices": sorted(available_timezones())}}
+    form_args = {"time_zone": {"choices": sorted(available_timezones())},
+                 "retry_schedule_days": {"validators": [_retry_schedule],
+                                         "description": "e.g. 1,3,5,7: a failed renewal is "
+                                                        "retried 1, 3, 5 and 7 days after it "
+                                                        "failed; a hard decline is not "
+                                                        "retried."},
+                 "invoice_due_days": {"validators": [NumberRange(0, 365)]}}
 
     @expose("/")
     def index_view(self):
