@@ -188,6 +188,10 @@ def adopt_current_period(subscription: Subscription) -> BillingPeriod | None:
         payment_id=paid_by.id if paid_by is not None else None,
         paid_at=(paid_by.paid_at if paid_by is not None else subscription.current_period_start)
         if status is PeriodStatus.PAID else None)
+    if paid_by is not None and status is PeriodStatus.PAID:
+        period.document_id = db.session.scalar(select(Document.id).where(
+            Document.payment_id == paid_by.id, Document.doc_type == DocumentType.RECEIPT)
+            .order_by(Document.id).limit(1))
     if subscription.billing_anchor_at is None:
         subscription.billing_anchor_at = subscription.current_period_start
     try:
