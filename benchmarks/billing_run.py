@@ -31,18 +31,11 @@ if str(ROOT) not in sys.path:
 
 from admin_app import create_app  # noqa: E402
 from admin_app.extensions import db  # noqa: E402
+from benchmarks.admin_pages import rss_mb  # noqa: E402
 
 
 def peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
-def rss_mb() -> float:
-    with open("/proc/self/status") as status:
-        for line in status:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    return 0.0
 
 
 def load(count: int, batch: int = 5000) -> None:
