@@ -176,7 +176,7 @@ def _clock_at(moment: datetime):
     if moment <= clock.utcnow():
         yield
         return
-    before = clock._frozen
+    before = clock.frozen_at()
     clock.freeze(moment)
     try:
         yield
@@ -198,7 +198,7 @@ def billing_run(until: datetime | None = None, *,
         except Exception as error:  # noqa: BLE001 - one subscription never stops the run
             db.session.rollback()
             report.add(Did.ERROR, f"Subscription #{subscription_id}: the step failed "
-                                  f"({type(error).__name__}: {error}); nothing of it was "
+                                  f"({type(error).__name__}: {error}); that step was not "
                                   "kept. Run again, or look at it.", needs_admin=True)
         _forget_loaded_rows(kept)
         if echo is not None:
