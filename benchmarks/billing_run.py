@@ -2,6 +2,7 @@
 second run right after, which must find nothing to do.
 
     python benchmarks/billing_run.py --count 100000
+    python benchmarks/billing_run.py --count 500 --idle 100000   # the second run's scan
     python benchmarks/billing_run.py --count 100000 --postgresql     # a throwaway server
     python benchmarks/billing_run.py --count 100000 \
         --database-url 'postgresql+psycopg://postgres@127.0.0.1:5432/bench'
@@ -38,8 +39,9 @@ def peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def load(count: int, batch: int = 5000) -> None:
-    """N due subscriptions with their paid current period, members and cards (bulk)."""
+def load(count: int, idle: int = 0, batch: int = 5000) -> None:
+    """``count`` due subscriptions with their paid current period, members and cards (bulk),
+    then ``idle`` more whose period ends next week (not due: what a second run must skip)."""
     from sqlalchemy import insert
 
     from admin_app.clock import utcnow
@@ -58,7 +60,7 @@ def load(count: int, batch: int = 5000) -> None:
     from admin_app.payments.offline import cards, customers
 
     now = utcnow()
-    start, end = now - timedelta(days=31), now - timedelta(hours=1)
+    start, due_end = now - timedelta(days=31), now - timedelta(hours=1)
     service = Service(name="Physiotherapy", price_minor=9000, currency="USD")
     plan = Plan(name="Physio Monthly", price_minor=12000, currency="USD", interval="month",
                 interval_count=1, activation_fee_minor=0)
@@ -66,8 +68,12 @@ def load(count: int, batch: int = 5000) -> None:
     db.session.add(plan)
     db.session.commit()
     gateway_engine = get_gateway().engine
-    for first in range(0, count, batch):
-        ids = range(first + 1, min(first + batch, count) + 1)
+    for first in range(0, count + idle, batch):
+        ids = range(first + 1, min(first + batch, count + idle) + 1)
+
+        def end(n):
+            return due_end if n <= count else now + timedelta(days=7)
+
         db.session.execute(insert(Contact), [
             {"id": n, "first_name": f"Member{n}", "last_name": "Bench",
              "email": f"m{n}@bench.example", "stripe_customer_id": f"cus_bench_{n}",
@@ -78,12 +84,12 @@ def load(count: int, batch: int = 5000) -> None:
              "created_at": start, "updated_at": start} for n in ids])
         db.session.execute(insert(Subscription), [
             {"id": n, "contact_id": n, "plan_id": plan.id, "status": SubscriptionStatus.ACTIVE,
-             "current_period_start": start, "current_period_end": end,
+             "current_period_start": start, "current_period_end": end(n),
              "billing_anchor_at": start, "cancel_at_period_end": False,
              "created_at": start, "updated_at": start} for n in ids])
         db.session.execute(insert(BillingPeriod), [
             {"subscription_id": n, "plan_id": plan.id, "number": 1, "starts_at": start,
-             "ends_at": end, "amount_minor": 12000, "discount_minor": 0, "currency": "USD",
+             "ends_at": end(n), "amount_minor": 12000, "discount_minor": 0, "currency": "USD",
              "status": PeriodStatus.PAID, "attempts": 1, "paid_at": start,
              "created_at": start} for n in ids])
         db.session.commit()
@@ -119,6 +125,8 @@ def measure(label: str, run) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--count", type=int, default=100_000)
+    parser.add_argument("--idle", type=int, default=0,
+                        help="also load this many subscriptions that are not due")
     parser.add_argument("--database-url")
     parser.add_argument("--postgresql", action="store_true",
                         help="start a throwaway PostgreSQL server for the run")
@@ -143,8 +151,9 @@ def main() -> None:
 
             upgrade()
             started = time.perf_counter()
-            load(args.count)
-            print(f"{db.engine.dialect.name}: loaded {args.count:,} due subscriptions in "
+            load(args.count, args.idle)
+            print(f"{db.engine.dialect.name}: loaded {args.count:,} due subscriptions "
+                  f"(and {args.idle:,} not due) in "
                   f"{time.perf_counter() - started:.1f} s; RSS {rss_mb():.0f} MB", flush=True)
             measure("first run (renews every one)", billing_run)
             measure("second run (nothing to do)", billing_run)
