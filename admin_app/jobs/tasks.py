@@ -4,11 +4,13 @@ done), and each scheduled task is also a CLI command, so cron can drive it where
 | task | when | what |
 |---|---|---|
 | ``run_bulk_job`` | on demand | carry a bulk job out (``bulk_runner``) |
+| ``charge_owed_periods`` | a new card saved | retry the member's owed periods at once |
 | ``sweep_jobs`` | every minute | hand queued or stalled jobs to a worker again |
 | ``reconcile_payments`` | every 5 minutes | ``payments reconcile``: settle pending attempts |
 | ``deliver_messages_now`` | after the commit that queued them | send emails / SMS |
 | ``deliver_messages`` | every minute | ``documents deliver``: retries due, interrupted sends |
 | ``zip_documents`` | on demand | many documents' PDFs in one zip |
+| ``billing_run`` | hourly (minute 7) | ``billing run``: renewals, retries (``renewals``) |
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from huey import crontab
 
 from ..actions.reconcile_pending import reconcile_pending
 from ..billing.reconciling import MIN_AGE, Outcome
+from ..billing.renewals import bill_contact_now, billing_run
 from ..clock import utcnow
 from ..documents.archive import build_export
 from ..documents.delivery import on_message_committed
@@ -30,7 +33,8 @@ from .engine import app_periodic_task, app_task
 
 SCHEDULE = {"sweep_jobs": ("every minute", crontab()),
             "reconcile_payments": ("every 5 minutes", crontab(minute="*/5")),
-            "deliver_messages": ("every minute", crontab())}
+            "deliver_messages": ("every minute", crontab()),
+            "billing_run": ("hourly", crontab(minute="7"))}
 
 
 def next_run(name: str, after: datetime) -> datetime | None:
@@ -43,6 +47,12 @@ def next_run(name: str, after: datetime) -> datetime | None:
             return moment
         moment += timedelta(minutes=1)
     return None
+
+
+@app_task(retries=3, retry_delay=30)
+def charge_owed_periods(contact_id: int) -> str:
+    """A member saved a new card: retry their past due and unpaid periods at once."""
+    return bill_contact_now(contact_id).summary()
 
 
 @app_task(retries=3, retry_delay=30)
@@ -117,3 +127,12 @@ def deliver_messages() -> str:
 def zip_documents(document_ids: list[int], name: str) -> None:
     """The selected documents' PDFs in one zip (Accounting documents → Download selected)."""
     build_export(document_ids, name)
+
+
+def renew() -> str:
+    return billing_run().summary()
+
+
+@app_periodic_task(SCHEDULE["billing_run"][1])
+def billing_run_task() -> str:
+    return record_run("billing_run", renew)
