@@ -50,6 +50,7 @@ class CashierSettings(TimestampMixin, db.Model):
         non_negative("no_show_fee_minor"),
         currency_check(),
         CheckConstraint("invoice_due_days BETWEEN 0 AND 365", name="invoice_due_days_range"),
+        CheckConstraint("cancel_notice_hours BETWEEN 0 AND 720", name="cancel_notice_hours_range"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True, default=1)
@@ -83,6 +84,10 @@ class CashierSettings(TimestampMixin, db.Model):
         str_enum(CreditUse, "credit_use"), nullable=False, default=CreditUse.ATTENDED,
         server_default=CreditUse.ATTENDED.value,
     )
+    # An appointment cancelled at least this many hours before it starts gives its credit
+    # back; a later cancellation keeps it used (as a no-show does).
+    cancel_notice_hours: Mapped[int] = mapped_column(Integer, nullable=False, default=24,
+                                                     server_default="24")
 
     @classmethod
     def get(cls) -> CashierSettings:
