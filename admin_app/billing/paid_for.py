@@ -1,5 +1,6 @@
 """What a payment pays for, and settling it once the payment is paid: a past due subscription
-becomes active again, a failed no-show fee becomes charged.
+becomes active again, a failed no-show fee becomes charged, an appointment that had no credit
+left is charged.
 
 Shared by the retry of a failed charge (paid at once) and by the settlement of a charge whose
 outcome was unknown (paid when the processor's answer arrives, by reconcile or a webhook).
@@ -14,6 +15,7 @@ from sqlalchemy import select
 from ..extensions import db
 from ..models import (
     Appointment,
+    AppointmentCredit,
     NoShowFeeStatus,
     Payment,
     PaymentPurpose,
@@ -60,9 +62,21 @@ def lock_owed(payment: Payment) -> Owed:
     return Owed(subscription, appointment)
 
 
+def _uncovered_appointment(payment: Payment) -> Appointment | None:
+    """The appointment without a credit that ``payment`` is the charge of, locked."""
+    linked = db.session.scalar(select(Appointment.id).where(
+        Appointment.credit_payment_id == payment.id))
+    return lock(Appointment, linked) if linked is not None else None
+
+
 def release_what_it_was_for(failed: Payment) -> list[str]:
     """A no-show fee that was not charged after all (declined, or never made) leaves its
-    appointment: the fee is failed, to be charged again or waived."""
+    appointment: the fee is failed, to be charged again or waived. The charge of an
+    appointment without a credit leaves it flagged, to be charged again."""
+    uncovered = _uncovered_appointment(failed)
+    if uncovered is not None and uncovered.credit_status is AppointmentCredit.MISSING:
+        uncovered.credit_payment_id = None
+        return [f"{describe(uncovered).capitalize()} is still to be charged (no credit left)."]
     if failed.purpose is not PaymentPurpose.NO_SHOW_FEE:
         return []
     appointment = db.session.scalar(select(Appointment).where(
@@ -92,4 +106,8 @@ def settle_what_it_paid_for(owed: Owed, paid: Payment) -> list[str]:
         appointment.no_show_fee_status = NoShowFeeStatus.CHARGED
         appointment.no_show_fee_payment_id = paid.id
         effects.append(f"The no-show fee of {describe(appointment)} is now charged.")
+    uncovered = _uncovered_appointment(paid)
+    if uncovered is not None and uncovered.credit_status is AppointmentCredit.MISSING:
+        uncovered.credit_status = AppointmentCredit.CHARGED
+        effects.append(f"{describe(uncovered).capitalize()} is now charged (it had no credit).")
     return effects
