@@ -45,16 +45,19 @@ def credits_held(appointment: Appointment) -> int:
                CreditEntry.reason.in_((CreditReason.BOOKING, CreditReason.BOOKING_RETURN)))))
 
 
-def use_appointment_credit(appointment: Appointment, *, actor: Actor) -> CreditEntry | None:
+def use_appointment_credit(appointment: Appointment, *, actor: Actor,
+                           flag_missing: bool = True) -> CreditEntry | None:
     """Take one credit for ``appointment`` (locked by the caller), earliest-expiring first.
     Returns the ledger line; ``None`` when it already holds one, or when the member has none
-    left (then it is flagged ``missing``)."""
+    left (then it is flagged ``missing``, unless ``flag_missing`` is false: a no-show's fee
+    stands for it)."""
     if credits_held(appointment) > 0 or appointment.credit_status is AppointmentCredit.CHARGED:
         return None
     lock(Contact, appointment.contact_id)  # serialises every use of the contact's credits
     lots = usable_lots(appointment.contact_id, appointment.service_id)
     if not lots:
-        appointment.credit_status = AppointmentCredit.MISSING
+        if flag_missing:
+            appointment.credit_status = AppointmentCredit.MISSING
         return None
     entry = CreditEntry(contact_id=appointment.contact_id, service_id=appointment.service_id,
                         appointment_id=appointment.id, quantity=-1, reason=CreditReason.BOOKING,

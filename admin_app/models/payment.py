@@ -230,12 +230,14 @@ class AccountCreditReason(LabelledEnum):
     APPLIED = "applied"
     REFUNDED = "refunded"
     REFUND_FAILED = "refund_failed"
+    RETURNED = "returned"
 
     @property
     def label(self) -> str:
         return {"manual": "Adjusted by hand", "applied": "Paid from account credit",
                 "refunded": "Refunded to card",
-                "refund_failed": "Refund to card failed: given back"}.get(
+                "refund_failed": "Refund to card failed: given back",
+                "returned": "Refund of a payment from account credit"}.get(
             self.value, super().label)
 
 
@@ -261,7 +263,7 @@ class AccountCreditEntry(db.Model):
     subscription_id: Mapped[int | None] = mapped_column(ForeignKey("subscription.id"))
     # What it paid (a payment "paid from account credit"), or the refund to the card it went to.
     payment_id: Mapped[int | None] = mapped_column(ForeignKey("payment.id"), index=True)
-    refund_id: Mapped[int | None] = mapped_column(ForeignKey("refund.id"), unique=True)
+    refund_id: Mapped[int | None] = mapped_column(ForeignKey("refund.id"), index=True)
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("admin_user.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
 

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 METHODS_BEFORE = ('card', 'cash', 'other')
 METHODS = METHODS_BEFORE + ('account_credit',)
 ACCOUNT_REASONS_BEFORE = ('downgrade', 'cancellation', 'manual', 'applied')
-ACCOUNT_REASONS = ACCOUNT_REASONS_BEFORE + ('refunded', 'refund_failed')
+ACCOUNT_REASONS = ACCOUNT_REASONS_BEFORE + ('refunded', 'refund_failed', 'returned')
 
 
 def _replace_enum(table, name, column, values, length):
@@ -52,7 +52,7 @@ def upgrade():
         batch_op.add_column(sa.Column('payment_id', sa.Integer(), nullable=True))
         batch_op.add_column(sa.Column('refund_id', sa.Integer(), nullable=True))
         batch_op.create_index(batch_op.f('ix_account_credit_entry_payment_id'), ['payment_id'], unique=False)
-        batch_op.create_unique_constraint(batch_op.f('uq_account_credit_entry_refund_id'), ['refund_id'])
+        batch_op.create_index(batch_op.f('ix_account_credit_entry_refund_id'), ['refund_id'], unique=False)
         batch_op.create_foreign_key(batch_op.f('fk_account_credit_entry_refund_id_refund'), 'refund', ['refund_id'], ['id'])
         batch_op.create_foreign_key(batch_op.f('fk_account_credit_entry_payment_id_payment'), 'payment', ['payment_id'], ['id'])
 
@@ -97,7 +97,7 @@ def downgrade():
     with op.batch_alter_table('account_credit_entry', schema=None) as batch_op:
         batch_op.drop_constraint(batch_op.f('fk_account_credit_entry_payment_id_payment'), type_='foreignkey')
         batch_op.drop_constraint(batch_op.f('fk_account_credit_entry_refund_id_refund'), type_='foreignkey')
-        batch_op.drop_constraint(batch_op.f('uq_account_credit_entry_refund_id'), type_='unique')
+        batch_op.drop_index(batch_op.f('ix_account_credit_entry_refund_id'))
         batch_op.drop_index(batch_op.f('ix_account_credit_entry_payment_id'))
         batch_op.drop_column('refund_id')
         batch_op.drop_column('payment_id')
