@@ -9,6 +9,7 @@ from wtforms import ValidationError
 
 from ..contacts_search import contact_search_condition
 from ..models import DiscountDuration, DiscountType, PlanService
+from .account_credit_actions import AccountCreditActionsMixin
 from .base import AppModelView
 from .bulk_pages import BulkPagesMixin
 from .charge_actions import ChargeActionsMixin
@@ -24,7 +25,8 @@ def _contact_name_link(view, context, row, name):
     return Markup(f'<a href="{escape(url)}">{escape(getattr(row, name) or "")}</a>')
 
 
-class ContactView(ChargeActionsMixin, CreditActionsMixin, BulkPagesMixin, AppModelView):
+class ContactView(ChargeActionsMixin, CreditActionsMixin, AccountCreditActionsMixin,
+                  BulkPagesMixin, AppModelView):
     """Contacts (members, clients, patients). A contact's details page is the contact card."""
 
     column_list = ["id", "first_name", "last_name", "email", "phone", "status", "created_at"]
