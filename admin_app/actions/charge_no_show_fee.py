@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from ..actors import Actor
-from ..billing.charging import ChargeNotMade, charge_saved_card, default_card
 from ..billing.appointment_credits import use_appointment_credit
+from ..billing.charging import ChargeNotMade, charge_saved_card, default_card
 from ..billing.locks import lock
 from ..billing.no_show_rules import check_can_be_missed, check_fee_still_open, describe
 from ..errors import ActionError

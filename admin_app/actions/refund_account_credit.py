@@ -63,7 +63,8 @@ def refund_account_credit(contact: Contact, *, amount_minor: int, currency: str,
                                       "open the form again.")
                 add_account_credit_entry(contact_id, amount_minor=-part, currency=currency,
                                          reason=AccountCreditReason.REFUNDED,
-                                         note=f"Refunded to the card (payment #{refund.payment_id})",
+                                         note=f"Refunded to the card (payment "
+                                              f"#{refund.payment_id})",
                                          actor=actor, refund_id=refund.id,
                                          payment_id=refund.payment_id)
             try:

@@ -38,9 +38,11 @@ from .subscription import Subscription, SubscriptionStatus
 
 __all__ = [
     "BulkJob", "BulkJobRow", "BulkJobState", "RowOutcome", "ScheduledRun",
-    "AdminUser", "Role", "Appointment", "AppointmentCredit", "AppointmentStatus", "NoShowFeeStatus", "AuditEntry",
+    "AdminUser", "Role", "Appointment", "AppointmentCredit", "AppointmentStatus",
+    "NoShowFeeStatus", "AuditEntry",
     "record_audit", "BillingInterval", "Plan", "PlanService", "Service", "Contact",
-    "ContactStatus", "CreditEntry", "CreditLotClosing", "CreditReason", "credit_balances", "DeliveryChannel",
+    "ContactStatus", "CreditEntry", "CreditLotClosing", "CreditReason", "credit_balances",
+    "DeliveryChannel",
     "Document", "DocumentLine", "DocumentStatus", "DocumentType", "Payment", "PaymentMethod",
     "PaymentMethodKind", "PaymentPurpose", "PaymentStatus", "Refund", "RefundReason",
     "RefundStatus", "DiscountDuration", "DiscountType", "PromoCode", "promo_code_plan",

@@ -18,6 +18,7 @@ from ..extensions import db
 from ..models import Plan, Subscription
 from .action_forms import new_idempotency_key
 from .action_pages import run_action
+from .appointment_credit_actions import AppointmentCreditActionsMixin
 from .base import AppModelView
 from .bulk_pages import BulkPagesMixin
 from .no_show_actions import CHARGE_NO_SHOW_FEES, NoShowActionsMixin
@@ -100,23 +101,41 @@ class SubscriptionView(SubscriptionActionsMixin, PlanChangeActionsMixin, PromoAc
         return False
 
 
-class AppointmentView(NoShowActionsMixin, BulkPagesMixin, AppModelView):
-    column_list = ["id", "contact", "service", "starts_at", "status", "no_show_fee_status",
-                   "no_show_fee_payment"]
-    column_filters = ["status", "no_show_fee_status", "starts_at", "service.name"]
+class AppointmentView(AppointmentCreditActionsMixin, NoShowActionsMixin, BulkPagesMixin,
+                      AppModelView):
+    """Appointments. Booked through Create (``book_appointment``); attended, cancelled,
+    no-show and charged through the ⋯ actions, never by editing the status."""
+
+    column_list = ["id", "contact", "service", "starts_at", "status", "credit_status",
+                   "no_show_fee_status", "no_show_fee_payment"]
+    column_filters = ["status", "credit_status", "no_show_fee_status", "starts_at",
+                      "service.name"]
     column_searchable_list = ["contact.last_name", "contact.email"]
     column_sortable_list = ["id", ("contact", "contact.last_name"), "starts_at", "status"]
     column_default_sort = ("starts_at", True)
     column_labels = {"starts_at": "Time", "no_show_fee_status": "No-show fee",
                      "no_show_fee_payment": "Fee payment", "service.name": "Service",
-                     "no_show_waive_reason": "Waive reason", "contact.last_name": "Contact"}
-    form_columns = ["contact", "service", "starts_at", "status", "notes"]
+                     "no_show_waive_reason": "Waive reason", "contact.last_name": "Contact",
+                     "credit_status": "Credit", "credit_payment": "Charge (no credit)"}
+    form_columns = ["contact", "service", "starts_at", "notes"]
+    form_extra_fields = {"idempotency_key": HiddenField(default=new_idempotency_key)}
     form_ajax_refs = {"contact": CONTACT_LOOKUP}
     search_hint = "Contact last name or email"
     bulk_flows = (CHARGE_NO_SHOW_FEES,)
 
     def row_menu_items(self, row):
-        return [*super().row_menu_items(row), *self.no_show_menu_items(row)]
+        return [*super().row_menu_items(row), *self.credit_menu_items(row),
+                *self.no_show_menu_items(row)]
+
+    def details_menu_items(self, row):
+        return [*self.credit_menu_items(row), *self.no_show_menu_items(row)]
+
+    def get_edit_form(self):
+        """The booking's details are corrected by hand; its status changes through actions."""
+        form_class = super().get_edit_form()
+        if hasattr(form_class, "idempotency_key"):
+            delattr(form_class, "idempotency_key")
+        return form_class
 
     def is_record_editable(self, row) -> bool:
         """An appointment whose no-show fee was charged, waived or is being charged keeps what
