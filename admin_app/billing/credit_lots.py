@@ -12,8 +12,8 @@ Rules:
   alive at that moment (a lot is alive until its ``expires_at``), never-expiring credits last;
   a use written by the booking rules names its lot in ``expires_at``; an entry that does not
   (older ledger lines, removals by hand, plan-change removals, refund reversals) is taken, when
-  read, from the earliest-expiring lot alive at its time (lots ending at that very moment
-  included: an expiry written at the moment of expiry takes from the lot ending then);
+  read in the order the ledger was written, from the earliest-expiring lot alive at its time
+  (an expiry written so at the moment of expiry takes from the lot ending then);
 - an expiry or rollover written at a lot's expiry names its lot.
 
 So the balance a contact may use is the sum of the lots still alive; the ledger's sum equals it
@@ -33,26 +33,27 @@ from ..extensions import db
 from ..models import CreditEntry, CreditReason
 
 NEVER = None
+NOT_GRANTED = frozenset({CreditReason.ROLLOVER, CreditReason.BOOKING_RETURN})
 
 
 @dataclass
 class Lot:
-    """The credits of one service expiring at ``expires_at``: what is left, and how much of
-    what came in was granted for a period (as opposed to rolled over, which never rolls again)."""
+    """The credits of one service expiring at ``expires_at``: what is left, and how much came
+    in granted (a period, a plan change, by hand) as opposed to rolled over (which never rolls
+    again) or given back (by a cancelled appointment)."""
 
     expires_at: datetime | None
     remaining: int = 0
-    rolled_in: int = 0
-    came_in: int = 0
+    granted: int = 0
 
     def is_alive(self, at: datetime) -> bool:
         return self.expires_at is None or self.expires_at > at
 
     @property
     def rollable(self) -> int:
-        """What is left of what did not roll over already. Rolled-over credits of a lot are
-        used first (they expire with it and may not roll again)."""
-        return max(min(self.remaining, self.came_in - self.rolled_in), 0)
+        """What is left of the granted credits. Rolled-over credits of a lot are used first
+        (they expire with it and may not roll again)."""
+        return max(min(self.remaining, self.granted), 0)
 
 
 def _expiry_order(lot: Lot):
@@ -76,18 +77,24 @@ def _take_earliest(lots: dict, quantity: int, at: datetime, *, inclusive: bool) 
 
 
 def replay_lots(entries) -> dict[datetime | None, Lot]:
-    """The lots that ``entries`` (one contact and service, oldest first) leave."""
+    """The lots that ``entries`` (one contact and service, in the order they were written)
+    leave.
+
+    NOTE: the order written, not ``created_at``: an expiry or rollover is dated the moment of
+    expiry but written when the expiry runs, and must not change which lot a use written
+    meanwhile took its credit from."""
     lots: dict[datetime | None, Lot] = {}
     for entry in entries:
         if entry.quantity > 0 or entry.expires_at is not None:
             lot = lots.setdefault(entry.expires_at, Lot(entry.expires_at))
             lot.remaining += entry.quantity
-            if entry.quantity > 0:
-                lot.came_in += entry.quantity
-                if entry.reason is CreditReason.ROLLOVER:
-                    lot.rolled_in += entry.quantity
+            if entry.quantity > 0 and entry.reason not in NOT_GRANTED:
+                lot.granted += entry.quantity
         else:
-            _take_earliest(lots, -entry.quantity, entry.created_at, inclusive=True)
+            # NOTE: an expiry written at the moment of expiry without naming its lot (older
+            # ledger lines) is of the lot ending at that very moment.
+            _take_earliest(lots, -entry.quantity, entry.created_at,
+                           inclusive=entry.reason is CreditReason.EXPIRY)
     return lots
 
 
@@ -96,7 +103,7 @@ def credit_lots(contact_id: int, service_id: int) -> dict[datetime | None, Lot]:
     entries = db.session.scalars(
         select(CreditEntry).where(CreditEntry.contact_id == contact_id,
                                   CreditEntry.service_id == service_id)
-        .order_by(CreditEntry.created_at, CreditEntry.id))
+        .order_by(CreditEntry.id))
     return replay_lots(entries)
 
 
@@ -134,7 +141,7 @@ def credit_summary(contact_id: int, *, at: datetime | None = None) -> list[Servi
     by_service: dict[int, list] = defaultdict(list)
     for entry in db.session.scalars(
             select(CreditEntry).where(CreditEntry.contact_id == contact_id)
-            .order_by(CreditEntry.created_at, CreditEntry.id)):
+            .order_by(CreditEntry.id)):
         by_service[entry.service_id].append(entry)
     summary = []
     for service_id, entries in by_service.items():
