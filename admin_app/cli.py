@@ -92,6 +92,28 @@ def reconcile_command(min_age: int) -> None:
         raise SystemExit(1)
 
 
+@click.group("billing")
+def billing_group() -> None:
+    """The billing engine."""
+
+
+@billing_group.command("expire-credits")
+@click.option("--until", "until", type=click.DateTime(formats=["%Y-%m-%d", "%Y-%m-%dT%H:%M",
+                                                             "%Y-%m-%d %H:%M"]),
+              default=None, help="Close the credit lots due by then (the clinic's time; "
+                                  "default: now).")
+def expire_credits_command(until) -> None:
+    """Expire (or roll over, as each plan says) the service credits whose period ended: one
+    ledger entry per lot, dated its expiry. Safe to run twice, and from cron."""
+    from .billing.credit_expiry import close_due_lots
+    from .clinic_time import clinic_zone
+
+    moment = until.replace(tzinfo=clinic_zone()) if until is not None else None
+    report = close_due_lots(moment)
+    click.echo(f"{report.lots_closed} credit lot(s) of {len(report.contacts)} contact(s) "
+               f"closed: {report.expired} credit(s) expired, {report.rolled_over} rolled over.")
+
+
 @click.command("worker")
 @click.option("--workers", type=click.IntRange(1, 64), default=2, show_default=True,
               help="Tasks run at once (threads).")
@@ -140,6 +162,7 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(create_admin_command)
     app.cli.add_command(seed_group)
     app.cli.add_command(payments_group)
+    app.cli.add_command(billing_group)
     app.cli.add_command(worker_command)
     app.cli.add_command(jobs_command)
     app.cli.add_command(sweep_jobs_command)

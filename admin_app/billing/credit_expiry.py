@@ -11,8 +11,8 @@ dated the moment it expired.
 
 **Exactly once.** Closing a lot writes its ``credit_lot_closing`` row (unique per contact,
 service and expiry) in the same transaction as its entries, with the contact row locked:
-running the expiry twice, or two runs at once, closes each lot once. A lot is closed in its own
-transaction, so a run killed halfway resumes where it stopped.
+running the expiry twice, or two runs at once, closes each lot once. A contact's lots are
+closed in a transaction of their own, so a run killed halfway resumes where it stopped.
 """
 
 from __future__ import annotations
@@ -157,22 +157,25 @@ def close_lot(contact_id: int, service_id: int, expires_at: datetime) -> CreditL
 
 
 def close_due_lots(until: datetime | None = None) -> ExpiryReport:
-    """Close every lot due by ``until`` (now), each in its own transaction, including lots
+    """Close every lot due by ``until`` (now), one contact per transaction, including lots
     that rolling over made due (a run far behind the clock)."""
     until = until or utcnow()
     report = ExpiryReport()
     while True:
-        due = _due_lots(until, BATCH)
+        by_contact: dict[int, list] = {}
+        for contact_id, service_id, expires_at in _due_lots(until, BATCH):
+            by_contact.setdefault(contact_id, []).append((service_id, expires_at))
         db.session.rollback()
         closed_now = 0
-        for contact_id, service_id, expires_at in due:
+        for contact_id, lots in by_contact.items():
             try:
-                closing = close_lot(contact_id, service_id, expires_at)
+                closings = [close_lot(contact_id, service_id, expires_at)
+                            for service_id, expires_at in lots]
                 db.session.commit()
-            except IntegrityError:  # another run closed it meanwhile (SQLite, no row locks)
+            except IntegrityError:  # another run closed them meanwhile (SQLite: no row locks)
                 db.session.rollback()
                 continue
-            if closing is not None:
+            for closing in filter(None, closings):
                 closed_now += 1
                 report.lots_closed += 1
                 report.expired += closing.expired
