@@ -13,6 +13,7 @@ here, independently of the ledger:
 from __future__ import annotations
 
 import os
+import threading
 from datetime import UTC, datetime, timedelta
 from uuid import uuid4
 
@@ -217,8 +218,8 @@ class Example:
         assert all(count == 1 for *_, count in closings)
 
 
-@settings(max_examples=int(os.environ.get("CREDIT_EXAMPLES", "25")), suppress_health_check=[HealthCheck.function_scoped_fixture,
-                                                  HealthCheck.too_slow])
+@settings(max_examples=int(os.environ.get("CREDIT_EXAMPLES", "25")),
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(rolls_over=st.booleans(), sequence=steps)
 def test_balances_follow_the_lots(app, rolls_over, sequence):
     example = Example(rolls_over)
@@ -305,3 +306,43 @@ def test_older_ledger_lines_without_a_lot_are_taken_earliest_expiring_first(app)
         assert expire_due_credits(late) == 4
     finally:
         clock.freeze(None)
+
+
+@pytest.mark.fresh_database
+def test_two_expiry_runs_at_once_close_each_lot_once(app):
+    """Two `billing expire-credits` (the worker and cron) at the same moment: the contact row
+    lock (PostgreSQL) or the write lock (SQLite), and the lot's unique closing row, let each
+    lot expire once."""
+    contacts = [make_contact() for _ in range(6)]
+    service = make_service()
+    end = START + timedelta(days=10)
+    for index, contact in enumerate(contacts):
+        for days in (0, 3):
+            db.session.add(CreditEntry(contact_id=contact.id, service_id=service.id,
+                                       quantity=index + 1, reason=CreditReason.PERIOD_GRANT,
+                                       expires_at=end + timedelta(days=days)))
+    db.session.commit()
+    barrier = threading.Barrier(2)
+    expired: list[int] = []
+
+    def run() -> None:
+        with app.app_context():
+            try:
+                barrier.wait(timeout=10)
+                expired.append(expire_due_credits(end + timedelta(days=5)))
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    total = 2 * sum(range(1, 7))
+    assert sum(expired) == total and len(expired) == 2
+    db.session.expire_all()
+    assert db.session.query(CreditLotClosing).count() == 12
+    assert -db.session.scalar(select(func.sum(CreditEntry.quantity)).where(
+        CreditEntry.reason == CreditReason.EXPIRY)) == total
+    for contact in contacts:
+        assert credit_balance(contact.id, service.id) == 0
