@@ -269,3 +269,5 @@ class AccountCreditEntry(db.Model):
 
     contact: Mapped[Contact] = relationship()
     actor: Mapped[AdminUser | None] = relationship()
+    payment: Mapped[Payment | None] = relationship(foreign_keys=[payment_id])
+    refund: Mapped[Refund | None] = relationship(foreign_keys=[refund_id])

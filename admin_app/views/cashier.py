@@ -95,12 +95,11 @@ class CreditEntryView(ReadOnlyView):
 class AccountCreditEntryView(ReadOnlyView):
     """Cashier → Account credit: every line of every contact's account credit."""
 
-    column_list = ["id", "created_at", "contact", "amount_minor", "reason", "note", "payment_id",
-                   "refund_id", "actor"]
+    column_list = ["id", "created_at", "contact", "amount_minor", "reason", "note", "payment",
+                   "refund", "actor"]
     column_filters = ["reason", "currency", "created_at"]
     column_searchable_list = ["contact.last_name", "note"]
     column_labels = {"amount_minor": "Amount", "actor": "By", "created_at": "Date",
-                     "payment_id": "Payment", "refund_id": "Refund",
                      "contact.last_name": "Contact"}
     column_default_sort = ("created_at", True)
 

@@ -56,7 +56,7 @@ TABS = (
             ("created_at", "service", "quantity", "reason", "note", "expires_at", "created_by"),
             "created_at"),
     CardTab("account_credit", "Account credit", AccountCreditEntry, "account_credit_entry",
-            ("created_at", "amount_minor", "reason", "note", "payment_id", "refund_id", "actor"),
+            ("created_at", "amount_minor", "reason", "note", "payment", "refund", "actor"),
             "created_at"),
     CardTab("appointments", "Appointments", Appointment, "appointment",
             ("id", "starts_at", "service", "status", "credit_status", "no_show_fee_status"),
