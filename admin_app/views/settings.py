@@ -7,7 +7,7 @@ from zoneinfo import available_timezones
 from flask import redirect, url_for
 from flask_admin import expose
 from wtforms import PasswordField, SelectField, ValidationError
-from wtforms.validators import Optional
+from wtforms.validators import InputRequired, NumberRange, Optional
 
 from ..extensions import db
 from ..models import CashierSettings, Role
@@ -31,13 +31,20 @@ class CashierSettingsView(AppModelView):
         "no_show_fee_minor": "Default no-show fee",
         "time_zone": "Clinic time zone",
         "business_tax_id": "Tax ID",
+        "credit_use": "Appointments use a credit",
+        "cancel_notice_hours": "Cancellation notice (hours)",
     }
     form_columns = ["auto_send_receipts", "auto_send_channel", "auto_send_invoices",
                     "auto_send_receipts_docs", "auto_send_credit_notes", "no_show_fee_minor",
                     "currency", "time_zone", "business_name", "business_address",
-                    "business_tax_id", "business_email", "business_phone"]
+                    "business_tax_id", "business_email", "business_phone", "credit_use",
+                    "cancel_notice_hours"]
     form_overrides = {"time_zone": SelectField}
-    form_args = {"time_zone": {"choices": sorted(available_timezones())}}
+    form_args = {"time_zone": {"choices": sorted(available_timezones())},
+                 "cancel_notice_hours": {
+                     "validators": [InputRequired(), NumberRange(0, 720)],
+                     "description": "An appointment cancelled at least this long before it "
+                                    "starts gives its credit back; later, it stays used."}}
 
     @expose("/")
     def index_view(self):
