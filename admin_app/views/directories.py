@@ -88,13 +88,14 @@ class PlanView(PlanLinkMixin, AppModelView):
     column_labels = {"price_minor": "Price", "activation_fee_minor": "One time activation fee",
                      "interval_count": "Every (intervals)", "max_members": "Max members",
                      "services": "Services (credits per period)",
-                     "is_public_link_enabled": "Subscription link enabled"}
+                     "is_public_link_enabled": "Subscription link enabled",
+                     "unused_credits": "Unused credits at period end"}
     form_columns = ["name", "description", "price_minor", "currency", "interval",
                     "interval_count", "activation_fee_minor", "max_members", "is_active",
-                    "services"]
+                    "unused_credits", "services"]
     column_details_list = ["id", "name", "description", "price_minor", "currency", "interval",
                            "interval_count", "activation_fee_minor", "max_members", "is_active",
-                           "services", "is_public_link_enabled", "created_at"]
+                           "unused_credits", "services", "is_public_link_enabled", "created_at"]
     inline_models = [PlanServiceInline(PlanService)]
     column_formatters = {
         "services": lambda v, c, row, n: Markup("<br>".join(escape(str(s)) for s in row.services)),
