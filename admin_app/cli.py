@@ -1,5 +1,5 @@
-"""Command line: ``flask --app admin_app create-admin``, ``... seed ...`` and
-``... payments reconcile``."""
+"""Command line: ``flask --app admin_app create-admin``, ``... seed ...``,
+``... payments reconcile`` and ``... billing run``."""
 
 from __future__ import annotations
 
@@ -94,22 +94,63 @@ def reconcile_command(min_age: int) -> None:
 
 @click.group("billing")
 def billing_group() -> None:
-    """The billing engine."""
+    """The billing cycle: renewals, retries of failed renewals."""
+
+
+def _parse_until(value: str | None):
+    """``--until``: an ISO date or date-time; without a zone it is the clinic's time."""
+    from datetime import datetime
+
+    from .clinic_time import clinic_zone
+
+    if value is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(value.strip())
+    except ValueError:
+        raise click.BadParameter("give a date (2027-03-01) or a date and time "
+                                 "(2027-03-01T09:00, 2027-03-01T09:00+00:00).",
+                                 param_hint="--until") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=clinic_zone())
+
+
+@billing_group.command("run")
+@click.option("--until", "until_text", metavar="TIMESTAMP",
+              help="Bill what is due up to this moment (default: now). A moment ahead of now "
+                   "simulates the billing cycle up to it, the clock moving to each step.")
+@click.option("--quiet", is_flag=True, help="Print the summary only.")
+def billing_run_command(until_text: str | None, quiet: bool) -> None:
+    """Renew every subscription whose period has ended, charge due periods, retry failed
+    renewals on the schedule (safe to run twice, and from cron). Exits 1 when something
+    needs an admin."""
+    from .billing.renewals import billing_run
+    from .jobs.tasks import record_run
+
+    until = _parse_until(until_text)
+    report = None
+
+    def run() -> str:
+        nonlocal report
+        report = billing_run(until, echo=None if quiet else click.echo)
+        return report.summary()
+
+    click.echo(record_run("billing_run", run))
+    for line in report.attention:
+        click.echo(f"NEEDS AN ADMIN: {line}")
+    if report.attention:
+        raise SystemExit(1)
 
 
 @billing_group.command("expire-credits")
-@click.option("--until", "until", type=click.DateTime(formats=["%Y-%m-%d", "%Y-%m-%dT%H:%M",
-                                                             "%Y-%m-%d %H:%M"]),
-              default=None, help="Close the credit lots due by then (the clinic's time; "
-                                  "default: now).")
-def expire_credits_command(until) -> None:
+@click.option("--until", "until_text", metavar="TIMESTAMP",
+              help="Close the credit lots due by then (default: now; without a zone, the "
+                   "clinic's time).")
+def expire_credits_command(until_text: str | None) -> None:
     """Expire (or roll over, as each plan says) the service credits whose period ended: one
     ledger entry per lot, dated its expiry. Safe to run twice, and from cron."""
     from .billing.credit_expiry import close_due_lots
-    from .clinic_time import clinic_zone
 
-    moment = until.replace(tzinfo=clinic_zone()) if until is not None else None
-    report = close_due_lots(moment)
+    report = close_due_lots(_parse_until(until_text))
     click.echo(f"{report.lots_closed} credit lot(s) of {len(report.contacts)} contact(s) "
                f"closed: {report.expired} credit(s) expired, {report.rolled_over} rolled over.")
 

@@ -23,7 +23,7 @@ from datetime import datetime
 from sqlalchemy import and_, exists, select
 from sqlalchemy.exc import IntegrityError
 
-from ..clinic_time import format_clinic
+from ..clinic_time import clinic_zone, format_clinic
 from ..clock import utcnow
 from ..extensions import db
 from ..models import (
@@ -39,7 +39,7 @@ from ..models import (
 )
 from .credit_lots import credit_lots
 from .locks import lock
-from .periods import add_interval
+from .periods import period_after
 
 BATCH = 500
 
@@ -93,15 +93,16 @@ def _goes_on_after(subscription: Subscription, moment: datetime) -> bool:
 
 def next_period_end(subscription: Subscription, plan, starts_at: datetime) -> datetime:
     """The end of the subscription's period starting at ``starts_at``: its billing period row
-    when the renewal opened it, else the current period when it starts then, else one plan
-    interval later."""
+    when the renewal opened it, else the current period when it starts then, else the next
+    period on the subscription's anchor calendar (the clinic's zone)."""
     period = db.session.scalar(select(BillingPeriod).where(
         BillingPeriod.subscription_id == subscription.id, BillingPeriod.starts_at == starts_at))
     if period is not None:
         return period.ends_at
     if subscription.current_period_start == starts_at:
         return subscription.current_period_end
-    return add_interval(starts_at, plan.interval, plan.interval_count)
+    anchor = subscription.billing_anchor_at or starts_at
+    return period_after(anchor, plan, starts_at, clinic_zone())[2]
 
 
 def _rollover(contact_id: int, service_id: int, expires_at: datetime, rollable: int):

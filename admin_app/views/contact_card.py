@@ -1,8 +1,9 @@
 """The contact card: a contact's details page with a tab per kind of record they own.
 
-Tabs: Transactions, Subscriptions, Credits (per service: balance, next expiry, and the ledger),
-Account credit (balance per currency and its history), Appointments, Payment methods,
-Documents. Each tab is a paginated list whose rows are formatted by, and carry
+Tabs: Transactions, Subscriptions (with each billing period: its amount, status, payment and
+document), Credits (per service: balance, next expiry, and the ledger), Account credit (balance
+per currency and its history), Appointments, Payment methods, Documents. Each tab is a
+paginated list whose rows are formatted by, and carry
 the ⋯ menu of, the admin view that owns that table, so a row looks and acts the same here as in
 its own list.
 """
@@ -17,11 +18,13 @@ from sqlalchemy import func, select
 
 from ..billing.account_credit import account_credit_balances
 from ..billing.credit_lots import credit_summary
+from ..billing.period_retries import retry_state
 from ..billing.retry_rules import retryable_failed_payments
 from ..extensions import db
 from ..models import (
     AccountCreditEntry,
     Appointment,
+    BillingPeriod,
     CreditEntry,
     Document,
     Payment,
@@ -33,6 +36,7 @@ from .formatting import format_datetime
 from .row_menu import render_row_menu
 
 TAB_PAGE_SIZE = 20
+PERIODS_SHOWN = 50
 
 
 @dataclass(frozen=True)
@@ -51,7 +55,7 @@ TABS = (
              "method", "description", "failure_reason"), "created_at"),
     CardTab("subscriptions", "Subscriptions", Subscription, "subscription",
             ("id", "plan", "status", "current_period_start", "current_period_end",
-             "cancel_at_period_end", "scheduled_plan", "promo_code")),
+             "next_renewal", "next_charge", "retry_state", "scheduled_plan", "promo_code")),
     CardTab("credits", "Credits", CreditEntry, "credit_entry",
             ("created_at", "service", "quantity", "reason", "note", "expires_at", "created_by"),
             "created_at"),
@@ -113,6 +117,24 @@ def _tab_rows(tab: CardTab, contact_id: int, page: int) -> list[TabRow]:
     ]
 
 
+@dataclass
+class PeriodRow:
+    period: BillingPeriod
+    payment: Payment | None
+    document: Document | None
+    retry: str
+
+
+def _period_rows(contact_id: int) -> list[PeriodRow]:
+    """The contact's billing periods, latest first: each period billed, its payment (the
+    paying one, or the latest attempt) and its document (receipt or open invoice)."""
+    periods = db.session.scalars(
+        select(BillingPeriod).join(Subscription).where(Subscription.contact_id == contact_id)
+        .order_by(BillingPeriod.starts_at.desc(), BillingPeriod.id.desc())
+        .limit(PERIODS_SHOWN)).all()
+    return [PeriodRow(p, p.payment, p.document, retry_state(p)) for p in periods]
+
+
 def render_contact_card(contact_view):
     """Render the card of the contact ``?id=``, on tab ``?tab=`` and page ``?page=``."""
     contact = contact_view.get_one(request.args.get("id", ""))
@@ -141,6 +163,7 @@ def render_contact_card(contact_view):
         account_credit=account_credit,
         format_datetime=format_datetime,
         format_money=format_money,
+        periods=_period_rows(contact.id) if tab.key == "subscriptions" else [],
         # Failed charges a retry would pay now: offered where a new card is saved and where
         # the failures show.
         retryable_count=(len(retryable_failed_payments(contact))
