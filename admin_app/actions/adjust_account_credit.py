@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from ..actors import Actor
 from ..billing.account_credit import account_credit_balance, add_account_credit_entry
+from ..billing.charging import checked_money
 from ..billing.locks import lock
 from ..errors import ActionError
 from ..models import AccountCreditEntry, AccountCreditReason, Contact
-from ..money import format_money, is_currency_code
+from ..money import format_money
 from .runner import STAFF, ActionResult, ActionRun
 
 
@@ -23,13 +24,7 @@ def adjust_account_credit(contact: Contact, *, amount_minor: int, currency: str,
     with ActionRun("adjust_account_credit", actor=actor, key=idempotency_key, target=contact,
                    roles=STAFF, doing="adjust account credit") as run:
         contact = lock(Contact, contact.id)
-        if not amount_minor:
-            raise ActionError("zero_amount", "Enter the amount to add, or a negative amount to "
-                                             "take away.")
-        currency = (currency or "").strip().upper()
-        if not is_currency_code(currency):
-            raise ActionError("currency_invalid",
-                              "Enter the currency as its three-letter code, e.g. USD.")
+        currency = checked_money(amount_minor, currency, signed=True)
         reason = (reason or "").strip()
         if not reason:
             raise ActionError("reason_required", "Say why the account credit changes.")

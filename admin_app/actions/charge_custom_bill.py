@@ -4,11 +4,16 @@ from __future__ import annotations
 
 from ..actors import Actor
 from ..billing.account_credit import account_credit_balance, spend_account_credit
-from ..billing.charging import ChargeNotMade, charge_saved_card, record_offline_payment
+from ..billing.charging import (
+    ChargeNotMade,
+    charge_saved_card,
+    checked_money,
+    record_offline_payment,
+)
 from ..billing.locks import lock
 from ..errors import ActionError
 from ..models import Contact, Payment, PaymentMethodKind, PaymentPurpose
-from ..money import format_money, is_currency_code
+from ..money import format_money
 from .runner import STAFF, ActionResult, ActionRun
 
 
@@ -38,12 +43,7 @@ def charge_custom_bill(contact: Contact, *, amount_minor: int, currency: str, de
     with ActionRun("charge_custom_bill", actor=actor, key=idempotency_key, target=contact,
                    roles=STAFF, doing="charge contacts") as run:
         contact = lock(Contact, contact.id)
-        if amount_minor <= 0:
-            raise ActionError("amount_not_positive", "Enter an amount greater than zero.")
-        currency = (currency or "").strip().upper()
-        if not is_currency_code(currency):
-            raise ActionError("currency_invalid",
-                              "Enter the currency as its three-letter code, e.g. USD.")
+        currency = checked_money(amount_minor, currency)
         description = (description or "").strip()
         if not description:
             raise ActionError("description_required", "Say what the bill is for.")

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from ..actors import Actor
 from ..billing.account_credit import account_credit_balance, add_account_credit_entry
+from ..billing.charging import checked_money
 from ..billing.locks import lock
 from ..billing.refunding import card_payments_to_refund, refund_payment_money
 from ..errors import ActionError
 from ..extensions import db
 from ..models import AccountCreditReason, Contact, Refund, RefundReason
-from ..money import format_money, is_currency_code
+from ..money import format_money
 from .runner import STAFF, ActionResult, ActionRun
 
 
@@ -32,12 +33,7 @@ def refund_account_credit(contact: Contact, *, amount_minor: int, currency: str,
     with ActionRun("refund_account_credit", actor=actor, key=idempotency_key, target=contact,
                    roles=STAFF, doing="refund account credit") as run:
         contact = lock(Contact, contact.id)
-        if amount_minor <= 0:
-            raise ActionError("amount_not_positive", "Enter an amount greater than zero.")
-        currency = (currency or "").strip().upper()
-        if not is_currency_code(currency):
-            raise ActionError("currency_invalid",
-                              "Enter the currency as its three-letter code, e.g. USD.")
+        currency = checked_money(amount_minor, currency)
         balance = account_credit_balance(contact.id, currency)
         amount = format_money(amount_minor, currency)
         if amount_minor > balance:

@@ -15,7 +15,6 @@ from ..actions.charge_appointment import charge_appointment
 from ..actions.mark_attended import mark_attended
 from ..billing.appointment_credits import is_cancelled_in_time
 from ..billing.charging import default_card
-from ..extensions import db
 from ..models import (
     Appointment,
     AppointmentCredit,
@@ -25,7 +24,7 @@ from ..models import (
 )
 from ..money import format_money
 from .action_forms import ActionForm
-from .action_pages import ActionPage, run_action
+from .action_pages import ActionPage, create_through
 from .formatting import format_datetime
 from .row_menu import MenuItem
 
@@ -130,13 +129,7 @@ class AppointmentCreditActionsMixin:
     def create_model(self, form):
         """Book through ``book_appointment`` (credits taken at booking when Cashier settings
         say so), said as every action page says it; a refusal keeps the form."""
-        ran = run_action(lambda: book_appointment(
+        return create_through(lambda: book_appointment(
             form.contact.data, service=form.service.data, starts_at=form.starts_at.data,
             notes=form.notes.data, actor=current_user,
-            idempotency_key=form.idempotency_key.data), form)
-        if ran.result is not None:
-            return ran.result.record
-        earlier = ran.replayed.request if ran.replayed is not None else None
-        if earlier is not None and earlier.result_id:
-            return db.session.get(Appointment, int(earlier.result_id)) or False
-        return False
+            idempotency_key=form.idempotency_key.data), form, Appointment)

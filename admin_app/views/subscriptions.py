@@ -17,7 +17,7 @@ from ..errors import ActionError
 from ..extensions import db
 from ..models import Plan, Subscription
 from .action_forms import new_idempotency_key
-from .action_pages import run_action
+from .action_pages import create_through
 from .appointment_credit_actions import AppointmentCreditActionsMixin
 from .base import AppModelView
 from .bulk_pages import BulkPagesMixin
@@ -100,15 +100,9 @@ class SubscriptionView(SubscriptionActionsMixin, PlanChangeActionsMixin, PromoAc
         """Create through ``create_subscription`` (one transaction, with the promo code's
         redemption), said as every action page says it (``run_action``); a refusal keeps the
         form, with a fresh key."""
-        ran = run_action(lambda: create_subscription(
+        return create_through(lambda: create_subscription(
             form.contact.data, plan=form.plan.data, promo_code=form.promo_code.data,
-            actor=current_user, idempotency_key=form.idempotency_key.data), form)
-        if ran.result is not None:
-            return ran.result.record
-        earlier = ran.replayed.request if ran.replayed is not None else None
-        if earlier is not None and earlier.result_id:
-            return db.session.get(Subscription, int(earlier.result_id)) or False
-        return False
+            actor=current_user, idempotency_key=form.idempotency_key.data), form, Subscription)
 
 
 class AppointmentView(AppointmentCreditActionsMixin, NoShowActionsMixin, BulkPagesMixin,
