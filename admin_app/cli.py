@@ -141,6 +141,20 @@ def billing_run_command(until_text: str | None, quiet: bool) -> None:
         raise SystemExit(1)
 
 
+@billing_group.command("expire-credits")
+@click.option("--until", "until_text", metavar="TIMESTAMP",
+              help="Close the credit lots due by then (default: now; without a zone, the "
+                   "clinic's time).")
+def expire_credits_command(until_text: str | None) -> None:
+    """Expire (or roll over, as each plan says) the service credits whose period ended: one
+    ledger entry per lot, dated its expiry. Safe to run twice, and from cron."""
+    from .billing.credit_expiry import close_due_lots
+
+    report = close_due_lots(_parse_until(until_text))
+    click.echo(f"{report.lots_closed} credit lot(s) of {len(report.contacts)} contact(s) "
+               f"closed: {report.expired} credit(s) expired, {report.rolled_over} rolled over.")
+
+
 @click.command("worker")
 @click.option("--workers", type=click.IntRange(1, 64), default=2, show_default=True,
               help="Tasks run at once (threads).")

@@ -27,7 +27,7 @@ from ..models import (
     PaymentPurpose,
     PaymentStatus,
 )
-from ..money import format_money
+from ..money import format_money, is_currency_code
 from ..payments import ChargeStatus, get_gateway
 from .locks import lock
 from .payment_method_links import link_sent_sentence, queue_payment_method_link
@@ -56,6 +56,22 @@ class Charged:
     payment: Payment
     card: str
     settlement: Settlement
+
+
+def checked_money(amount_minor: int, currency: str, *, signed: bool = False) -> str:
+    """Refuse an amount that is not above zero (``amount_not_positive``; with ``signed``, one
+    that is zero: ``zero_amount``) or a currency that is not a three-letter code
+    (``currency_invalid``); returns the currency, upper-case."""
+    if signed and not amount_minor:
+        raise ActionError("zero_amount",
+                          "Enter the amount to add, or a negative amount to take away.")
+    if not signed and amount_minor <= 0:
+        raise ActionError("amount_not_positive", "Enter an amount greater than zero.")
+    currency = (currency or "").strip().upper()
+    if not is_currency_code(currency):
+        raise ActionError("currency_invalid",
+                          "Enter the currency as its three-letter code, e.g. USD.")
+    return currency
 
 
 def unsettled_card_payment(contact: Contact) -> Payment | None:

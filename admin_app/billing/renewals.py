@@ -66,6 +66,7 @@ from ..models import (
 )
 from ..money import format_money
 from .charging import ChargeNotMade, charge_saved_card, default_card
+from .credit_expiry import close_due_lots
 from .locks import lock
 from .period_billing import adopt_current_period, latest_period, open_period, settle_period_paid
 from .period_retries import is_hard_decline, record_period_failure
@@ -207,6 +208,14 @@ def billing_run(until: datetime | None = None, *,
         if len(report.lines) > REPORT_LINES_KEPT:
             del report.lines[:-REPORT_LINES_KEPT]
     db.session.rollback()
+    # NOTE: after the renewals, so a rollover finds the next period they opened.
+    expiry = close_due_lots(until)
+    if expiry.lots_closed:
+        line = (f"Credits: {expiry.lots_closed} lot(s) of {len(expiry.contacts)} contact(s) "
+                f"closed, {expiry.expired} expired, {expiry.rolled_over} rolled over.")
+        report.lines.append(line)
+        if echo is not None:
+            echo(line)
     return report
 
 

@@ -40,6 +40,7 @@ from ..models import (
 )
 from ..money import format_money
 from ..payments import ChargeResult, RefundResult
+from .account_credit import give_back_account_credit
 from .paid_for import lock_owed, release_what_it_was_for, settle_what_it_paid_for
 
 NOT_AT_PROCESSOR = "not_at_processor"
@@ -112,7 +113,7 @@ def apply_refund_answer(refund: Refund, payment: Payment, answer: RefundResult |
         refund.status = RefundStatus.FAILED
         refund.failure_reason = (NOT_AT_PROCESSOR if answer is None else
                                  (answer.failure_message or "refused"))[:200]
-        return Settlement(applied=True)
+        return Settlement(applied=True, effects=give_back_account_credit(refund))
     refund.status, refund.failure_reason = RefundStatus.SUCCEEDED, None
     payment.amount_refunded_minor += refund.amount_minor
     payment.status = (PaymentStatus.REFUNDED if payment.amount_refunded_minor

@@ -7,6 +7,7 @@ from flask_admin import Admin
 from flask_admin.theme import Bootstrap4Theme
 
 from ..models import (
+    AccountCreditEntry,
     AdminUser,
     Appointment,
     AuditEntry,
@@ -26,7 +27,14 @@ from ..models import (
     Subscription,
 )
 from ..security_headers import csp_nonce
-from .cashier import CreditEntryView, DocumentView, PaymentMethodView, PaymentView, RefundView
+from .cashier import (
+    AccountCreditEntryView,
+    CreditEntryView,
+    DocumentView,
+    PaymentMethodView,
+    PaymentView,
+    RefundView,
+)
 from .dashboard import DashboardView
 from .directories import ContactView, PlanView, PromoCodeView, ServiceView
 from .jobs import BulkJobView
@@ -61,6 +69,8 @@ def init_admin(app: Flask) -> Admin:
                           endpoint="payment_method"),
         CreditEntryView(CreditEntry, name="Credit ledger", category=CASHIER,
                         endpoint="credit_entry"),
+        AccountCreditEntryView(AccountCreditEntry, name="Account credit", category=CASHIER,
+                               endpoint="account_credit_entry"),
         CashierSettingsView(CashierSettings, name="Cashier settings", category=SETTINGS,
                             endpoint="cashier_settings"),
         AdminUserView(AdminUser, name="Admin users", category=SETTINGS, endpoint="admin_user"),

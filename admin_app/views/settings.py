@@ -8,7 +8,7 @@ from flask import redirect, url_for
 from flask_admin import expose
 from flask_wtf.file import FileField
 from wtforms import BooleanField, PasswordField, SelectField, ValidationError
-from wtforms.validators import Length, NumberRange, Optional, Regexp
+from wtforms.validators import InputRequired, Length, NumberRange, Optional, Regexp
 
 from ..billing.period_retries import schedule_problem
 from ..extensions import db
@@ -46,6 +46,8 @@ class CashierSettingsView(AppModelView):
         "retry_schedule_days": "Retry schedule (days after a failed renewal)",
         "after_final_retry": "After the last retry",
         "invoice_due_days": "Invoice due days (members paying without a card)",
+        "credit_use": "Appointments use a credit",
+        "cancel_notice_hours": "Cancellation notice (hours)",
     }
     form_columns = ["auto_send_receipts", "auto_send_channel", "auto_send_invoices",
                     "auto_send_receipts_docs", "auto_send_credit_notes", "no_show_fee_minor",
@@ -53,7 +55,8 @@ class CashierSettingsView(AppModelView):
                     "business_tax_id", "business_email", "business_phone",
                     "invoice_prefix", "receipt_prefix", "credit_note_prefix", "paper_size",
                     "logo_upload", "remove_logo",
-                    "retry_schedule_days", "after_final_retry", "invoice_due_days"]
+                    "retry_schedule_days", "after_final_retry", "invoice_due_days",
+                    "credit_use", "cancel_notice_hours"]
     column_details_exclude_list = ["logo"]
     form_overrides = {"time_zone": SelectField, "paper_size": SelectField}
     _prefix = {"validators": [Length(max=12), Regexp(r"^[A-Za-z0-9/_.#-]*$", message=(
@@ -67,7 +70,11 @@ class CashierSettingsView(AppModelView):
                                                         "retried 1, 3, 5 and 7 days after it "
                                                         "failed; a hard decline is not "
                                                         "retried."},
-                 "invoice_due_days": {"validators": [NumberRange(0, 365)]}}
+                 "invoice_due_days": {"validators": [NumberRange(0, 365)]},
+                 "cancel_notice_hours": {
+                     "validators": [InputRequired(), NumberRange(0, 720)],
+                     "description": "An appointment cancelled at least this long before it "
+                                    "starts gives its credit back; later, it stays used."}}
     form_extra_fields = {
         "logo_upload": FileField("Logo", description="PNG or JPEG, at most 512 KB: printed "
                                  "on every document (issued documents included)."),

@@ -17,7 +17,8 @@ from ..errors import ActionError
 from ..extensions import db
 from ..models import Plan, Subscription
 from .action_forms import new_idempotency_key
-from .action_pages import run_action
+from .action_pages import create_through
+from .appointment_credit_actions import AppointmentCreditActionsMixin
 from .base import AppModelView
 from .bulk_pages import BulkPagesMixin
 from .no_show_actions import CHARGE_NO_SHOW_FEES, NoShowActionsMixin
@@ -99,34 +100,46 @@ class SubscriptionView(SubscriptionActionsMixin, PlanChangeActionsMixin, PromoAc
         """Create through ``create_subscription`` (one transaction, with the promo code's
         redemption), said as every action page says it (``run_action``); a refusal keeps the
         form, with a fresh key."""
-        ran = run_action(lambda: create_subscription(
+        return create_through(lambda: create_subscription(
             form.contact.data, plan=form.plan.data, promo_code=form.promo_code.data,
-            actor=current_user, idempotency_key=form.idempotency_key.data), form)
-        if ran.result is not None:
-            return ran.result.record
-        earlier = ran.replayed.request if ran.replayed is not None else None
-        if earlier is not None and earlier.result_id:
-            return db.session.get(Subscription, int(earlier.result_id)) or False
-        return False
+            actor=current_user, idempotency_key=form.idempotency_key.data), form, Subscription)
 
 
-class AppointmentView(NoShowActionsMixin, BulkPagesMixin, AppModelView):
-    column_list = ["id", "contact", "service", "starts_at", "status", "no_show_fee_status",
-                   "no_show_fee_payment"]
-    column_filters = ["status", "no_show_fee_status", "starts_at", "service.name"]
+class AppointmentView(AppointmentCreditActionsMixin, NoShowActionsMixin, BulkPagesMixin,
+                      AppModelView):
+    """Appointments. Booked through Create (``book_appointment``); attended, cancelled,
+    no-show and charged through the ⋯ actions, never by editing the status."""
+
+    column_list = ["id", "contact", "service", "starts_at", "status", "credit_status",
+                   "no_show_fee_status", "no_show_fee_payment"]
+    column_filters = ["status", "credit_status", "no_show_fee_status", "starts_at",
+                      "service.name"]
     column_searchable_list = ["contact.last_name", "contact.email"]
     column_sortable_list = ["id", ("contact", "contact.last_name"), "starts_at", "status"]
     column_default_sort = ("starts_at", True)
     column_labels = {"starts_at": "Time", "no_show_fee_status": "No-show fee",
                      "no_show_fee_payment": "Fee payment", "service.name": "Service",
-                     "no_show_waive_reason": "Waive reason", "contact.last_name": "Contact"}
-    form_columns = ["contact", "service", "starts_at", "status", "notes"]
+                     "no_show_waive_reason": "Waive reason", "contact.last_name": "Contact",
+                     "credit_status": "Credit", "credit_payment": "Charge (no credit)"}
+    form_columns = ["contact", "service", "starts_at", "notes"]
+    form_extra_fields = {"idempotency_key": HiddenField(default=new_idempotency_key)}
     form_ajax_refs = {"contact": CONTACT_LOOKUP}
     search_hint = "Contact last name or email"
     bulk_flows = (CHARGE_NO_SHOW_FEES,)
 
     def row_menu_items(self, row):
-        return [*super().row_menu_items(row), *self.no_show_menu_items(row)]
+        return [*super().row_menu_items(row), *self.credit_menu_items(row),
+                *self.no_show_menu_items(row)]
+
+    def details_menu_items(self, row):
+        return [*self.credit_menu_items(row), *self.no_show_menu_items(row)]
+
+    def get_edit_form(self):
+        """The booking's details are corrected by hand; its status changes through actions."""
+        form_class = super().get_edit_form()
+        if hasattr(form_class, "idempotency_key"):
+            delattr(form_class, "idempotency_key")
+        return form_class
 
     def is_record_editable(self, row) -> bool:
         """An appointment whose no-show fee was charged, waived or is being charged keeps what

@@ -30,8 +30,8 @@ EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "8"))
 # (the failing values are printed as they were drawn), on with FUZZ_SHRINK=1.
 PHASES = [p for p in Phase if p is not Phase.shrink or os.environ.get("FUZZ_SHRINK") == "1"]
 VIEWS = ["contact", "service", "plan", "promo_code", "subscription", "appointment", "payment",
-         "refund", "document", "payment_method", "credit_entry", "cashier_settings",
-         "admin_user", "audit_entry", "stripe_event", "bulk_job", "outbox"]
+         "refund", "document", "payment_method", "credit_entry", "account_credit_entry",
+         "cashier_settings", "admin_user", "audit_entry", "stripe_event", "bulk_job", "outbox"]
 HOSTILE = ["", " ", "\t\n", "-1", "0", "1", "1.5", "-0.01", "9" * 30, "9223372036854775808",
            "-9223372036854775809", "2147483648", "92233720368547758.08", "1e309", "-1e309",
            "1e-400", "NaN", "nan", "inf", "-Infinity", "0x10", "1_000", "1,2", "1;1", "１２",
