@@ -33,6 +33,13 @@ from .payment import (
 )
 from .promo import DiscountDuration, DiscountType, PromoCode, PromoRedemption, promo_code_plan
 from .settings import AfterFinalRetry, CashierSettings, CreditUse
+from .signup import (
+    InvitationState,
+    PlanInvitation,
+    PlanLinkCounter,
+    SignupAttempt,
+    SignupStatus,
+)
 from .stripe_event import StripeEvent
 from .subscription import Subscription, SubscriptionStatus
 
@@ -47,5 +54,6 @@ __all__ = [
     "CashierSettings", "Subscription", "SubscriptionStatus", "ActionRequest",
     "DocumentSequence", "MessageStatus", "OutboundMessage", "PromoRedemption",
     "AccountCreditEntry", "AccountCreditReason", "StripeEvent", "BillingPeriod",
-    "PeriodStatus", "UnusedCredits", "AfterFinalRetry", "CreditUse",
+    "PeriodStatus", "UnusedCredits", "AfterFinalRetry", "CreditUse", "InvitationState",
+    "PlanInvitation", "PlanLinkCounter", "SignupAttempt", "SignupStatus",
 ]

@@ -84,6 +84,11 @@ class CashierSettings(TimestampMixin, db.Model):
         server_default=CreditUse.ATTENDED.value,
     )
 
+    # The public sign-up page: the clinic's terms the member must accept (none: no checkbox),
+    # and its logo (an image address, shown above the plan).
+    terms_url: Mapped[str | None] = mapped_column(String(500))
+    logo_url: Mapped[str | None] = mapped_column(String(500))
+
     @classmethod
     def get(cls) -> CashierSettings:
         """The settings row, created with defaults on first use (in a savepoint, so two

@@ -1,0 +1,378 @@
+"""Subscribe to a plan: the desk's Contact card → Subscriptions → Subscribe to a plan, and the
+member's sign-up page behind a plan's Subscription Link. One verb, two ways in: an admin
+subscribes a ``Contact`` and says how it is paid; a member signs up as a ``NewMember`` with a
+card. Both end in the same records (``billing.subscribing``): an active subscription, its
+first period paid with its credits and receipt, the promo code redeemed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from ..actors import SYSTEM, Actor
+from ..billing.cards import check_card_dates
+from ..billing.charging import ChargeNotMade, charge_saved_card, check_chargeable
+from ..billing.locks import lock
+from ..billing.processor_calls import UNANSWERED, ask_processor
+from ..billing.promo_rules import find_promo
+from ..billing.settling import record_paid
+from ..billing.signups import (
+    SIGNED_UP,
+    NewMember,
+    apply_answer,
+    complete_paid,
+    contact_by_email,
+    fail_attempt,
+    recent_declines,
+)
+from ..billing.subscribing import (
+    SubscriptionQuote,
+    activate_paid,
+    begin_subscription,
+    check_not_subscribed,
+    check_plan_open,
+    check_promo_for,
+    discard_unpaid,
+    quote_subscription,
+)
+from ..clock import utcnow
+from ..errors import ActionError
+from ..extensions import db
+from ..models import (
+    BillingPeriod,
+    Contact,
+    Payment,
+    PaymentMethodKind,
+    PaymentPurpose,
+    PaymentStatus,
+    Plan,
+    PlanInvitation,
+    PromoCode,
+    SignupAttempt,
+    SignupStatus,
+    Subscription,
+)
+from ..money import format_money
+from ..payments import CardDetails, CardRejected, GatewayRefused, get_gateway
+from .runner import ANYONE, STAFF, ActionResult, ActionRun
+
+PAID_WITH = ("card", "cash", "other", "invoice")
+MAX_START_AHEAD = timedelta(days=366)
+# Declines from one address within this window before the page refuses to try again.
+DECLINE_WINDOW = timedelta(hours=1)
+
+
+@dataclass(frozen=True)
+class SignupCard:
+    """How the member pays on the sign-up page: the card as typed (a gateway without a
+    browser card form)."""
+
+    card: CardDetails
+
+
+def _promo(promo_code: PromoCode | str | None) -> PromoCode | None:
+    if promo_code is None or (isinstance(promo_code, str) and not promo_code.strip()):
+        return None
+    return find_promo(promo_code) if isinstance(promo_code, str) else promo_code
+
+
+def check_start(starts_at: datetime | None, *, now: datetime) -> datetime:
+    """Now, or a later start (at most a year ahead); a start in the past is refused
+    (``start_in_past``): a subscription is not backdated."""
+    if starts_at is None or starts_at <= now:
+        if starts_at is not None and starts_at < now - timedelta(days=1):
+            raise ActionError("start_in_past", "The start date has passed: choose today or a "
+                                               "later day.")
+        return now
+    if starts_at > now + MAX_START_AHEAD:
+        raise ActionError("start_too_far", "Choose a start within a year from today.")
+    return starts_at
+
+
+def review_subscription(plan: Plan, *, promo_code: PromoCode | str | None,
+                        starts_at: datetime | None, contact: Contact | None = None,
+                        at: datetime | None = None) -> SubscriptionQuote:
+    """The review before anything is charged: the same checks the subscription will pass
+    (plan sold and not full, not subscribed already, the promo's rules) and the quote.
+    Changes nothing. Error codes as ``subscribe_to_plan``."""
+    now = at or utcnow()
+    check_plan_open(plan, at=now)
+    if contact is not None:
+        check_not_subscribed(contact, plan)
+    promo = _promo(promo_code)
+    if promo is not None:
+        check_promo_for(promo, plan, at=now)
+    return quote_subscription(plan, promo=promo, starts_at=check_start(starts_at, now=now))
+
+
+def subscribe_to_plan(member: Contact | NewMember, *, plan: Plan,
+                      promo_code: PromoCode | str | None = None,
+                      starts_at: datetime | None = None, paid_with: str | SignupCard = "card",
+                      actor: Actor, idempotency_key: str,
+                      invitation: PlanInvitation | None = None,
+                      client_address: str | None = None,
+                      expected_total_minor: int | None = None) -> ActionResult:
+    """Start ``member`` on ``plan``: charge the activation fee and the first period (one
+    payment, two receipt lines; ``billing.subscribing``), open the first period, grant its
+    credits, issue the receipt — in two phases around the processor.
+
+    At the desk (``member`` a ``Contact``, an admin ``actor``): ``paid_with`` ``card`` (the
+    default saved card), ``cash`` / ``other`` (taken at the desk) or ``invoice`` (an open
+    invoice for the amount, due as Cashier settings say; the period is *invoiced*); the start
+    ``starts_at`` (now when ``None``). The subscription is written *incomplete* before the
+    card is charged: a decline keeps the failed payment and removes the subscription; no
+    answer keeps both pending until reconciled.
+
+    On the sign-up page (``member`` a ``NewMember``, ``actor`` SYSTEM, ``paid_with`` a
+    ``SignupCard``): see ``billing.signups``; nothing but the attempt exists until paid.
+    ``expected_total_minor`` is the total the member was shown: a different one is refused
+    (``quote_changed``).
+
+    Error codes: ``not_permitted``, ``plan_inactive``, ``plan_full``, ``already_subscribed``,
+    ``promo_not_found`` and the Apply Promo refusals (``promo_inactive``, ``promo_expired``,
+    ``promo_exhausted``, ``promo_not_for_plan``, ``promo_currency_mismatch``),
+    ``start_in_past``, ``start_too_far``, ``paid_with_invalid``, ``no_payment_method``,
+    ``payment_pending``, ``card_declined``, ``authentication_required``,
+    ``gateway_unavailable``, ``quote_changed``, ``invitation_used``, ``invitation_expired``,
+    ``too_many_declines``, ``card_missing``, ``card_expired``, ``card_rejected``,
+    ``already_done``.
+    """
+    if isinstance(member, NewMember):
+        return _sign_up(member, plan=plan, promo_code=promo_code, paid_with=paid_with,
+                        idempotency_key=idempotency_key, invitation=invitation,
+                        client_address=client_address,
+                        expected_total_minor=expected_total_minor)
+    return _subscribe_at_desk(member, plan=plan, promo_code=promo_code, starts_at=starts_at,
+                              paid_with=paid_with, actor=actor,
+                              idempotency_key=idempotency_key)
+
+
+def _link_first_payment(period: BillingPeriod):
+    def attach(payment: Payment) -> None:
+        payment.period_id, payment.period_attempt = period.id, 1
+        period.payment_id, period.attempts = payment.id, 1
+        db.session.flush()
+    return attach
+
+
+def _subscribe_at_desk(contact: Contact, *, plan: Plan, promo_code, starts_at, paid_with,
+                       actor: Actor, idempotency_key: str) -> ActionResult[Subscription]:
+    with ActionRun("subscribe_to_plan", actor=actor, key=idempotency_key, target=contact,
+                   roles=STAFF, doing="subscribe contacts to plans") as run:
+        if paid_with not in PAID_WITH:
+            raise ActionError("paid_with_invalid", "Choose how the first payment is made.")
+        contact = lock(Contact, contact.id)
+        plan = lock(Plan, plan.id)  # NOTE: serialises the plan's last places
+        quote = review_subscription(plan, promo_code=promo_code, starts_at=starts_at,
+                                    contact=contact)
+        if paid_with == "card" and quote.due_today_minor:
+            check_chargeable(contact)
+        subscription, period = begin_subscription(contact, quote, actor=actor)
+        subscription_id = subscription.id
+        due = quote.due_today_minor
+        description = f"{plan}: " + " + ".join(line for line, _ in quote.lines())
+        payment = None
+        paid_how = "nothing due today"
+        if due and paid_with == "card":
+            try:
+                charged = charge_saved_card(
+                    contact, amount_minor=due, currency=quote.currency,
+                    purpose=PaymentPurpose.SUBSCRIPTION_PERIOD, description=description,
+                    subscription_id=subscription_id, idempotency_key=idempotency_key,
+                    attach=_link_first_payment(period))
+            except ChargeNotMade as not_made:
+                if not_made.code != "gateway_unavailable":
+                    discard_unpaid(subscription_id)  # NOTE: the failed payment stays on record
+                    not_made.message += f" No subscription to {plan} was started."
+                else:
+                    not_made.message += (f" The subscription to {plan} waits, incomplete, for "
+                                         "that answer.")
+                raise
+            payment, paid_how = charged.payment, f"charged to {charged.card}"
+            period = db.session.get(BillingPeriod, period.id)
+        elif due and paid_with in ("cash", "other"):
+            method = PaymentMethodKind(paid_with)
+            payment = Payment(contact_id=contact.id, subscription_id=subscription_id,
+                              amount_minor=due, currency=quote.currency,
+                              purpose=PaymentPurpose.SUBSCRIPTION_PERIOD, method=method,
+                              description=description[:200], status=PaymentStatus.SUCCEEDED,
+                              paid_at=utcnow(), idempotency_key=idempotency_key)
+            db.session.add(payment)
+            db.session.flush()
+            _link_first_payment(period)(payment)
+            record_paid(payment)
+            paid_how = f"paid by {method.label.lower()}"
+        subscription = db.session.get(Subscription, subscription_id)
+        if due and paid_with == "invoice":
+            from ..billing.first_invoice import invoice_first_period
+
+            invoice = invoice_first_period(subscription, period, quote, actor=actor)
+            paid_how = f"invoiced ({invoice}, open)"
+        else:
+            activate_paid(subscription, period, payment, actor=actor)
+        run.audit_target = subscription
+        message = (f"{contact} subscribed to {plan} from "
+                   f"{quote.starts_at:%d %b %Y}: {quote.describe()}, {paid_how}.")
+        return run.done(subscription, message, after={
+            "contact_id": contact.id, "plan_id": plan.id, "subscription_id": subscription_id,
+            "status": subscription.status.value, "period_id": period.id,
+            "payment_id": payment.id if payment is not None else None,
+            "due_today_minor": due, "currency": quote.currency, "paid_with": paid_with,
+            "promo_code_id": quote.promo.id if quote.promo else None})
+
+
+def _check_invitation(invitation: PlanInvitation | None, plan: Plan, *, now: datetime) -> None:
+    if invitation is None:
+        return
+    if invitation.plan_id != plan.id or invitation.signed_up_at is not None:
+        raise ActionError("invitation_used", "This personal invitation was already used.")
+    if invitation.expires_at is not None and invitation.expires_at <= now:
+        raise ActionError("invitation_expired", "This personal invitation has expired.")
+
+
+def _sign_up(member: NewMember, *, plan: Plan, promo_code, paid_with, idempotency_key: str,
+             invitation: PlanInvitation | None, client_address: str | None,
+             expected_total_minor: int | None) -> ActionResult[SignupAttempt]:
+    with ActionRun("sign_up_via_link", actor=SYSTEM, key=idempotency_key, target=plan,
+                   roles=ANYONE, doing="sign up") as run:
+        now = utcnow()
+        if not isinstance(paid_with, SignupCard):
+            raise ActionError("card_missing", "Enter your card.")
+        if recent_declines(client_address, since=now - DECLINE_WINDOW) >= \
+                _max_declines():
+            raise ActionError("too_many_declines",
+                              "Too many declined attempts: please wait an hour, or contact "
+                              "the clinic.")
+        check_card_dates(paid_with.card)
+        problem = paid_with.card.number_problem()
+        if problem:
+            raise ActionError("card_rejected", problem)
+        plan = lock(Plan, plan.id)
+        if invitation is not None:
+            invitation = lock(PlanInvitation, invitation.id)
+        _check_invitation(invitation, plan, now=now)
+        existing = contact_by_email(member.email)
+        if existing is not None:
+            check_not_subscribed_member(existing, plan)
+        quote = review_subscription(plan, promo_code=promo_code, starts_at=None, at=now)
+        if expected_total_minor is not None and expected_total_minor != quote.due_today_minor:
+            raise ActionError("quote_changed",
+                              f"The total is now {quote.money(quote.due_today_minor)}: check "
+                              "it and confirm again.")
+        attempt = SignupAttempt(
+            plan_id=plan.id, invitation_id=invitation.id if invitation else None,
+            first_name=member.first_name, last_name=member.last_name, email=member.email,
+            phone=member.phone, promo_code_id=quote.promo.id if quote.promo else None,
+            amount_minor=quote.due_today_minor, currency=quote.currency,
+            client_address=client_address,
+            customer_id=existing.stripe_customer_id if existing is not None else None)
+        db.session.add(attempt)
+        if invitation is not None and invitation.started_at is None:
+            invitation.started_at = now
+        db.session.flush()
+        run.audit_target = attempt
+        attempt_id = attempt.id
+        if not quote.due_today_minor:
+            completed = complete_paid(attempt, None, None, actor=SYSTEM)
+            return run.finish_without_audit(attempt, _thanks(completed.contact, plan))
+        answer, card = _pay(attempt, paid_with.card)
+        attempt = lock(SignupAttempt, attempt_id)
+        if answer is UNANSWERED:
+            raise ActionError("gateway_unavailable",
+                              "The payment processor did not answer, so we do not know yet "
+                              "whether your payment went through. Please do not pay again: "
+                              f"{_clinic()} will confirm your membership by email.")
+        completed = apply_answer(attempt, answer, card, actor=SYSTEM)
+        if completed is None:
+            raise _declined(attempt)
+        return run.finish_without_audit(attempt, _thanks(completed.contact, plan))
+
+
+def check_not_subscribed_member(contact: Contact, plan: Plan) -> None:
+    try:
+        check_not_subscribed(contact, plan)
+    except ActionError:
+        raise ActionError("already_subscribed",
+                          f"You are already subscribed to {plan}: nothing was charged. "
+                          f"Contact {_clinic()} if something looks wrong.") from None
+
+
+def _max_declines() -> int:
+    from flask import current_app
+
+    return int(current_app.config.get("SIGNUP_MAX_DECLINES", 5))
+
+
+def _clinic() -> str:
+    from ..models import CashierSettings
+
+    return CashierSettings.get().business_name or "the clinic"
+
+
+def _thanks(contact: Contact, plan: Plan) -> str:
+    return f"{contact} {SIGNED_UP}: {plan}."
+
+
+def _declined(attempt: SignupAttempt) -> ActionError:
+    reason = attempt.failure_reason or "declined"
+    if reason == "authentication_required":
+        message = ("Your bank asks you to confirm this card, which cannot be done here: "
+                   "nothing was charged. Please use another card.")
+    elif reason in ("card_rejected", "customer_refused"):
+        message = "The card was not accepted: nothing was charged. Please use another card."
+    else:
+        message = (f"Your card was declined ({reason.rstrip('.')}): nothing was charged. "
+                   "Please check the details or use another card.")
+    return ActionError("card_declined" if reason != "authentication_required"
+                       else "authentication_required", message, keep_changes=True,
+                       after={"signup_attempt_id": attempt.id, "status": "failed"})
+
+
+def _pay(attempt: SignupAttempt, card: CardDetails):
+    """Ask the processor (no transaction open): the customer, the card, the charge. Returns
+    (answer or UNANSWERED, the saved card); a refused card or customer fails the attempt."""
+    gateway = get_gateway()
+    reference, attempt_id = attempt.reference, attempt.id
+    customer_id = attempt.customer_id
+    amount, currency = attempt.amount_minor, attempt.currency
+    name = f"{attempt.first_name} {attempt.last_name}".strip()
+    email, description = attempt.email, f"Sign-up: {attempt.plan}"
+    try:
+        if not customer_id:
+            customer_id = ask_processor(gateway.create_customer, email=email, name=name,
+                                        idempotency_key=f"{reference}-customer")
+            if customer_id is UNANSWERED:
+                return UNANSWERED, None
+            _remember(attempt_id, customer_id=customer_id)
+        saved = ask_processor(gateway.save_card, customer_id, card,
+                              idempotency_key=f"{reference}-card")
+        if saved is UNANSWERED:
+            return UNANSWERED, None
+        _remember(attempt_id, card_gateway_id=saved.gateway_id)
+    except (CardRejected, GatewayRefused) as refused:
+        attempt = lock(SignupAttempt, attempt_id)
+        fail_attempt(attempt, getattr(refused, "code", None) == "card_declined"
+                     and (refused.message or "declined") or "card_rejected")
+        raise _declined(attempt) from None
+    answer = ask_processor(gateway.charge, customer_id=customer_id,
+                           card_gateway_id=saved.gateway_id, amount_minor=amount,
+                           currency=currency, description=description,
+                           idempotency_key=reference)
+    return answer, saved
+
+
+def _remember(attempt_id: int, **values) -> None:
+    """Record what the processor made for the attempt at once (its own short transaction), so
+    reconcile can look the charge up if this process dies."""
+    attempt = lock(SignupAttempt, attempt_id)
+    for name, value in values.items():
+        setattr(attempt, name, value)
+
+
+def describe_total(quote: SubscriptionQuote) -> str:
+    return format_money(quote.due_today_minor, quote.currency)
+
+
+__all__ = ["subscribe_to_plan", "review_subscription", "NewMember", "SignupCard",
+           "SignupStatus"]
