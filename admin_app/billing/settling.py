@@ -40,6 +40,7 @@ from ..models import (
 from ..money import format_money
 from ..payments import ChargeResult, RefundResult
 from .paid_for import lock_owed, release_what_it_was_for, settle_what_it_paid_for
+from .subscribing import first_payment_lines
 
 NOT_AT_PROCESSOR = "not_at_processor"
 
@@ -87,7 +88,8 @@ def record_paid(payment: Payment) -> Settlement:
     """A payment that is now succeeded (at the processor, or in cash at the desk): its receipt
     and what it was owed for."""
     receipt = receipt_for_payment(payment,
-                                  description=payment.description or payment.purpose.label)
+                                  description=payment.description or payment.purpose.label,
+                                  lines=first_payment_lines(payment))
     queued = queue_if_auto_send(receipt)
     effects = settle_what_it_paid_for(lock_owed(payment), payment)
     return Settlement(applied=True, document=receipt, queued=queued, effects=effects)

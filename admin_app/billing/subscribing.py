@@ -106,6 +106,20 @@ def first_period_line(plan: Plan, promo: PromoCode | None) -> str:
     return line + (f" (promo code {promo})" if promo is not None else "")
 
 
+def first_payment_lines(payment: Payment) -> list[tuple[str, int]] | None:
+    """The receipt lines of a subscription's first payment — the activation fee, then the
+    first period — or ``None`` for any other payment (one line)."""
+    if payment.period_id is None:
+        return None
+    period = db.session.get(BillingPeriod, payment.period_id)
+    fee = payment.amount_minor - period.amount_minor
+    if period.number != 1 or fee <= 0 or payment.retry_of_id is not None:
+        return None
+    promo = db.session.get(PromoCode, period.promo_code_id) if period.promo_code_id else None
+    return [(f"Activation fee, {period.plan}", fee),
+            (first_period_line(period.plan, promo), period.amount_minor)]
+
+
 def quote_subscription(plan: Plan, *, promo: PromoCode | None,
                        starts_at: datetime) -> SubscriptionQuote:
     """The quote for a new subscription. The first period's price is the period API's rule:
@@ -217,6 +231,9 @@ def discard_unpaid(subscription_id: int) -> bool:
     if subscription.status is not SubscriptionStatus.INCOMPLETE:
         return False
     period_ids = select(BillingPeriod.id).where(BillingPeriod.subscription_id == subscription_id)
+    db.session.execute(update(BillingPeriod).where(BillingPeriod.subscription_id
+                                                   == subscription_id)
+                       .values(payment_id=None, document_id=None))
     db.session.execute(update(Payment).where(Payment.subscription_id == subscription_id)
                        .values(subscription_id=None, period_id=None, period_attempt=None))
     db.session.execute(update(Payment).where(Payment.period_id.in_(period_ids))

@@ -31,12 +31,15 @@ def issue_document(document: Document) -> Document:
     return document
 
 
-def receipt_for_payment(payment: Payment, *, description: str) -> Document:
-    """An issued receipt for a succeeded payment."""
+def receipt_for_payment(payment: Payment, *, description: str,
+                        lines: list[tuple[str, int]] | None = None) -> Document:
+    """An issued receipt for a succeeded payment: one line, ``description`` for the whole
+    amount, or ``lines`` ((description, amount) that add up to it)."""
     receipt = Document(doc_type=DocumentType.RECEIPT, contact_id=payment.contact_id,
                        payment=payment, currency=payment.currency)
-    receipt.lines.append(DocumentLine(description=description, quantity=1,
-                                      unit_amount_minor=payment.amount_minor))
+    for text, amount in lines or [(description, payment.amount_minor)]:
+        receipt.lines.append(DocumentLine(description=text[:200], quantity=1,
+                                          unit_amount_minor=amount))
     db.session.add(receipt)
     return issue_document(receipt)
 
