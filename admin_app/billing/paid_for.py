@@ -76,8 +76,9 @@ def paid_period(payment: Payment) -> BillingPeriod | None:
 def release_what_it_was_for(failed: Payment) -> list[str]:
     """A first payment that failed removes the incomplete subscription it was to start
     (``subscribing.discard_unpaid``); a period charge that failed makes its period past due,
-    with its retries scheduled (``period_retries``); a no-show fee that was not charged after all (declined, or never made)
-    leaves its appointment: the fee is failed, to be charged again or waived."""
+    with its retries scheduled (``period_retries``); a no-show fee that was not charged after
+    all (declined, or never made) leaves its appointment: the fee is failed, to be charged
+    again or waived."""
     period = paid_period(failed)
     if period is not None and period.subscription.status is SubscriptionStatus.INCOMPLETE:
         from .subscribing import discard_unpaid  # NOTE: a first payment: nothing to retry
