@@ -15,6 +15,7 @@ from .charge_actions import ChargeActionsMixin
 from .credit_actions import ADJUST_CREDITS, CreditActionsMixin
 from .plan_link import PlanLinkMixin
 from .row_menu import MenuItem
+from .subscribe_actions import SubscribeActionsMixin
 
 
 def _contact_name_link(view, context, row, name):
@@ -24,7 +25,8 @@ def _contact_name_link(view, context, row, name):
     return Markup(f'<a href="{escape(url)}">{escape(getattr(row, name) or "")}</a>')
 
 
-class ContactView(ChargeActionsMixin, CreditActionsMixin, BulkPagesMixin, AppModelView):
+class ContactView(ChargeActionsMixin, CreditActionsMixin, SubscribeActionsMixin, BulkPagesMixin,
+                  AppModelView):
     """Contacts (members, clients, patients). A contact's details page is the contact card."""
 
     column_list = ["id", "first_name", "last_name", "email", "phone", "status", "created_at"]
