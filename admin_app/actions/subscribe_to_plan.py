@@ -349,7 +349,9 @@ def _pay(attempt: SignupAttempt, card: CardDetails):
                               idempotency_key=f"{reference}-card")
         if saved is UNANSWERED:
             return UNANSWERED, None
-        _remember(attempt_id, card_gateway_id=saved.gateway_id)
+        _remember(attempt_id, card_gateway_id=saved.gateway_id, card_brand=saved.brand[:20],
+                  card_last4=saved.last4, card_exp_month=saved.exp_month,
+                  card_exp_year=saved.exp_year)
     except (CardRejected, GatewayRefused) as refused:
         attempt = lock(SignupAttempt, attempt_id)
         fail_attempt(attempt, getattr(refused, "code", None) == "card_declined"

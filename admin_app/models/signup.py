@@ -80,6 +80,10 @@ class SignupAttempt(db.Model):
     # The processor's customer the card was saved on, the card, and the charge.
     customer_id: Mapped[str | None] = mapped_column(String(64))
     card_gateway_id: Mapped[str | None] = mapped_column(String(64))
+    card_brand: Mapped[str | None] = mapped_column(String(20))
+    card_last4: Mapped[str | None] = mapped_column(String(4))
+    card_exp_month: Mapped[int | None] = mapped_column(Integer)
+    card_exp_year: Mapped[int | None] = mapped_column(Integer)
     gateway_id: Mapped[str | None] = mapped_column(String(64), index=True)
     failure_reason: Mapped[str | None] = mapped_column(String(200))
     # Who tried (for the repeated-declines limit): the address the request came from.
@@ -97,6 +101,17 @@ class SignupAttempt(db.Model):
     @property
     def full_name(self) -> str:
         return f"{self.first_name} {self.last_name}".strip()
+
+    @property
+    def saved_card(self):
+        """The card the processor saved for this attempt, as the gateway described it."""
+        from ..payments import SavedCard
+
+        if not self.card_gateway_id:
+            return None
+        return SavedCard(self.card_gateway_id, self.card_brand or "card",
+                         self.card_last4 or "0000", self.card_exp_month or 1,
+                         self.card_exp_year or 2000)
 
     def __str__(self) -> str:
         return f"Sign-up #{self.id} to {self.plan}"
