@@ -13,6 +13,7 @@ from .base import AppModelView
 from .bulk_pages import BulkPagesMixin
 from .charge_actions import ChargeActionsMixin
 from .credit_actions import ADJUST_CREDITS, CreditActionsMixin
+from .invitation_bulk import SEND_PLAN_INVITATIONS, InvitationBulkMixin
 from .plan_link import PlanLinkMixin
 from .row_menu import MenuItem
 from .subscribe_actions import SubscribeActionsMixin
@@ -25,8 +26,8 @@ def _contact_name_link(view, context, row, name):
     return Markup(f'<a href="{escape(url)}">{escape(getattr(row, name) or "")}</a>')
 
 
-class ContactView(ChargeActionsMixin, CreditActionsMixin, SubscribeActionsMixin, BulkPagesMixin,
-                  AppModelView):
+class ContactView(ChargeActionsMixin, CreditActionsMixin, SubscribeActionsMixin,
+                  InvitationBulkMixin, BulkPagesMixin, AppModelView):
     """Contacts (members, clients, patients). A contact's details page is the contact card."""
 
     column_list = ["id", "first_name", "last_name", "email", "phone", "status", "created_at"]
@@ -40,7 +41,7 @@ class ContactView(ChargeActionsMixin, CreditActionsMixin, SubscribeActionsMixin,
                            "stripe_customer_id", "notes", "created_at", "updated_at"]
     details_template = "admin/contact_card.html"
     search_hint = "Name, email or phone"
-    bulk_flows = (ADJUST_CREDITS,)
+    bulk_flows = (ADJUST_CREDITS, SEND_PLAN_INVITATIONS)
 
     @expose("/details/")
     def details_view(self):
