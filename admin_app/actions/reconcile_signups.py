@@ -20,8 +20,11 @@ from ..clock import utcnow
 from ..errors import ActionError
 from ..extensions import db
 from ..models import SignupAttempt, SignupStatus
-from ..payments import get_gateway
+from ..payments import ChargeStatus, get_gateway
 from .runner import ANYONE, ActionRun
+
+# NOTE: a member may still be completing their bank's check in the page meanwhile.
+AUTHENTICATION_WINDOW = timedelta(hours=1)
 
 
 def reconcile_signup(attempt: SignupAttempt, *, actor: Actor = SYSTEM, idempotency_key: str,
@@ -46,7 +49,10 @@ def reconcile_signup(attempt: SignupAttempt, *, actor: Actor = SYSTEM, idempoten
                                idempotency_key=attempt.reference, gateway_id=attempt.gateway_id,
                                since=attempt.created_at - timedelta(minutes=5))
         attempt = lock(SignupAttempt, attempt_id)
-        if answer is UNANSWERED or (answer is None and young):
+        waiting_for_member = (answer is not None and answer is not UNANSWERED
+                              and answer.status is ChargeStatus.REQUIRES_ACTION
+                              and utcnow() - attempt.created_at < AUTHENTICATION_WINDOW)
+        if answer is UNANSWERED or (answer is None and young) or waiting_for_member:
             return run.finish_without_audit(Reconciled(Outcome.STILL_PENDING, f"{label}: the "
                                             "processor cannot tell yet; it stays pending."),
                                             "still pending")

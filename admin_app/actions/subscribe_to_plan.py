@@ -58,6 +58,11 @@ from ..payments import CardDetails, CardRejected, GatewayRefused, get_gateway
 from .runner import ANYONE, STAFF, ActionResult, ActionRun
 
 PAID_WITH = ("card", "cash", "other", "invoice")
+PROCESSOR_DOWN = ("The payment processor is not answering: nothing was charged. Please try "
+                  "again in a few minutes.")
+PENDING_SENTENCE = ("The payment processor did not answer, so we do not know yet whether your "
+                    "payment went through. Please do not pay again: {clinic} will confirm your "
+                    "membership by email.")
 MAX_START_AHEAD = timedelta(days=366)
 # Declines from one address within this window before the page refuses to try again.
 DECLINE_WINDOW = timedelta(hours=1)
@@ -69,6 +74,28 @@ class SignupCard:
     browser card form)."""
 
     card: CardDetails
+
+
+@dataclass(frozen=True)
+class BrowserCard:
+    """How the member pays with a browser card form (Stripe.js), in steps: without ids the
+    attempt is opened with a card setup for Stripe.js to confirm; with ``setup_id`` (the
+    confirmed setup) the card is charged with the member present; with ``payment_intent``
+    (a charge the member has just authenticated) the charge is looked up and settled."""
+
+    attempt_id: int | None = None
+    setup_id: str | None = None
+    payment_intent: str | None = None
+
+
+@dataclass(frozen=True)
+class BrowserStep:
+    """What the member's browser does next: confirm the card setup (``setup``) or
+    authenticate the charge (``authenticate``) with ``client_secret``."""
+
+    attempt_id: int
+    client_secret: str
+    kind: str
 
 
 def _promo(promo_code: PromoCode | str | None) -> PromoCode | None:
@@ -237,17 +264,20 @@ def _sign_up(member: NewMember, *, plan: Plan, promo_code, paid_with, idempotenc
     with ActionRun("sign_up_via_link", actor=SYSTEM, key=idempotency_key, target=plan,
                    roles=ANYONE, doing="sign up") as run:
         now = utcnow()
-        if not isinstance(paid_with, SignupCard):
+        if isinstance(paid_with, BrowserCard) and paid_with.attempt_id is not None:
+            return _continue_in_browser(run, plan, paid_with)
+        if not isinstance(paid_with, SignupCard | BrowserCard):
             raise ActionError("card_missing", "Enter your card.")
         if recent_declines(client_address, since=now - DECLINE_WINDOW) >= \
                 _max_declines():
             raise ActionError("too_many_declines",
                               "Too many declined attempts: please wait an hour, or contact "
                               "the clinic.")
-        check_card_dates(paid_with.card)
-        problem = paid_with.card.number_problem()
-        if problem:
-            raise ActionError("card_rejected", problem)
+        if isinstance(paid_with, SignupCard):
+            check_card_dates(paid_with.card)
+            problem = paid_with.card.number_problem()
+            if problem:
+                raise ActionError("card_rejected", problem)
         plan = lock(Plan, plan.id)
         if invitation is not None:
             invitation = lock(PlanInvitation, invitation.id)
@@ -276,17 +306,83 @@ def _sign_up(member: NewMember, *, plan: Plan, promo_code, paid_with, idempotenc
         if not quote.due_today_minor:
             completed = complete_paid(attempt, None, None, actor=SYSTEM)
             return run.finish_without_audit(attempt, _thanks(completed.contact, plan))
+        if isinstance(paid_with, BrowserCard):
+            return run.finish_without_audit(_start_card_setup(attempt), "Card setup started.")
         answer, card = _pay(attempt, paid_with.card)
         attempt = lock(SignupAttempt, attempt_id)
         if answer is UNANSWERED:
-            raise ActionError("gateway_unavailable",
-                              "The payment processor did not answer, so we do not know yet "
-                              "whether your payment went through. Please do not pay again: "
-                              f"{_clinic()} will confirm your membership by email.")
+            raise ActionError("gateway_unavailable", PENDING_SENTENCE.format(clinic=_clinic()))
         completed = apply_answer(attempt, answer, card, actor=SYSTEM)
         if completed is None:
             raise _declined(attempt)
         return run.finish_without_audit(attempt, _thanks(completed.contact, plan))
+
+
+def _start_card_setup(attempt: SignupAttempt) -> BrowserStep:
+    """The member's customer (created on first need) and a card setup for Stripe.js."""
+    gateway, attempt_id, reference = get_gateway(), attempt.id, attempt.reference
+    customer_id = attempt.customer_id
+    name, email = attempt.full_name, attempt.email
+    if not customer_id:
+        customer_id = ask_processor(gateway.create_customer, email=email, name=name,
+                                    idempotency_key=f"{reference}-customer")
+        if customer_id is UNANSWERED:
+            raise ActionError("gateway_unavailable", PROCESSOR_DOWN)
+        _remember(attempt_id, customer_id=customer_id)
+    setup = ask_processor(gateway.start_card_setup, customer_id,
+                          idempotency_key=f"{reference}-setup", source="signup")
+    if setup is UNANSWERED:
+        raise ActionError("gateway_unavailable", PROCESSOR_DOWN)
+    return BrowserStep(attempt_id, setup.client_secret, "setup")
+
+
+def _continue_in_browser(run: ActionRun, plan: Plan, card: BrowserCard) -> ActionResult:
+    """The next step of a browser payment (see ``BrowserCard``)."""
+    attempt = lock(SignupAttempt, card.attempt_id)
+    if attempt.plan_id != plan.id:
+        raise ActionError("attempt_unknown", "This payment does not belong to this page: "
+                                             "reload it and try again.")
+    run.audit_target = attempt
+    if attempt.status is not SignupStatus.PENDING:
+        raise ActionError("attempt_closed", "This payment attempt is over: reload the page "
+                                            "and try again.")
+    gateway, attempt_id, customer_id = get_gateway(), attempt.id, attempt.customer_id
+    reference, amount, currency = attempt.reference, attempt.amount_minor, attempt.currency
+    saved = attempt.saved_card
+    if card.setup_id:
+        try:
+            saved = ask_processor(gateway.finish_card_setup, customer_id, card.setup_id)
+        except CardRejected as rejected:
+            attempt = lock(SignupAttempt, attempt_id)
+            fail_attempt(attempt, rejected.code)
+            raise _declined(attempt) from None
+        if saved is UNANSWERED:
+            raise ActionError("gateway_unavailable", PROCESSOR_DOWN)
+        _remember(attempt_id, card_gateway_id=saved.gateway_id, card_brand=saved.brand[:20],
+                  card_last4=saved.last4, card_exp_month=saved.exp_month,
+                  card_exp_year=saved.exp_year)
+        answer = ask_processor(gateway.charge_on_session, customer_id=customer_id,
+                               card_gateway_id=saved.gateway_id, amount_minor=amount,
+                               currency=currency, description=f"Sign-up: {plan}",
+                               idempotency_key=reference)
+    elif card.payment_intent and card.payment_intent == attempt.gateway_id:
+        answer = ask_processor(gateway.find_charge, customer_id=customer_id,
+                               idempotency_key=reference, gateway_id=card.payment_intent,
+                               since=attempt.created_at)
+    else:
+        raise ActionError("attempt_unknown", "This payment does not belong to this page: "
+                                             "reload it and try again.")
+    attempt = lock(SignupAttempt, attempt_id)
+    if answer is UNANSWERED:
+        raise ActionError("gateway_unavailable", PENDING_SENTENCE.format(clinic=_clinic()))
+    if answer is not None and answer.client_secret and card.setup_id:
+        attempt.gateway_id = answer.gateway_id  # NOTE: the only charge this attempt may settle
+        return run.finish_without_audit(BrowserStep(attempt_id, answer.client_secret,
+                                                    "authenticate"), "Authentication asked.")
+    completed = apply_answer(attempt, answer, saved, actor=SYSTEM)
+    if completed is None:
+        raise _declined(attempt)
+    return run.finish_without_audit(attempt, _thanks(completed.contact, plan))
 
 
 def check_not_subscribed_member(contact: Contact, plan: Plan) -> None:
@@ -377,4 +473,4 @@ def describe_total(quote: SubscriptionQuote) -> str:
 
 
 __all__ = ["subscribe_to_plan", "review_subscription", "NewMember", "SignupCard",
-           "SignupStatus"]
+           "BrowserCard", "BrowserStep", "SignupStatus"]
