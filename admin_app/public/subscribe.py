@@ -224,7 +224,7 @@ def _refused(opened: Opened, refused: ActionError) -> None:
 
 
 def _join(opened: Opened):
-    if request.method == "POST" and "step" in request.form and _browser_card():
+    if request.method == "POST" and request.form.get("step") and _browser_card():
         return _browser_step(opened)
     form = BrowserStepForm() if _browser_card() else SignupForm()
     if not form.is_submitted():
