@@ -418,8 +418,9 @@ def _declined(attempt: SignupAttempt) -> ActionError:
     elif reason in ("card_rejected", "customer_refused"):
         message = "The card was not accepted: nothing was charged. Please use another card."
     else:
-        message = (f"Your card was declined ({reason.rstrip('.')}): nothing was charged. "
-                   "Please check the details or use another card.")
+        why = "" if "declined" in reason.lower() else f" ({reason.rstrip('.')})"
+        message = (f"Your card was declined{why}: nothing was charged. Please check the "
+                   "details or use another card.")
     return ActionError("card_declined" if reason != "authentication_required"
                        else "authentication_required", message, keep_changes=True,
                        after={"signup_attempt_id": attempt.id, "status": "failed"})
