@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
 from zoneinfo import available_timezones
 
 from flask import redirect, url_for
@@ -13,6 +14,16 @@ from ..extensions import db
 from ..models import CashierSettings, Role
 from ..passwords import MIN_LENGTH, password_problem
 from .base import AppModelView
+
+
+def _web_address(form, field) -> None:
+    """Only an http(s) address with a host: what a member's page may link to."""
+    value = (field.data or "").strip()
+    parts = urlsplit(value)
+    if value and (parts.scheme not in ("http", "https") or not parts.netloc
+                  or any(ch.isspace() or ord(ch) < 32 for ch in value)):
+        raise ValidationError("Enter a web address starting with https://")
+    field.data = value or None
 
 
 class CashierSettingsView(AppModelView):
@@ -31,13 +42,21 @@ class CashierSettingsView(AppModelView):
         "no_show_fee_minor": "Default no-show fee",
         "time_zone": "Clinic time zone",
         "business_tax_id": "Tax ID",
+        "terms_url": "Terms for members (link)",
+        "logo_url": "Logo (image link)",
     }
     form_columns = ["auto_send_receipts", "auto_send_channel", "auto_send_invoices",
                     "auto_send_receipts_docs", "auto_send_credit_notes", "no_show_fee_minor",
                     "currency", "time_zone", "business_name", "business_address",
-                    "business_tax_id", "business_email", "business_phone"]
+                    "business_tax_id", "business_email", "business_phone", "terms_url",
+                    "logo_url"]
     form_overrides = {"time_zone": SelectField}
-    form_args = {"time_zone": {"choices": sorted(available_timezones())}}
+    form_args = {"time_zone": {"choices": sorted(available_timezones())},
+                 "terms_url": {"validators": [Optional(), _web_address],
+                               "description": "The sign-up page asks members to accept them "
+                                              "(a checkbox) when set."},
+                 "logo_url": {"validators": [Optional(), _web_address],
+                              "description": "Shown above the plan on the sign-up page."}}
 
     @expose("/")
     def index_view(self):

@@ -139,3 +139,20 @@ def test_payment_attempts_are_rate_limited_per_address_and_logged(app_config, pl
         assert client.get(url).status_code == 200  # showing the page is not limited
         assert "sign-up refused: rate limit" in caplog.text
         db.session.remove()
+
+
+def test_cashier_settings_take_only_web_addresses_for_terms_and_logo(app, client, login):
+    CashierSettings.get()
+    db.session.commit()
+    login("owner")
+    for bad in ("javascript:alert(1)", "terms.html", "https://"):
+        page = client.post("/admin/cashier_settings/edit/?id=1", data={
+            "currency": "USD", "time_zone": "UTC", "business_name": "X", "terms_url": bad,
+            "no_show_fee_minor": "75.00", "auto_send_channel": "email"})
+        assert "Enter a web address starting with https://" in page.get_data(as_text=True)
+    client.post("/admin/cashier_settings/edit/?id=1", data={
+        "currency": "USD", "time_zone": "UTC", "business_name": "X",
+        "terms_url": "https://clinic.example/terms", "no_show_fee_minor": "75.00",
+        "auto_send_channel": "email"})
+    db.session.expire_all()
+    assert CashierSettings.get().terms_url == "https://clinic.example/terms"
