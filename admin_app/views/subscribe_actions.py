@@ -114,7 +114,8 @@ class SubscribeActionsMixin:
             if done:
                 return done
             return self._render_subscribe_review(page, review)
-        form = SubscribeForm(plan=request.args.get("plan", type=int))
+        form = SubscribeForm(plan=request.args.get("plan", type=int),
+                             promo_code=(request.args.get("promo") or "")[:40])
         form.offer_methods(contact)
         if form.validate_on_submit():
             review = SubscribeReviewForm(
