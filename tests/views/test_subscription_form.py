@@ -13,7 +13,6 @@ from admin_app.models import (
     AuditEntry,
     BillingInterval,
     DiscountDuration,
-    PromoCode,
     PromoRedemption,
     Subscription,
     SubscriptionStatus,
