@@ -266,7 +266,9 @@ def _sign_up(member: NewMember, *, plan: Plan, promo_code, paid_with, idempotenc
         now = utcnow()
         if isinstance(paid_with, BrowserCard) and paid_with.attempt_id is not None:
             return _continue_in_browser(run, plan, paid_with)
-        if not isinstance(paid_with, SignupCard | BrowserCard):
+        if not isinstance(paid_with, SignupCard | BrowserCard) or (
+                isinstance(paid_with, BrowserCard)
+                and not get_gateway().collects_cards_in_browser):
             raise ActionError("card_missing", "Enter your card.")
         if recent_declines(client_address, since=now - DECLINE_WINDOW) >= \
                 _max_declines():

@@ -23,6 +23,7 @@ from ..extensions import db
 from ..models import Contact, Plan
 from .action_forms import ActionForm
 from .action_pages import ActionPage, contact_tab
+from .charge_actions import saved_card_choice
 
 PAID_WITH_LABELS = {"cash": "Cash, taken at the desk",
                     "other": "Other (bank transfer, voucher…), taken outside the panel",
@@ -58,9 +59,7 @@ class SubscribeForm(ActionForm):
         self.plan.choices = _plan_choices()
 
     def offer_methods(self, contact: Contact) -> None:
-        card = default_card(contact)
-        card_label = (f"Saved card: {card.display_name} (expires {card.expiry})" if card else
-                      "Saved card: none saved yet, add one under Payment methods")
+        card, card_label = saved_card_choice(contact)
         self.paid_with.choices = [("card", card_label), *PAID_WITH_LABELS.items()]
         if card is None and not self.is_submitted():
             self.paid_with.data = "cash"
@@ -131,7 +130,23 @@ class SubscribeActionsMixin:
                                  "what is charged before anything happens.",
                            facts=[("Contact", contact.full_name),
                                   ("Email", contact.email or "—")],
+                           warnings=self._prefilled_problems(form, contact),
                            form=form, submit_label="Review")
+
+    @staticmethod
+    def _prefilled_problems(form: SubscribeForm, contact: Contact) -> list[str]:
+        """What refuses the plan and promo code a link prefilled (Subscriptions → Create),
+        said before the admin goes on."""
+        plan = db.session.get(Plan, form.plan.data) if isinstance(form.plan.data, int) \
+            and 0 < form.plan.data < 2**31 else None
+        if form.is_submitted() or plan is None:
+            return []
+        try:
+            review_subscription(plan, promo_code=form.promo_code.data or None, starts_at=None,
+                                contact=contact)
+        except ActionError as refused:
+            return [refused.message]
+        return []
 
     def _render_subscribe_review(self, page: ActionPage, review: SubscribeReviewForm,
                                  back_form: SubscribeForm | None = None):

@@ -274,3 +274,45 @@ def test_a_processor_down_then_nothing_there_fails_the_attempt(plan, processor):
     _nothing_made()
     (attempt,) = db.session.scalars(select(SignupAttempt))
     assert attempt.status is SignupStatus.FAILED
+
+
+def test_stripe_js_steps_setup_pay_and_authenticate(plan, processor):
+    """The browser's steps at the action (Stripe.js's part played by the processor helper):
+    start → a card setup; pay with the confirmed setup; a card needing authentication gets
+    the charge's client secret, and once authenticated the charge is looked up and settled.
+    The offline gateway has no browser steps: refused, nothing made."""
+    from admin_app.actions.subscribe_to_plan import BrowserCard, BrowserStep
+
+    def step(card, key):
+        return subscribe_to_plan(_member(), plan=plan, paid_with=card, actor=SYSTEM,
+                                 idempotency_key=key, client_address="203.0.113.9")
+
+    if processor.kind != "stripe":
+        with pytest.raises(ActionError) as refused:
+            step(BrowserCard(), "b-start")
+        assert refused.value.code == "card_missing"
+        _nothing_made()
+        return
+    started = step(BrowserCard(), "b-start").record
+    assert isinstance(started, BrowserStep) and started.kind == "setup"
+    _nothing_made()
+    setup_id = started.client_secret.split("_secret_")[0]
+    card = processor._post("/v1/payment_methods", {
+        "type": "card", "card[number]": AUTHENTICATES, "card[exp_month]": "12",
+        "card[exp_year]": "2031", "card[cvc]": "123"})
+    if processor.confirm_card_setup(setup_id, card["id"])["status"] == "requires_action":
+        processor._post(f"/v1/setup_intents/{setup_id}/confirm", {})  # the member's check
+    paid = step(BrowserCard(attempt_id=started.attempt_id, setup_id=setup_id), "b-pay").record
+    assert isinstance(paid, BrowserStep) and paid.kind == "authenticate"
+    intent = paid.client_secret.split("_secret_")[0]
+    processor._post(f"/v1/payment_intents/{intent}/_authenticate",
+                    {"client_secret": paid.client_secret, "success": "true"})
+    with pytest.raises(ActionError) as refused:  # another charge id than the attempt's
+        step(BrowserCard(attempt_id=started.attempt_id, payment_intent="pi_other"), "b-x")
+    assert refused.value.code == "attempt_unknown"
+    done = step(BrowserCard(attempt_id=started.attempt_id, payment_intent=intent),
+                "b-confirm").record
+    assert done.status is SignupStatus.PAID and done.gateway_id == intent
+    assert processor.charge(intent).amount_minor == 9500
+    assert db.session.get(Subscription, done.subscription_id).status is \
+        SubscriptionStatus.ACTIVE
