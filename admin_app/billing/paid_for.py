@@ -67,10 +67,15 @@ def lock_owed(payment: Payment) -> Owed:
 
 
 def paid_period(payment: Payment) -> BillingPeriod | None:
-    """The billing period ``payment`` (or the failed payment it retries) was charged for."""
+    """The billing period ``payment`` (or the failed payment it retries) was charged for,
+    locked with its subscription."""
     original = payment.retry_of if payment.retry_of_id is not None else payment
     period_id = payment.period_id or original.period_id
-    return db.session.get(BillingPeriod, period_id) if period_id is not None else None
+    if period_id is None:
+        return None
+    period = db.session.get(BillingPeriod, period_id)
+    lock(Subscription, period.subscription_id)
+    return lock(BillingPeriod, period_id)
 
 
 def release_what_it_was_for(failed: Payment) -> list[str]:

@@ -15,7 +15,8 @@ to a plan"; each runs it inside its own unit of work, with the subscription lock
 - ``adopt_current_period``: subscriptions from before billing periods existed have none; the
   first time the engine meets one, its current period gets a row that says what is already
   true: paid (by its latest period payment) when the subscription is active, past due when it
-  is past due. No credits are granted for it (they were granted when it began).
+  is past due (retried by the next run, then on the schedule). No credits are granted for it
+  (they were granted when it began).
 """
 
 from __future__ import annotations
@@ -183,6 +184,7 @@ def adopt_current_period(subscription: Subscription) -> BillingPeriod | None:
         amount_minor=paid_by.amount_minor if paid_by is not None else plan.price_minor,
         discount_minor=0, currency=plan.currency, status=status,
         attempts=1 if status is not PeriodStatus.PAID else 0,
+        next_retry_at=utcnow() if status is PeriodStatus.PAST_DUE else None,
         payment_id=paid_by.id if paid_by is not None else None,
         paid_at=(paid_by.paid_at if paid_by is not None else subscription.current_period_start)
         if status is PeriodStatus.PAID else None)

@@ -107,16 +107,20 @@ def _send_link(contact: Contact, period: BillingPeriod, reason: str) -> str:
     return f"A payment-method link was queued to the member by {message.channel.label}."
 
 
-def record_period_failure(period: BillingPeriod, payment: Payment) -> list[str]:
+def record_period_failure(period: BillingPeriod, payment: Payment | None, *,
+                          reason: str | None = None) -> list[str]:
     """Apply the failed charge ``payment`` of ``period`` (see the module); returns what
-    changed, in sentences. Called by settling (the charge's phase 2, reconcile, a webhook)."""
+    changed, in sentences. Called by settling (the charge's phase 2, reconcile, a webhook),
+    and by the engine with no payment when a retry finds no card to charge (``reason``)."""
     if period.status in (PeriodStatus.PAID, PeriodStatus.VOID):
         return []
     subscription = db.session.get(Subscription, period.subscription_id)
-    reason = payment.failure_reason or "declined"
-    period.payment_id = payment.id
+    reason = (payment.failure_reason if payment is not None else reason) or "declined"
+    if payment is not None:
+        period.payment_id = payment.id
     schedule, now = retry_schedule(), utcnow()
-    retries_done = max(0, (payment.period_attempt or period.attempts) - 1)
+    attempt = payment.period_attempt if payment is not None else None
+    retries_done = max(0, (attempt or period.attempts) - 1)
     effects = [f"The charge of {period} failed ({reason})."]
     if is_hard_decline(payment):
         period.status = PeriodStatus.PAST_DUE
@@ -134,7 +138,8 @@ def record_period_failure(period: BillingPeriod, payment: Payment) -> list[str]:
         subscription.status = SubscriptionStatus.PAST_DUE
         effects.append(f"Subscription {subscription} is past due.")
     if reason not in AUTHENTICATION:
-        effects.append(_send_link(db.session.get(Contact, payment.contact_id), period, reason))
+        effects.append(_send_link(db.session.get(Contact, subscription.contact_id), period,
+                                  reason))
     return effects
 
 
