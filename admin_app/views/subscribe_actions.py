@@ -164,8 +164,9 @@ class SubscribeActionsMixin:
                 refused.message], facts=facts, form=form, submit_label="Review")
         money = quote.money
         facts += [
-            ("Plan", f"{plan} — {money(plan.price_minor)} every "
-                     f"{plan.interval_count} {plan.interval.value}(s)"),
+            ("Plan", f"{plan} — {money(plan.price_minor)} every " + (
+                plan.interval.value if plan.interval_count == 1
+                else f"{plan.interval_count} {plan.interval.value}s")),
             ("Starts", "now" if review.starts_at() is None
              else format_clinic(quote.starts_at, "%d %b %Y")),
             ("First period", f"{format_clinic(quote.starts_at, '%d %b %Y')} – "
