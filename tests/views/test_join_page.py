@@ -156,3 +156,26 @@ def test_cashier_settings_take_only_web_addresses_for_terms_and_logo(app, client
         "auto_send_channel": "email"})
     db.session.expire_all()
     assert CashierSettings.get().terms_url == "https://clinic.example/terms"
+
+
+def test_no_input_on_the_sign_up_page_is_a_500(plan, client):
+    """Hostile values into every field of the page (and its promo box, and the Stripe steps'
+    fields), on the plan link and an invitation link: never a 5xx."""
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    from tests.views.test_fuzz import EXAMPLES, HOSTILE_VALUES, PHASES
+
+    fields = ["first_name", "last_name", "email", "phone", "promo_code", "number", "expiry",
+              "cvc", "consent", "expected_total", "idempotency_key", "apply_promo", "step",
+              "attempt", "setup_intent", "payment_intent"]
+    urls = [f"/join/{plan.public_token}", "/join/invite/nope", "/join/welcome/x.y"]
+
+    @settings(max_examples=EXAMPLES * 3, deadline=None, phases=PHASES,
+              suppress_health_check=list(HealthCheck))
+    @given(st.dictionaries(st.sampled_from(fields), HOSTILE_VALUES), st.sampled_from(urls))
+    def post(data, url):
+        response = client.post(url, data=data)
+        assert response.status_code < 500, (url, data, response.status_code)
+
+    post()
