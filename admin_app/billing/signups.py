@@ -112,7 +112,7 @@ def complete_paid(attempt: SignupAttempt, answer: ChargeResult | None, card: Sav
     if card is not None and contact.stripe_customer_id == attempt.customer_id:
         record_card(contact, card, make_default=True)
     quote = attempt_quote(attempt, starts_at=utcnow())
-    subscription, period = begin_subscription(contact, quote, actor=actor)
+    subscription, period = begin_subscription(contact, quote, actor=actor, is_paid=True)
     payment = None
     if answer is not None:
         payment = Payment(contact_id=contact.id, subscription_id=subscription.id,

@@ -182,11 +182,15 @@ def check_promo_for(promo: PromoCode, plan: Plan, *, at: datetime) -> None:
     check_promo(promo, Subscription(plan=plan, status=SubscriptionStatus.INCOMPLETE), at=at)
 
 
-def begin_subscription(contact: Contact, quote: SubscriptionQuote, *,
-                       actor: Actor) -> tuple[Subscription, BillingPeriod]:
+def begin_subscription(contact: Contact, quote: SubscriptionQuote, *, actor: Actor,
+                       is_paid: bool = False) -> tuple[Subscription, BillingPeriod]:
     """The new subscription, *incomplete* until its first payment, with the promo redeemed
     (``redeem_promo``: checked again under the code's lock) and its first period opened
-    (``period_billing.open_period``: the price after the promo, the countdown)."""
+    (``period_billing.open_period``: the price after the promo, the countdown).
+
+    ``is_paid``: the member has paid what they were shown already (a sign-up settled after
+    the charge): a code that ran out of redemptions or expired meanwhile is still honoured
+    (applied, not counted again), and nothing is refused."""
     from .period_billing import open_period
     from .promo_rules import redeem_promo
 
@@ -197,9 +201,19 @@ def begin_subscription(contact: Contact, quote: SubscriptionQuote, *,
     db.session.add(subscription)
     db.session.flush()
     if quote.promo is not None:
-        redeem_promo(quote.promo, subscription, actor=actor)
+        try:
+            with db.session.begin_nested():
+                redeem_promo(quote.promo, subscription, actor=actor)
+        except ActionError:
+            if not is_paid:
+                raise
+            promo = quote.promo
+            subscription.promo_code = promo
+            subscription.promo_periods_left = promo_period_count(
+                promo.duration.value, promo.duration_months, quote.plan.interval.value,
+                quote.plan.interval_count)
     period = open_period(subscription, starts_at=quote.starts_at, actor=actor)
-    if period.amount_minor != quote.first_period_minor:
+    if period.amount_minor != quote.first_period_minor and not is_paid:
         # NOTE: the member was shown the quote; never charge another amount than reviewed.
         raise ActionError("quote_changed",
                           f"The first period now costs {quote.money(period.amount_minor)}, "

@@ -316,3 +316,24 @@ def test_stripe_js_steps_setup_pay_and_authenticate(plan, processor):
     assert processor.charge(intent).amount_minor == 9500
     assert db.session.get(Subscription, done.subscription_id).status is \
         SubscriptionStatus.ACTIVE
+
+
+def test_a_code_used_up_while_the_member_paid_is_still_honoured(plan, processor,
+                                                                monkeypatch):
+    """The last redemption of a code is taken by someone else between the member's payment
+    and its settlement (reconcile): the member paid the discounted price, so the discount
+    stands; the sign-up completes."""
+    promo = make_promo(code="LAST", percent_off=50, max_redemptions=1)
+    db.session.commit()
+    _losing_the_charge_answer(monkeypatch, processor)
+    with pytest.raises(ActionError):
+        _sign_up(plan, promo_code="LAST")
+    promo = db.session.get(PromoCode, promo.id)
+    promo.times_redeemed = 1  # taken meanwhile
+    db.session.commit()
+    reconcile_signups(min_age=timedelta(0))
+    db.session.expire_all()
+    attempt = db.session.scalar(select(SignupAttempt))
+    assert attempt.status is SignupStatus.PAID
+    sub = db.session.get(Subscription, attempt.subscription_id)
+    assert sub.promo_code_id == promo.id and sub.periods.one().amount_minor == 4000
