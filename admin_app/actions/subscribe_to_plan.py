@@ -17,6 +17,16 @@ from ..billing.locks import lock
 from ..billing.processor_calls import UNANSWERED, ask_processor
 from ..billing.promo_rules import find_promo
 from ..billing.settling import record_paid
+from ..billing.signup_payments import (
+    PENDING_SENTENCE,
+    PROCESSOR_DOWN,
+    BrowserStep,
+    clinic_name,
+    declined_error,
+    pay_with_typed_card,
+    remember,
+    start_card_setup_for,
+)
 from ..billing.signups import (
     SIGNED_UP,
     NewMember,
@@ -53,16 +63,10 @@ from ..models import (
     SignupStatus,
     Subscription,
 )
-from ..money import format_money
-from ..payments import CardDetails, CardRejected, GatewayRefused, get_gateway
+from ..payments import CardDetails, CardRejected, get_gateway
 from .runner import ANYONE, STAFF, ActionResult, ActionRun
 
 PAID_WITH = ("card", "cash", "other", "invoice")
-PROCESSOR_DOWN = ("The payment processor is not answering: nothing was charged. Please try "
-                  "again in a few minutes.")
-PENDING_SENTENCE = ("The payment processor did not answer, so we do not know yet whether your "
-                    "payment went through. Please do not pay again: {clinic} will confirm your "
-                    "membership by email.")
 MAX_START_AHEAD = timedelta(days=366)
 # Declines from one address within this window before the page refuses to try again.
 DECLINE_WINDOW = timedelta(hours=1)
@@ -86,16 +90,6 @@ class BrowserCard:
     attempt_id: int | None = None
     setup_id: str | None = None
     payment_intent: str | None = None
-
-
-@dataclass(frozen=True)
-class BrowserStep:
-    """What the member's browser does next: confirm the card setup (``setup``) or
-    authenticate the charge (``authenticate``) with ``client_secret``."""
-
-    attempt_id: int
-    client_secret: str
-    kind: str
 
 
 def _promo(promo_code: PromoCode | str | None) -> PromoCode | None:
@@ -309,33 +303,15 @@ def _sign_up(member: NewMember, *, plan: Plan, promo_code, paid_with, idempotenc
             completed = complete_paid(attempt, None, None, actor=SYSTEM)
             return run.finish_without_audit(attempt, _thanks(completed.contact, plan))
         if isinstance(paid_with, BrowserCard):
-            return run.finish_without_audit(_start_card_setup(attempt), "Card setup started.")
-        answer, card = _pay(attempt, paid_with.card)
+            return run.finish_without_audit(start_card_setup_for(attempt), "Card setup started.")
+        answer, card = pay_with_typed_card(attempt, paid_with.card)
         attempt = lock(SignupAttempt, attempt_id)
         if answer is UNANSWERED:
-            raise ActionError("gateway_unavailable", PENDING_SENTENCE.format(clinic=_clinic()))
+            raise ActionError("gateway_unavailable", PENDING_SENTENCE.format(clinic=clinic_name()))
         completed = apply_answer(attempt, answer, card, actor=SYSTEM)
         if completed is None:
-            raise _declined(attempt)
+            raise declined_error(attempt)
         return run.finish_without_audit(attempt, _thanks(completed.contact, plan))
-
-
-def _start_card_setup(attempt: SignupAttempt) -> BrowserStep:
-    """The member's customer (created on first need) and a card setup for Stripe.js."""
-    gateway, attempt_id, reference = get_gateway(), attempt.id, attempt.reference
-    customer_id = attempt.customer_id
-    name, email = attempt.full_name, attempt.email
-    if not customer_id:
-        customer_id = ask_processor(gateway.create_customer, email=email, name=name,
-                                    idempotency_key=f"{reference}-customer")
-        if customer_id is UNANSWERED:
-            raise ActionError("gateway_unavailable", PROCESSOR_DOWN)
-        _remember(attempt_id, customer_id=customer_id)
-    setup = ask_processor(gateway.start_card_setup, customer_id,
-                          idempotency_key=f"{reference}-setup", source="signup")
-    if setup is UNANSWERED:
-        raise ActionError("gateway_unavailable", PROCESSOR_DOWN)
-    return BrowserStep(attempt_id, setup.client_secret, "setup")
 
 
 def _continue_in_browser(run: ActionRun, plan: Plan, card: BrowserCard) -> ActionResult:
@@ -357,10 +333,10 @@ def _continue_in_browser(run: ActionRun, plan: Plan, card: BrowserCard) -> Actio
         except CardRejected as rejected:
             attempt = lock(SignupAttempt, attempt_id)
             fail_attempt(attempt, rejected.code)
-            raise _declined(attempt) from None
+            raise declined_error(attempt) from None
         if saved is UNANSWERED:
             raise ActionError("gateway_unavailable", PROCESSOR_DOWN)
-        _remember(attempt_id, card_gateway_id=saved.gateway_id, card_brand=saved.brand[:20],
+        remember(attempt_id, card_gateway_id=saved.gateway_id, card_brand=saved.brand[:20],
                   card_last4=saved.last4, card_exp_month=saved.exp_month,
                   card_exp_year=saved.exp_year)
         answer = ask_processor(gateway.charge_on_session, customer_id=customer_id,
@@ -376,14 +352,14 @@ def _continue_in_browser(run: ActionRun, plan: Plan, card: BrowserCard) -> Actio
                                              "reload it and try again.")
     attempt = lock(SignupAttempt, attempt_id)
     if answer is UNANSWERED:
-        raise ActionError("gateway_unavailable", PENDING_SENTENCE.format(clinic=_clinic()))
+        raise ActionError("gateway_unavailable", PENDING_SENTENCE.format(clinic=clinic_name()))
     if answer is not None and answer.client_secret and card.setup_id:
         attempt.gateway_id = answer.gateway_id  # NOTE: the only charge this attempt may settle
         return run.finish_without_audit(BrowserStep(attempt_id, answer.client_secret,
                                                     "authenticate"), "Authentication asked.")
     completed = apply_answer(attempt, answer, saved, actor=SYSTEM)
     if completed is None:
-        raise _declined(attempt)
+        raise declined_error(attempt)
     return run.finish_without_audit(attempt, _thanks(completed.contact, plan))
 
 
@@ -393,7 +369,7 @@ def check_not_subscribed_member(contact: Contact, plan: Plan) -> None:
     except ActionError:
         raise ActionError("already_subscribed",
                           f"You are already subscribed to {plan}: nothing was charged. "
-                          f"Contact {_clinic()} if something looks wrong.") from None
+                          f"Contact {clinic_name()} if something looks wrong.") from None
 
 
 def _max_declines() -> int:
@@ -402,77 +378,8 @@ def _max_declines() -> int:
     return int(current_app.config.get("SIGNUP_MAX_DECLINES", 5))
 
 
-def _clinic() -> str:
-    from ..models import CashierSettings
-
-    return CashierSettings.get().business_name or "the clinic"
-
-
 def _thanks(contact: Contact, plan: Plan) -> str:
     return f"{contact} {SIGNED_UP}: {plan}."
-
-
-def _declined(attempt: SignupAttempt) -> ActionError:
-    reason = attempt.failure_reason or "declined"
-    if reason == "authentication_required":
-        message = ("Your bank asks you to confirm this card, which cannot be done here: "
-                   "nothing was charged. Please use another card.")
-    elif reason in ("card_rejected", "customer_refused"):
-        message = "The card was not accepted: nothing was charged. Please use another card."
-    else:
-        why = "" if "declined" in reason.lower() else f" ({reason.rstrip('.')})"
-        message = (f"Your card was declined{why}: nothing was charged. Please check the "
-                   "details or use another card.")
-    return ActionError("card_declined" if reason != "authentication_required"
-                       else "authentication_required", message, keep_changes=True,
-                       after={"signup_attempt_id": attempt.id, "status": "failed"})
-
-
-def _pay(attempt: SignupAttempt, card: CardDetails):
-    """Ask the processor (no transaction open): the customer, the card, the charge. Returns
-    (answer or UNANSWERED, the saved card); a refused card or customer fails the attempt."""
-    gateway = get_gateway()
-    reference, attempt_id = attempt.reference, attempt.id
-    customer_id = attempt.customer_id
-    amount, currency = attempt.amount_minor, attempt.currency
-    name = f"{attempt.first_name} {attempt.last_name}".strip()
-    email, description = attempt.email, f"Sign-up: {attempt.plan}"
-    try:
-        if not customer_id:
-            customer_id = ask_processor(gateway.create_customer, email=email, name=name,
-                                        idempotency_key=f"{reference}-customer")
-            if customer_id is UNANSWERED:
-                return UNANSWERED, None
-            _remember(attempt_id, customer_id=customer_id)
-        saved = ask_processor(gateway.save_card, customer_id, card,
-                              idempotency_key=f"{reference}-card")
-        if saved is UNANSWERED:
-            return UNANSWERED, None
-        _remember(attempt_id, card_gateway_id=saved.gateway_id, card_brand=saved.brand[:20],
-                  card_last4=saved.last4, card_exp_month=saved.exp_month,
-                  card_exp_year=saved.exp_year)
-    except (CardRejected, GatewayRefused) as refused:
-        attempt = lock(SignupAttempt, attempt_id)
-        fail_attempt(attempt, getattr(refused, "code", None) == "card_declined"
-                     and (refused.message or "declined") or "card_rejected")
-        raise _declined(attempt) from None
-    answer = ask_processor(gateway.charge, customer_id=customer_id,
-                           card_gateway_id=saved.gateway_id, amount_minor=amount,
-                           currency=currency, description=description,
-                           idempotency_key=reference)
-    return answer, saved
-
-
-def _remember(attempt_id: int, **values) -> None:
-    """Record what the processor made for the attempt at once (its own short transaction), so
-    reconcile can look the charge up if this process dies."""
-    attempt = lock(SignupAttempt, attempt_id)
-    for name, value in values.items():
-        setattr(attempt, name, value)
-
-
-def describe_total(quote: SubscriptionQuote) -> str:
-    return format_money(quote.due_today_minor, quote.currency)
 
 
 __all__ = ["subscribe_to_plan", "review_subscription", "NewMember", "SignupCard",

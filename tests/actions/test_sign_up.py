@@ -223,7 +223,7 @@ def test_a_personal_invitation_is_single_use_and_expires(plan):
 def _losing_the_charge_answer(monkeypatch, processor):
     """The processor makes the charge and its answer is lost (the customer and the card
     answered): the real processor switch, flipped for the charge call only."""
-    import admin_app.actions.subscribe_to_plan as module
+    import admin_app.billing.signup_payments as module
 
     real = module.ask_processor
 
