@@ -156,8 +156,8 @@ def subscribe_to_plan(member: Contact | NewMember, *, plan: Plan,
     ``start_in_past``, ``start_too_far``, ``paid_with_invalid``, ``no_payment_method``,
     ``payment_pending``, ``card_declined``, ``authentication_required``,
     ``gateway_unavailable``, ``quote_changed``, ``invitation_used``, ``invitation_expired``,
-    ``too_many_declines``, ``card_missing``, ``card_expired``, ``card_rejected``,
-    ``already_done``.
+    ``too_many_declines``, ``link_disabled``, ``card_missing``, ``card_expired``,
+    ``card_rejected``, ``attempt_unknown``, ``attempt_closed``, ``already_done``.
     """
     if isinstance(member, NewMember):
         return _sign_up(member, plan=plan, promo_code=promo_code, paid_with=paid_with,
@@ -275,6 +275,9 @@ def _sign_up(member: NewMember, *, plan: Plan, promo_code, paid_with, idempotenc
             if problem:
                 raise ActionError("card_rejected", problem)
         plan = lock(Plan, plan.id)
+        if not plan.is_public_link_enabled:
+            raise ActionError("link_disabled", "This link is no longer active: please ask "
+                                               "the clinic for a new one.")
         if invitation is not None:
             invitation = lock(PlanInvitation, invitation.id)
         _check_invitation(invitation, plan, now=now)

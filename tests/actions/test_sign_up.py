@@ -156,7 +156,12 @@ def test_refusals_before_the_processor_leave_nothing(plan):
         with pytest.raises(ActionError) as refused:
             _sign_up(plan, **kw)
         assert refused.value.code == code
-    plan.is_active = False
+    plan.is_public_link_enabled = False
+    db.session.commit()
+    with pytest.raises(ActionError) as refused:
+        _sign_up(plan)
+    assert refused.value.code == "link_disabled"
+    plan.is_public_link_enabled, plan.is_active = True, False
     db.session.commit()
     with pytest.raises(ActionError) as refused:
         _sign_up(plan)
