@@ -164,8 +164,9 @@ def check_plan_open(plan: Plan, *, at: datetime, except_attempt_id: int | None =
         raise ActionError("plan_inactive", f"{plan} is no longer sold (inactive).")
     if plan.max_members is not None and places_taken(
             plan, at=at, except_attempt_id=except_attempt_id) >= plan.max_members:
-        raise ActionError("plan_full", f"{plan} is full: all its {plan.max_members} places "
-                                       "are taken.")
+        places = "its one place is" if plan.max_members == 1 else \
+            f"all its {plan.max_members} places are"
+        raise ActionError("plan_full", f"{plan} is full: {places} taken.")
 
 
 def check_not_subscribed(contact: Contact, plan: Plan) -> None:

@@ -157,13 +157,14 @@ def test_the_authentication_card(page: Page, live_server, join, shot, gateway_ki
         shot(page, "signup_authentication_refused_offline")
         assert _count(live_server, Subscription, Subscription.contact_id.isnot(None)) == 1
         return
-    for _ in range(2):  # localstripe asks at the card setup, then for the charge
+    for attempt in range(2):  # localstripe asks at the card setup, then for the charge
+        expect(page.get_by_role("button", name="Complete authentication")).to_be_visible()
+        shot(page, f"signup_authentication_modal_{attempt}_stripe")
         page.get_by_role("button", name="Complete authentication").click()
         if page.locator("#welcome").count():
             break
         expect(page.get_by_role("button", name="Complete authentication").or_(
             page.locator("#welcome"))).to_be_visible()
-        shot(page, "signup_authentication_stripe")
     expect(page.locator("#welcome")).to_have_text("Welcome, Maya!")
 
 
