@@ -76,14 +76,16 @@ def payments_group() -> None:
               help="Seconds a pending record must have waited before a processor holding no "
                    "trace of it means it was never made.")
 def reconcile_command(min_age: int) -> None:
-    """Bring pending payments and refunds in line with what the processor says (run it from
-    a schedule, e.g. every 10 minutes). Exits 1 while some stay pending."""
+    """Bring pending payments, refunds and plan-link sign-ups in line with what the processor
+    says (run it from a schedule, e.g. every 10 minutes). Exits 1 while some stay pending."""
     from datetime import timedelta
 
     from .actions.reconcile_pending import reconcile_pending
+    from .actions.reconcile_signups import reconcile_signups
     from .billing.reconciling import Outcome
 
     done = reconcile_pending(min_age=timedelta(seconds=min_age))
+    done += reconcile_signups(min_age=timedelta(seconds=min_age))
     for reconciled in done:
         click.echo(reconciled.message)
     waiting = sum(r.outcome is Outcome.STILL_PENDING for r in done)

@@ -88,11 +88,19 @@ def paid_period(payment: Payment) -> BillingPeriod | None:
 
 
 def release_what_it_was_for(failed: Payment) -> list[str]:
-    """A period charge that failed makes its period past due, with its retries scheduled
-    (``period_retries``); a no-show fee that was not charged after all (declined, or never made)
-    leaves its appointment: the fee is failed, to be charged again or waived. The charge of an
-    appointment without a credit leaves it flagged, to be charged again."""
+    """A first payment that failed removes the incomplete subscription it was to start
+    (``subscribing.discard_unpaid``); a period charge that failed makes its period past due,
+    with its retries scheduled (``period_retries``); a no-show fee that was not charged after
+    all (declined, or never made) leaves its appointment: the fee is failed, to be charged
+    again or waived. The charge of an appointment without a credit leaves it flagged, to be
+    charged again."""
     period = paid_period(failed)
+    if period is not None and period.subscription.status is SubscriptionStatus.INCOMPLETE:
+        from .subscribing import discard_unpaid  # NOTE: a first payment: nothing to retry
+
+        subscription = str(period.subscription)
+        return ([f"The incomplete subscription {subscription} waiting for it was removed."]
+                if discard_unpaid(period.subscription_id) else [])
     if period is not None:
         from .period_retries import record_period_failure
 

@@ -42,6 +42,7 @@ from ..money import format_money
 from ..payments import ChargeResult, RefundResult
 from .account_credit import give_back_account_credit
 from .paid_for import lock_owed, release_what_it_was_for, settle_what_it_paid_for
+from .subscribing import first_payment_lines
 
 NOT_AT_PROCESSOR = "not_at_processor"
 
@@ -92,7 +93,7 @@ def record_paid(payment: Payment) -> Settlement:
     invoice = invoice_paid_by(payment)
     receipt = receipt_for_payment(payment,
                                   description=payment.description or payment.purpose.label,
-                                  invoice=invoice)
+                                  invoice=invoice, lines=first_payment_lines(payment))
     if invoice is not None:
         mark_invoice_paid(invoice, payment)
     queued = queue_if_auto_send(receipt)

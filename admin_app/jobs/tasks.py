@@ -91,7 +91,9 @@ def sweep() -> str:
 
 
 def reconcile(min_age: timedelta = MIN_AGE) -> str:
-    done = reconcile_pending(min_age=min_age)
+    from ..actions.reconcile_signups import reconcile_signups
+
+    done = reconcile_pending(min_age=min_age) + reconcile_signups(min_age=min_age)
     waiting = sum(r.outcome is Outcome.STILL_PENDING for r in done)
     return f"{len(done) - waiting} settled, {waiting} still pending."
 

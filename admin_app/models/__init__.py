@@ -35,6 +35,13 @@ from .payment import (
 )
 from .promo import DiscountDuration, DiscountType, PromoCode, PromoRedemption, promo_code_plan
 from .settings import AfterFinalRetry, CashierSettings, CreditUse
+from .signup import (
+    InvitationState,
+    PlanInvitation,
+    PlanLinkCounter,
+    SignupAttempt,
+    SignupStatus,
+)
 from .stripe_event import StripeEvent
 from .subscription import Subscription, SubscriptionStatus
 
@@ -53,4 +60,6 @@ __all__ = [
     "AccountCreditEntry", "AccountCreditReason", "StripeEvent", "BillingPeriod",
     "PeriodStatus", "UnusedCredits", "AfterFinalRetry", "CreditUse", "DeliveryAttempt",
     "OutboxItem",
+    "PeriodStatus", "UnusedCredits", "AfterFinalRetry", "CreditUse", "InvitationState",
+    "PlanInvitation", "PlanLinkCounter", "SignupAttempt", "SignupStatus",
 ]

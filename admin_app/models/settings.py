@@ -106,6 +106,9 @@ class CashierSettings(TimestampMixin, db.Model):
         return {"invoice": self.invoice_prefix, "receipt": self.receipt_prefix,
                 "credit_note": self.credit_note_prefix}[doc_type.value]
 
+    # The public sign-up page: the clinic's terms the member must accept (none: no checkbox).
+    terms_url: Mapped[str | None] = mapped_column(String(500))
+
     @classmethod
     def get(cls) -> CashierSettings:
         """The settings row, created with defaults on first use (in a savepoint, so two

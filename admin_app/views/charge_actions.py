@@ -24,7 +24,7 @@ from ..actions.charge_custom_bill import charge_custom_bill
 from ..billing.account_credit import account_credit_balance
 from ..billing.charging import default_card
 from ..extensions import db
-from ..models import CashierSettings, Contact, PaymentMethodKind, Plan, Service
+from ..models import CashierSettings, Contact, PaymentMethod, PaymentMethodKind, Plan, Service
 from ..money import format_money, is_currency_code, parse_money
 from ..payments import CardDetails
 from .action_forms import ActionForm
@@ -56,6 +56,13 @@ def currency_choices() -> list[tuple[str, str]]:
     return [(code, code) for code in sorted(c for c in codes if is_currency_code(c))]
 
 
+def saved_card_choice(contact: Contact) -> tuple[PaymentMethod | None, str]:
+    """The contact's default card and how a "paid by" choice names it."""
+    card = default_card(contact)
+    return card, (f"Saved card: {card.display_name} (expires {card.expiry})" if card else
+                  "Saved card: none saved yet, add one under Payment methods")
+
+
 class ChargeForm(ActionForm):
     amount = MoneyField("Amount", validators=[InputRequired()])
     currency = SelectField("Currency", validators=[InputRequired()])
@@ -69,9 +76,7 @@ class ChargeForm(ActionForm):
         self.currency.choices = currency_choices()
 
     def offer_methods(self, contact: Contact) -> None:
-        card = default_card(contact)
-        card_label = (f"Saved card: {card.display_name} (expires {card.expiry})" if card else
-                      "Saved card: none saved yet, add one under Payment methods")
+        card, card_label = saved_card_choice(contact)
         self.charge_to.choices = [(PaymentMethodKind.CARD.value, card_label),
                                   (PaymentMethodKind.CASH.value, "Cash, taken at the desk"),
                                   (PaymentMethodKind.OTHER.value,

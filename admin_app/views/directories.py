@@ -14,8 +14,10 @@ from .base import AppModelView
 from .bulk_pages import BulkPagesMixin
 from .charge_actions import ChargeActionsMixin
 from .credit_actions import ADJUST_CREDITS, CreditActionsMixin
+from .invitation_bulk import SEND_PLAN_INVITATIONS, InvitationBulkMixin
 from .plan_link import PlanLinkMixin
 from .row_menu import MenuItem
+from .subscribe_actions import SubscribeActionsMixin
 
 
 def _contact_name_link(view, context, row, name):
@@ -26,7 +28,7 @@ def _contact_name_link(view, context, row, name):
 
 
 class ContactView(ChargeActionsMixin, CreditActionsMixin, AccountCreditActionsMixin,
-                  BulkPagesMixin, AppModelView):
+                  SubscribeActionsMixin, InvitationBulkMixin, BulkPagesMixin, AppModelView):
     """Contacts (members, clients, patients). A contact's details page is the contact card."""
 
     column_list = ["id", "first_name", "last_name", "email", "phone", "status", "created_at"]
@@ -51,7 +53,7 @@ class ContactView(ChargeActionsMixin, CreditActionsMixin, AccountCreditActionsMi
                            "stripe_customer_id", "notes", "created_at", "updated_at"]
     details_template = "admin/contact_card.html"
     search_hint = "Name, email or phone"
-    bulk_flows = (ADJUST_CREDITS,)
+    bulk_flows = (ADJUST_CREDITS, SEND_PLAN_INVITATIONS)
 
     @expose("/details/")
     def details_view(self):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
 from zoneinfo import available_timezones
 
 from flask import redirect, url_for
@@ -21,6 +22,16 @@ def _retry_schedule(form, field) -> None:
     problem = schedule_problem(field.data)
     if problem:
         raise ValidationError(problem)
+
+
+def _web_address(form, field) -> None:
+    """Only an http(s) address with a host: what a member's page may link to."""
+    value = (field.data or "").strip()
+    parts = urlsplit(value)
+    if value and (parts.scheme not in ("http", "https") or not parts.netloc
+                  or any(ch.isspace() or ord(ch) < 32 for ch in value)):
+        raise ValidationError("Enter a web address starting with https://")
+    field.data = value or None
 
 
 class CashierSettingsView(AppModelView):
@@ -48,6 +59,7 @@ class CashierSettingsView(AppModelView):
         "invoice_due_days": "Invoice due days (members paying without a card)",
         "credit_use": "Appointments use a credit",
         "cancel_notice_hours": "Cancellation notice (hours)",
+        "terms_url": "Terms for members (link)",
     }
     form_columns = ["auto_send_receipts", "auto_send_channel", "auto_send_invoices",
                     "auto_send_receipts_docs", "auto_send_credit_notes", "no_show_fee_minor",
@@ -56,7 +68,7 @@ class CashierSettingsView(AppModelView):
                     "invoice_prefix", "receipt_prefix", "credit_note_prefix", "paper_size",
                     "logo_upload", "remove_logo",
                     "retry_schedule_days", "after_final_retry", "invoice_due_days",
-                    "credit_use", "cancel_notice_hours"]
+                    "credit_use", "cancel_notice_hours", "terms_url"]
     column_details_exclude_list = ["logo"]
     form_overrides = {"time_zone": SelectField, "paper_size": SelectField}
     _prefix = {"validators": [Length(max=12), Regexp(r"^[A-Za-z0-9/_.#-]*$", message=(
@@ -74,7 +86,10 @@ class CashierSettingsView(AppModelView):
                  "cancel_notice_hours": {
                      "validators": [InputRequired(), NumberRange(0, 720)],
                      "description": "An appointment cancelled at least this long before it "
-                                    "starts gives its credit back; later, it stays used."}}
+                                    "starts gives its credit back; later, it stays used."},
+                 "terms_url": {"validators": [Optional(), _web_address],
+                               "description": "The sign-up page asks members to accept them "
+                                              "(a checkbox) when set."}}
     form_extra_fields = {
         "logo_upload": FileField("Logo", description="PNG or JPEG, at most 512 KB: printed "
                                  "on every document (issued documents included)."),

@@ -1,23 +1,24 @@
 """Subscriptions and Appointments: the two top-level menus.
 
-A subscription is created through ``actions.create_subscription`` (with its promo code, if one
-is chosen) and changes afterwards only through its actions: its status, period, plan,
-cancellation, scheduled change and promo code are shown on the edit form, not edited there.
+A subscription is started with "Subscribe to a plan" (``actions.subscribe_to_plan``: the first
+payment, the first period, its credits and receipt): Subscriptions → Create picks the contact,
+the plan and a promo code, then opens that action's page for the contact, prefilled. It
+changes afterwards only through its actions: its status, period, plan, cancellation, scheduled
+change and promo code are shown on the edit form, not edited there.
 """
 
 from __future__ import annotations
 
-from flask_login import current_user
+from flask import redirect, request, url_for
+from flask_admin import expose
 from sqlalchemy import select
 from wtforms import HiddenField
 
-from ..actions.create_subscription import create_subscription
 from ..billing.no_show_rules import check_fee_still_open
 from ..errors import ActionError
 from ..extensions import db
-from ..models import Plan, Subscription
+from ..models import Plan
 from .action_forms import new_idempotency_key
-from .action_pages import create_through
 from .appointment_credit_actions import AppointmentCreditActionsMixin
 from .base import AppModelView
 from .bulk_pages import BulkPagesMixin
@@ -96,13 +97,21 @@ class SubscriptionView(SubscriptionActionsMixin, PlanChangeActionsMixin, PromoAc
                                       self.column_type_formatters_detail))
                 for name in READ_ONLY_COLUMNS]
 
-    def create_model(self, form):
-        """Create through ``create_subscription`` (one transaction, with the promo code's
-        redemption), said as every action page says it (``run_action``); a refusal keeps the
-        form, with a fresh key."""
-        return create_through(lambda: create_subscription(
-            form.contact.data, plan=form.plan.data, promo_code=form.promo_code.data,
-            actor=current_user, idempotency_key=form.idempotency_key.data), form, Subscription)
+    @expose("/new/", methods=("GET", "POST"))
+    def create_view(self):
+        """The contact, plan and promo code chosen here go on to the contact's "Subscribe to
+        a plan" page (start, first payment, review): nothing is created before it confirms."""
+        if request.method == "POST" and self.can_create:
+            form = self.create_form()
+            if self.validate_form(form):
+                promo = form.promo_code.data
+                return redirect(url_for("contact.subscribe_view", id=form.contact.data.id,
+                                        plan=form.plan.data.id,
+                                        promo=promo.code if promo is not None else None))
+        return super().create_view()
+
+    def create_model(self, form):  # pragma: no cover - create_view never gets here
+        return False
 
 
 class AppointmentView(AppointmentCreditActionsMixin, NoShowActionsMixin, BulkPagesMixin,

@@ -32,6 +32,7 @@ ACTION_ENDPOINTS = [
     ("GET", "/admin/payment_method/remove/", "id", ""),
     ("GET", "/admin/payment_method/link/", "contact_id", ""),
     ("GET", "/admin/contact/charge/", "id", ""),
+    ("GET", "/admin/contact/subscribe/", "id", ""),
     ("GET", "/admin/contact/payment-methods/add/", "id", ""),
     ("GET", "/admin/contact/credits/adjust/", "id", ""),
     ("GET", "/admin/contact/account-credit/refund/", "id", ""),
