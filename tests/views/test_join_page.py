@@ -18,7 +18,7 @@ from admin_app.models import (
     SignupAttempt,
     Subscription,
 )
-from tests.factories import make_plan, make_promo
+from tests.factories import cashier_settings_form, make_plan, make_promo
 
 
 @pytest.fixture
@@ -141,19 +141,16 @@ def test_payment_attempts_are_rate_limited_per_address_and_logged(app_config, pl
         db.session.remove()
 
 
-def test_cashier_settings_take_only_web_addresses_for_terms_and_logo(app, client, login):
+def test_cashier_settings_take_only_web_addresses_for_terms(app, client, login):
     CashierSettings.get()
     db.session.commit()
     login("owner")
     for bad in ("javascript:alert(1)", "terms.html", "https://"):
-        page = client.post("/admin/cashier_settings/edit/?id=1", data={
-            "currency": "USD", "time_zone": "UTC", "business_name": "X", "terms_url": bad,
-            "no_show_fee_minor": "75.00", "auto_send_channel": "email"})
+        page = client.post("/admin/cashier_settings/edit/?id=1",
+                           data=cashier_settings_form(terms_url=bad))
         assert "Enter a web address starting with https://" in page.get_data(as_text=True)
-    client.post("/admin/cashier_settings/edit/?id=1", data={
-        "currency": "USD", "time_zone": "UTC", "business_name": "X",
-        "terms_url": "https://clinic.example/terms", "no_show_fee_minor": "75.00",
-        "auto_send_channel": "email"})
+    client.post("/admin/cashier_settings/edit/?id=1",
+                data=cashier_settings_form(terms_url="https://clinic.example/terms"))
     db.session.expire_all()
     assert CashierSettings.get().terms_url == "https://clinic.example/terms"
 
