@@ -6,6 +6,7 @@ done), and each scheduled task is also a CLI command, so cron can drive it where
 | ``run_bulk_job`` | on demand | carry a bulk job out (``bulk_runner``) |
 | ``sweep_jobs`` | every minute | hand queued or stalled jobs to a worker again |
 | ``reconcile_payments`` | every 5 minutes | ``payments reconcile``: settle pending attempts |
+| ``refresh_reports`` | every 10 minutes | ``reports refresh``: the reports' summary, months that changed |
 """
 
 from __future__ import annotations
@@ -19,11 +20,13 @@ from ..billing.reconciling import MIN_AGE, Outcome
 from ..clock import utcnow
 from ..extensions import db
 from ..models import ScheduledRun
+from ..reports.summary import refresh_summary
 from .bulk_runner import execute_bulk_job, stalled_job_ids
 from .engine import app_periodic_task, app_task
 
 SCHEDULE = {"sweep_jobs": ("every minute", crontab()),
-            "reconcile_payments": ("every 5 minutes", crontab(minute="*/5"))}
+            "reconcile_payments": ("every 5 minutes", crontab(minute="*/5")),
+            "refresh_reports": ("every 10 minutes", crontab(minute="*/10"))}
 
 
 def next_run(name: str, after: datetime) -> datetime | None:
@@ -87,3 +90,14 @@ def sweep_jobs() -> str:
 @app_periodic_task(SCHEDULE["reconcile_payments"][1])
 def reconcile_payments() -> str:
     return record_run("reconcile_payments", reconcile)
+
+
+def refresh_reports_summary() -> str:
+    months = refresh_summary()
+    return (f"{len(months)} month(s) of the reports recomputed: "
+            f"{', '.join(m.key for m in months)}." if months else "Reports up to date.")
+
+
+@app_periodic_task(SCHEDULE["refresh_reports"][1])
+def refresh_reports() -> str:
+    return record_run("refresh_reports", refresh_reports_summary)

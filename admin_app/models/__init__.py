@@ -31,6 +31,7 @@ from .payment import (
     RefundReason,
     RefundStatus,
 )
+from .report_summary import ALL_PLANS, ReportFigure, ReportMonth
 from .promo import DiscountDuration, DiscountType, PromoCode, PromoRedemption, promo_code_plan
 from .settings import AfterFinalRetry, CashierSettings, CreditUse
 from .stripe_event import StripeEvent
@@ -47,5 +48,6 @@ __all__ = [
     "CashierSettings", "Subscription", "SubscriptionStatus", "ActionRequest",
     "DocumentSequence", "MessageStatus", "OutboundMessage", "PromoRedemption",
     "AccountCreditEntry", "AccountCreditReason", "StripeEvent", "BillingPeriod",
-    "PeriodStatus", "UnusedCredits", "AfterFinalRetry", "CreditUse",
+    "PeriodStatus", "UnusedCredits", "AfterFinalRetry", "CreditUse", "ReportFigure", "ReportMonth",
+    "ALL_PLANS",
 ]

@@ -1,0 +1,154 @@
+"""Home: the headline figures with their change against the previous month, and the to-do
+list (what needs doing, each a count linked to the filtered list behind it)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from fractions import Fraction
+
+from sqlalchemy import func, select
+
+from ..clinic_time import clinic_zone
+from ..clock import utcnow
+from ..extensions import db
+from ..models import (
+    ALL_PLANS,
+    Appointment,
+    AppointmentStatus,
+    NoShowFeeStatus,
+    Payment,
+    PaymentMethodKind,
+    PaymentPurpose,
+    PaymentStatus,
+    Refund,
+    RefundStatus,
+    Subscription,
+    SubscriptionStatus,
+)
+from .calendar import month_of
+from .series import MonthFigures, read_months
+
+
+@dataclass
+class Headline:
+    """One headline figure: this period's value and the previous one's (None: no rate)."""
+
+    label: str
+    currency: str  # "" for a count or a rate
+    now: int | Fraction | None
+    before: int | Fraction | None
+    kind: str  # money, count, rate
+    report: str  # the report's slug
+
+
+def headlines(now: datetime | None = None) -> tuple[list[Headline], datetime | None]:
+    """MRR and active members (now against the end of last month), revenue and refunds (this
+    month so far against last month), failed-payment recovery rate (this month's failures
+    against last month's); money per currency. Also the moment the figures describe."""
+    now = now or utcnow()
+    zone = clinic_zone()
+    current = month_of(now, zone)
+    last, this = read_months([current.previous(), current], plan_id=ALL_PLANS, now=now,
+                             zone=zone)
+    found: list[Headline] = []
+    currencies = sorted(this.currencies() | last.currencies())
+    for c in currencies:
+        if this.value("mrr_end", c) or this.value("mrr_start", c):
+            found.append(Headline("MRR", c, this.value("mrr_end", c),
+                                  this.value("mrr_start", c), "money", "mrr"))
+    found.append(Headline("Active members", "", this.value("members_end"),
+                          this.value("members_start"), "count", "members"))
+    for c in currencies:
+        if _net(this, c) or _net(last, c):
+            found.append(Headline("Revenue this month", c, _net(this, c), _net(last, c),
+                                  "money", "revenue"))
+    for c in currencies:
+        refunds = this.total("revenue_refunds", c), last.total("revenue_refunds", c)
+        if any(refunds):
+            found.append(Headline("Refunds this month", c, *refunds, "money", "revenue"))
+    for c in currencies:
+        if this.value("failed_count", c) or last.value("failed_count", c):
+            found.append(Headline("Failed-payment recovery", c, _recovery(this, c),
+                                  _recovery(last, c), "rate", "failed-payments"))
+    return found, this.as_of
+
+
+def _net(month: MonthFigures, currency: str) -> int:
+    return month.total("revenue_payments", currency) - month.total("revenue_refunds", currency)
+
+
+def _recovery(month: MonthFigures, currency: str) -> Fraction | None:
+    failed = month.value("failed_count", currency)
+    recovered = (month.value("recovered_retry_count", currency)
+                 + month.value("recovered_card_count", currency))
+    return Fraction(recovered, failed) if failed else None
+
+
+@dataclass
+class RenewalsDue:
+    count: int
+    expected_minor: dict[str, int]  # per currency
+
+
+def renewals_due(days: int = 7, now: datetime | None = None) -> RenewalsDue:
+    """Subscriptions renewing within ``days`` (active or past due, not ending at the period
+    end) and what they should bring in: the price of the plan they renew on (a scheduled plan
+    change's plan), per currency, before promo discounts."""
+    from ..models import Plan
+
+    now = now or utcnow()
+    plan_of = func.coalesce(Subscription.scheduled_plan_id, Subscription.plan_id)
+    rows = db.session.execute(
+        select(Plan.currency, func.count(), func.sum(Plan.price_minor))
+        .select_from(Subscription).join(Plan, Plan.id == plan_of)
+        .where(Subscription.status.in_((SubscriptionStatus.ACTIVE, SubscriptionStatus.PAST_DUE)),
+               Subscription.cancel_at_period_end.is_(False),
+               Subscription.current_period_end >= now,
+               Subscription.current_period_end < now + timedelta(days=days))
+        .group_by(Plan.currency)).all()
+    return RenewalsDue(sum(count for _, count, _ in rows),
+                       {currency: int(total or 0) for currency, _, total in rows})
+
+
+@dataclass
+class ToDo:
+    past_due: int
+    unpaid: int
+    failed_renewals_today: int
+    pending_payments: int
+    pending_refunds: int
+    open_no_shows: int
+    renewals: RenewalsDue
+    # Failed document deliveries: the documents module's count goes here once it exposes one.
+    failed_deliveries: int | None = None
+
+
+def todo(now: datetime | None = None) -> ToDo:
+    now = now or utcnow()
+    zone = clinic_zone()
+    today = now.astimezone(zone).replace(hour=0, minute=0, second=0, microsecond=0)
+    by_status = dict(db.session.execute(
+        select(Subscription.status, func.count())
+        .where(Subscription.status.in_((SubscriptionStatus.PAST_DUE, SubscriptionStatus.UNPAID)))
+        .group_by(Subscription.status)).all())
+    count = lambda query: db.session.scalar(query) or 0  # noqa: E731
+    return ToDo(
+        past_due=by_status.get(SubscriptionStatus.PAST_DUE, 0),
+        unpaid=by_status.get(SubscriptionStatus.UNPAID, 0),
+        failed_renewals_today=count(
+            select(func.count()).select_from(Payment)
+            .where(Payment.created_at >= today, Payment.status == PaymentStatus.FAILED,
+                   Payment.purpose == PaymentPurpose.SUBSCRIPTION_PERIOD)),
+        pending_payments=count(
+            select(func.count()).select_from(Payment)
+            .where(Payment.status == PaymentStatus.PENDING,
+                   Payment.method == PaymentMethodKind.CARD)),
+        pending_refunds=count(select(func.count()).select_from(Refund)
+                              .where(Refund.status == RefundStatus.PENDING)),
+        open_no_shows=count(
+            select(func.count()).select_from(Appointment)
+            .where(Appointment.status == AppointmentStatus.NO_SHOW,
+                   Appointment.no_show_fee_status == NoShowFeeStatus.NONE)),
+        renewals=renewals_due(now=now),
+    )
