@@ -6,7 +6,7 @@ done), and each scheduled task is also a CLI command, so cron can drive it where
 | ``run_bulk_job`` | on demand | carry a bulk job out (``bulk_runner``) |
 | ``sweep_jobs`` | every minute | hand queued or stalled jobs to a worker again |
 | ``reconcile_payments`` | every 5 minutes | ``payments reconcile``: settle pending attempts |
-| ``refresh_reports`` | every 10 minutes | ``reports refresh``: the reports' summary, months that changed |
+| ``refresh_reports`` | every 10 minutes | ``reports refresh``: the months that changed |
 """
 
 from __future__ import annotations

@@ -31,8 +31,8 @@ from .payment import (
     RefundReason,
     RefundStatus,
 )
-from .report_summary import ALL_PLANS, ReportFigure, ReportMonth
 from .promo import DiscountDuration, DiscountType, PromoCode, PromoRedemption, promo_code_plan
+from .report_summary import ALL_PLANS, ReportFigure, ReportMonth
 from .settings import AfterFinalRetry, CashierSettings, CreditUse
 from .stripe_event import StripeEvent
 from .subscription import Subscription, SubscriptionStatus

@@ -20,7 +20,7 @@ class Month:
     def parse(cls, text: str | None) -> Month:
         """``"2026-03"`` → March 2026; anything else raises ``ValueError``."""
         found = _MONTH.match((text or "").strip())
-        if not found or not 1 <= int(found.group(2)) <= 12 or not 1900 < int(found.group(1)):
+        if not found or not 1 <= int(found.group(2)) <= 12 or not int(found.group(1)) > 1900:
             raise ValueError(f"{text!r} is not a month (YYYY-MM)")
         return cls(int(found.group(1)), int(found.group(2)))
 

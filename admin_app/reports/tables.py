@@ -79,6 +79,11 @@ def _currencies(months: list[MonthFigures], prefix: str) -> list[str]:
                    if metric.startswith(prefix) and c})
 
 
+def _in(month: MonthFigures, currency: str):
+    """``metric -> value`` of one month in one currency."""
+    return lambda metric: month.value(metric, currency)
+
+
 def _rate(part: int, whole: int) -> Fraction | None:
     return Fraction(part, whole) if whole else None
 
@@ -92,7 +97,7 @@ def mrr_tables(months: list[MonthFigures]) -> list[Table]:
             Column("Contraction", MONEY, "bar"), Column("Churn", MONEY, "bar"),
             Column("MRR at end", MONEY, "line")])
         for m in months:
-            v = lambda metric: m.value(metric, currency)  # noqa: E731
+            v = _in(m, currency)
             table.rows.append([m.month.label, v("mrr_start"), v("mrr_new"),
                                v("mrr_reactivation"), v("mrr_expansion"),
                                -v("mrr_contraction"), -v("mrr_churn"), v("mrr_end")])
@@ -143,7 +148,7 @@ def failed_payment_tables(months: list[MonthFigures]) -> list[Table]:
             Column("Recovered amount", MONEY), Column("Lost amount", MONEY),
             Column("Recovery rate", RATE)])
         for m in months:
-            v = lambda metric: m.value(metric, currency)  # noqa: E731
+            v = _in(m, currency)
             recovered = v("recovered_retry_count") + v("recovered_card_count")
             table.rows.append([
                 m.month.label, v("failed_count"), v("failed_minor"), v("recovered_retry_count"),

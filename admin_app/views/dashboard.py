@@ -14,8 +14,8 @@ from ..extensions import db
 from ..models import BulkJob, BulkJobState, Payment, PaymentMethodKind, PaymentStatus
 from ..reports.home import headlines, todo
 from .access import AccessMixin
-from .bulk import run_bulk_action
 from .action_forms import new_idempotency_key
+from .bulk import run_bulk_action
 
 
 class DashboardView(AccessMixin, AdminIndexView):

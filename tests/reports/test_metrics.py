@@ -28,7 +28,6 @@ from admin_app.models import (
     ALL_PLANS,
     BillingInterval,
     PaymentPurpose,
-    PaymentStatus,
     PeriodStatus,
     SubscriptionStatus,
 )
@@ -36,61 +35,15 @@ from admin_app.reports.calendar import Month
 from admin_app.reports.figures import by_key
 from admin_app.reports.mrr import monthly_minor
 from admin_app.reports.summary import compute_month
-from tests.factories import make_contact, make_payment, make_plan, make_subscription
-from tests.reports.history import at, card, monthly, pay, period, refund, weekly
+from tests.factories import make_payment, make_plan, make_subscription
+from tests.reports.history import NOW, at, build_history, pay, period
 
 JAN, FEB, MAR = Month(2026, 1), Month(2026, 2), Month(2026, 3)
-NOW = at(4, 10)
 
 
 @pytest.fixture
 def history(app):
-    freeze(NOW)
-    basic = make_plan(name="Basic", price_minor=10000)
-    premium = make_plan(name="Premium", price_minor=20000)
-    weekly_plan = make_plan(name="Weekly", price_minor=1000, interval=BillingInterval.WEEK)
-    yearly = make_plan(name="Yearly", price_minor=120000, currency="EUR",
-                       interval=BillingInterval.YEAR)
-    sub = lambda plan, **kw: make_subscription(  # noqa: E731
-        plan=plan, current_period_start=at(1, 1), current_period_end=at(2, 1), **kw)
-
-    a = sub(basic)
-    monthly(a, basic, at(1, 10), 3)
-    b = sub(premium)
-    monthly(b, basic, at(12, 5, year=2025), 2)
-    monthly(b, premium, at(2, 5), 2)
-    c = sub(basic, status=SubscriptionStatus.CANCELED, canceled_at=at(3, 1))
-    monthly(c, premium, at(12, 1, year=2025), 2)
-    monthly(c, basic, at(2, 1), 1)
-    d = sub(weekly_plan)
-    weeks = weekly(d, weekly_plan, at(1, 20), 5)  # Jan 20 ... Feb 17
-    late = period(d, weekly_plan, at(2, 24), at(3, 3), status=PeriodStatus.PAST_DUE)
-    pay(late, at(2, 24), attempt=1, failed=True)
-    pay(late, at(2, 26), attempt=2)
-    weekly(d, weekly_plan, at(3, 3), 5)  # Mar 3 ... Mar 31 (ends Apr 7)
-    e = sub(yearly)
-    monthly(e, yearly, at(2, 15), 1, months=12)
-    f = sub(basic)
-    monthly(f, basic, at(12, 20, year=2025), 1)
-    lapsed = period(f, basic, at(1, 20), at(2, 20), status=PeriodStatus.UNPAID)
-    for attempt, day in enumerate((20, 21, 23), start=1):
-        pay(lapsed, at(1, day), attempt=attempt, failed=True)
-    lapsed.status = PeriodStatus.UNPAID
-    monthly(f, basic, at(3, 5), 1)
-    g = make_contact()
-    bill = make_payment(contact=g, amount_minor=5000, created_at=at(2, 3), paid_at=at(2, 3))
-    refund(bill, 2000, at(3, 2))
-    h = make_contact()
-    make_payment(contact=h, amount_minor=3000, status=PaymentStatus.FAILED, paid_at=None,
-                 created_at=at(3, 3))
-    second = make_payment(contact=h, amount_minor=4000, status=PaymentStatus.FAILED,
-                          paid_at=None, created_at=at(3, 4))
-    card(h, at(3, 5, 9))
-    make_payment(contact=h, amount_minor=4000, retry_of_id=second.id, created_at=at(3, 5, 10),
-                 paid_at=at(3, 5, 10))
-    db.session.commit()
-    assert len(weeks) == 5
-    return {"basic": basic, "premium": premium, "weekly": weekly_plan, "yearly": yearly}
+    return build_history()
 
 
 def figures(month: Month, plan_id: int = ALL_PLANS) -> dict:
@@ -188,6 +141,25 @@ def test_failed_payments(history):
     assert (usd(mar, "lost_count"), usd(mar, "lost_minor")) == (1, 3000)
     assert (usd(mar, "recovered_card_count"), usd(mar, "recovered_card_minor")) == (1, 4000)
     assert usd(mar, "recovered_retry_count") == 0
+
+
+def test_credits_and_appointments(history):
+    jan, feb, mar = figures(JAN), figures(FEB), figures(MAR)
+    service = str(history["basic"].services[0].service_id)
+    count = lambda f, metric: f.get((metric, "", service), 0)  # noqa: E731
+    assert (count(jan, "credits_granted"), count(jan, "credits_used"),
+            count(jan, "credits_expired")) == (4, 1, 0)  # booked 2, one given back
+    assert (count(feb, "credits_granted"), count(feb, "credits_used"),
+            count(feb, "credits_expired")) == (2, 0, 3)
+    assert (count(feb, "no_shows"), count(feb, "no_show_fees_charged"),
+            count(feb, "no_show_fees_waived")) == (1, 1, 0)
+    assert feb[("no_show_fees_minor", "USD", service)] == 7500
+    assert feb[("revenue_payments", "USD", "no_show_fee")] == 7500
+    assert (count(mar, "no_shows"), count(mar, "no_show_fees_waived")) == (1, 1)
+    assert ("no_show_fees_minor", "USD", service) not in mar
+    basic = figures(JAN, history["basic"].id)  # A's credits belong to its Basic plan
+    assert basic[("credits_granted", "", service)] == 4
+    assert ("no_shows", "", service) not in figures(FEB, history["basic"].id)
 
 
 def test_failed_payment_still_retrying_then_recovered(app):
