@@ -15,6 +15,7 @@ from ..extensions import db
 from ..models import (
     ALL_PLANS,
     Appointment,
+    CashierSettings,
     AppointmentStatus,
     NoShowFeeStatus,
     Payment,
@@ -52,7 +53,10 @@ def headlines(now: datetime | None = None) -> tuple[list[Headline], datetime | N
     last, this = read_months([current.previous(), current], plan_id=ALL_PLANS, now=now,
                              zone=zone)
     found: list[Headline] = []
-    currencies = sorted(this.currencies() | last.currencies())
+    settings = db.session.get(CashierSettings, 1)
+    home_currency = settings.currency if settings else ""  # the clinic's currency first
+    currencies = sorted(this.currencies() | last.currencies(),
+                        key=lambda c: (c != home_currency, c))
     for c in currencies:
         if this.value("mrr_end", c) or this.value("mrr_start", c):
             found.append(Headline("MRR", c, this.value("mrr_end", c),
@@ -83,6 +87,9 @@ def _recovery(month: MonthFigures, currency: str) -> Fraction | None:
     recovered = (month.value("recovered_retry_count", currency)
                  + month.value("recovered_card_count", currency))
     return Fraction(recovered, failed) if failed else None
+
+
+FILTER_TIME = "%Y-%m-%d %H:%M:%S"
 
 
 @dataclass
@@ -120,6 +127,10 @@ class ToDo:
     pending_refunds: int
     open_no_shows: int
     renewals: RenewalsDue
+    # The lists' filter values (clinic time, "YYYY-MM-DD HH:MM:SS"): since today's start, and
+    # the renewals' window (now to 7 days on).
+    since_today: str = ""
+    renewal_window: str = ""
     # Failed document deliveries: the documents module's count goes here once it exposes one.
     failed_deliveries: int | None = None
 
@@ -151,4 +162,7 @@ def todo(now: datetime | None = None) -> ToDo:
             .where(Appointment.status == AppointmentStatus.NO_SHOW,
                    Appointment.no_show_fee_status == NoShowFeeStatus.NONE)),
         renewals=renewals_due(now=now),
+        since_today=today.strftime(FILTER_TIME),
+        renewal_window=f"{now.astimezone(zone).strftime(FILTER_TIME)} to "
+                       f"{(now + timedelta(days=7)).astimezone(zone).strftime(FILTER_TIME)}",
     )

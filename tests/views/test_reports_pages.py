@@ -172,3 +172,38 @@ def test_reports_read_the_summary_once_refreshed(client, login, history):
 
     assert db.session.query(ReportFigure).filter_by(plan_id=ALL_PLANS).count() > 0
     assert client.get(f"/admin/reports/mrr/csv{RANGE}").get_data(as_text=True) == direct
+
+
+def test_failed_renewals_today_and_renewals_due_link_to_exactly_those(client, login, app):
+    from datetime import timedelta
+
+    from admin_app.clock import utcnow
+    from admin_app.models import PaymentPurpose
+    from tests.factories import make_payment, make_plan, make_subscription
+
+    now = utcnow()
+    make_payment(amount_minor=1111, status=PaymentStatus.FAILED, paid_at=None,
+                 purpose=PaymentPurpose.SUBSCRIPTION_PERIOD, created_at=now)
+    make_payment(amount_minor=2222, status=PaymentStatus.FAILED, paid_at=None,
+                 purpose=PaymentPurpose.SUBSCRIPTION_PERIOD, created_at=now - timedelta(days=2))
+    plan = make_plan(price_minor=4000)
+    due = make_subscription(plan=plan, current_period_start=now - timedelta(days=25),
+                            current_period_end=now + timedelta(days=5))
+    ending = make_subscription(plan=plan, current_period_start=now - timedelta(days=25),
+                               current_period_end=now + timedelta(days=5),
+                               cancel_at_period_end=True)
+    later = make_subscription(plan=plan, current_period_start=now,
+                              current_period_end=now + timedelta(days=30))
+    db.session.commit()
+    login("cashier")
+    home = client.get("/admin/").get_data(as_text=True)
+    links = {key: html.unescape(href) for key, href in re.findall(
+        r'id="todo-([a-z_]+)" href="([^"]+)"', home)}
+    failed = client.get(links["failed_today"]).get_data(as_text=True)
+    assert "$11.11" in failed and "$22.22" not in failed
+    renewing = client.get(links["renewals"]).get_data(as_text=True)
+    rows = set(re.findall(r'class="action-checkbox" value="(\d+)"', renewing))
+    assert rows == {str(due.id)}, (rows, ending.id, later.id)
+    todo = home[home.index('id="todo"'):]
+    assert "expected $40.00" in todo  # one renewal (the other ends at its period end)
+    assert 'id="todo-renewals"' in todo and ">1<" in todo.replace(" ", "").replace("\n", "")
