@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from ..extensions import db
-from ..models import Service
+from ..models import CashierSettings, Service
 from .series import MonthFigures
 from .tables import (
     Table,
@@ -29,6 +29,12 @@ class ReportKind:
     definitions: tuple[tuple[str, str], ...]
     tables: Callable[[list[MonthFigures]], list[Table]]
     chart: Callable[[Table, list[MonthFigures]], dict] | None = None
+
+    def tables_of(self, months: list[MonthFigures]) -> list[Table]:
+        """The report's tables, the clinic's own currency first."""
+        settings = db.session.get(CashierSettings, 1)
+        home = settings.currency if settings else ""
+        return sorted(self.tables(months), key=lambda t: (t.currency != home, t.currency))
 
     def chart_of(self, table: Table, months: list[MonthFigures]) -> dict:
         return self.chart(table, months) if self.chart else table.chart()

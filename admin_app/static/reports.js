@@ -38,7 +38,8 @@
         interaction: {mode: 'index', intersect: false},
         scales: {
           x: {stacked: true},
-          y: {stacked: true, ticks: {callback: tickFormatter(spec, anyMoney)}}
+          y: {stacked: true, ticks: {callback: tickFormatter(spec, anyMoney),
+                                     precision: anyMoney ? undefined : 0}}
         },
         plugins: {
           legend: {position: 'bottom'},

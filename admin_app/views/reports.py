@@ -91,7 +91,7 @@ class ReportView(AccessMixin, BaseView):
 
     def _tables(self, choices: ReportChoices):
         months = read_months(choices.months, plan_id=choices.plan_id)
-        return months, self.report.tables(months)
+        return months, self.report.tables_of(months)
 
     @expose("/")
     def index(self):

@@ -27,7 +27,8 @@ def test_home_and_each_report(page: Page, live_server, shot):
     page.get_by_role("link", name="MRR", exact=True).click()
     for slug, report in REPORTS.items():
         page.goto(f"{live_server.url}/admin/reports/{slug}/?from=2026-01&to=2026-04")
-        expect(page.get_by_role("heading", name=report.title, exact=False).first).to_be_visible()
+        expect(page.locator(".nav-link.active")).to_have_text(report.title)
+        expect(page.locator(".report-scope")).to_contain_text("Jan 2026 – Apr 2026 · All plans")
         canvases = page.locator("canvas[data-chart]")
         expect(canvases.first).to_be_visible()
         drawn = page.evaluate("() => Array.from(document.querySelectorAll('canvas[data-chart]'))"
@@ -39,6 +40,6 @@ def test_home_and_each_report(page: Page, live_server, shot):
     page.goto(f"{live_server.url}/admin/reports/mrr/?from=2026-01&to=2026-03")
     page.get_by_label("Plan").select_option(label="Basic")
     page.get_by_role("button", name="Show").click()
-    expect(page.locator("h2")).to_contain_text("Basic")
+    expect(page.locator(".report-scope")).to_contain_text("Basic")
     expect(page.locator("table.report-table").first).to_contain_text("Feb 2026")
     shot(page, "reports_mrr_basic_plan")
