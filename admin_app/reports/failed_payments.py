@@ -20,7 +20,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import NamedTuple
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from ..extensions import db
 from ..models import (
@@ -32,7 +32,7 @@ from ..models import (
     Subscription,
     SubscriptionStatus,
 )
-from .figures import Figure, Tally
+from .figures import Figure, Tally, unindexed
 from .revenue import PAID
 
 OUTCOMES = ("recovered_card", "recovered_retry", "lost", "retrying")
@@ -54,29 +54,45 @@ def failed_payment_figures(start: datetime, end: datetime) -> list[Figure]:
     failed = db.session.execute(
         select(Payment.id, Payment.contact_id, Payment.currency, Payment.amount_minor,
                Payment.created_at, Payment.period_id, Payment.retry_of_id, Payment.subscription_id)
-        .where(Payment.status == PaymentStatus.FAILED, Payment.created_at >= start,
-               Payment.created_at < end)
+        .where(Payment.created_at >= start, Payment.created_at < end,
+               unindexed(Payment.status) == PaymentStatus.FAILED)
         .order_by(Payment.created_at, Payment.id)).all()
-    by_period = {}
-    roots = []
+    by_period, roots = {}, []
     for row in failed:
         if row.period_id is not None:
             by_period.setdefault(row.period_id, row)  # its first failure this month
         elif row.retry_of_id is None:
             roots.append(row)
-    earlier = _periods_failed_before(set(by_period), start)
+    for period_id in _periods_failed_before(set(by_period), start):
+        del by_period[period_id]
+    periods = _periods(set(by_period))
+    paid_by = _created_at({p.payment_id for p in periods.values() if p.payment_id})
+    charges: list[tuple[FailedCharge, str | datetime]] = []
     for period_id, row in by_period.items():
-        if period_id in earlier:
-            continue
-        period = db.session.get(BillingPeriod, period_id)
+        period = periods[period_id]
         charge = FailedCharge(row.contact_id, period.plan_id, row.currency, row.amount_minor,
                               row.created_at)
-        _count(tally, charge, _period_outcome(period, charge))
-    plans = _plans_of(subscription_id for *_, subscription_id in roots)
+        if period.status == PeriodStatus.PAID:
+            charges.append((charge, paid_by.get(period.payment_id) or period.paid_at))
+        elif period.status in (PeriodStatus.UNPAID, PeriodStatus.VOID) \
+                or period.subscription_status == SubscriptionStatus.CANCELED:
+            charges.append((charge, "lost"))
+        else:
+            charges.append((charge, "retrying"))
+    plans = _plans_of(row.subscription_id for row in roots)
+    recovered = _chains_paid({row.id for row in roots})
     for row in roots:
         charge = FailedCharge(row.contact_id, plans.get(row.subscription_id), row.currency,
                               row.amount_minor, row.created_at)
-        _count(tally, charge, _chain_outcome(row.id, charge))
+        charges.append((charge, recovered.get(row.id, "lost")))
+    cards = _cards_saved({charge.contact_id for charge, outcome in charges
+                          if isinstance(outcome, datetime)})
+    for charge, outcome in charges:
+        if isinstance(outcome, datetime):
+            new_card = any(charge.failed_at < saved <= outcome
+                           for saved in cards.get(charge.contact_id, ()))
+            outcome = "recovered_card" if new_card else "recovered_retry"
+        _count(tally, charge, outcome)
     return tally.figures()
 
 
@@ -86,61 +102,81 @@ def _count(tally: Tally, charge: FailedCharge, outcome: str) -> None:
         tally.add(f"{prefix}_minor", charge.plan_id, charge.currency, charge.amount_minor)
 
 
-def _periods_failed_before(period_ids: set[int], start: datetime) -> set[int]:
-    ids, found = sorted(period_ids), set()
+def _chunks(ids):
+    ids = sorted(ids)
     for i in range(0, len(ids), _CHUNK):
+        yield ids[i:i + _CHUNK]
+
+
+def _periods_failed_before(period_ids: set[int], start: datetime) -> set[int]:
+    found = set()
+    for chunk in _chunks(period_ids):
         found.update(db.session.scalars(
             select(Payment.period_id).distinct()
-            .where(Payment.period_id.in_(ids[i:i + _CHUNK]),
-                   Payment.status == PaymentStatus.FAILED, Payment.created_at < start)))
+            .where(Payment.period_id.in_(chunk), Payment.status == PaymentStatus.FAILED,
+                   Payment.created_at < start)))
+    return found
+
+
+def _periods(period_ids: set[int]) -> dict:
+    found = {}
+    for chunk in _chunks(period_ids):
+        for row in db.session.execute(
+                select(BillingPeriod.id, BillingPeriod.plan_id, BillingPeriod.status,
+                       BillingPeriod.payment_id, BillingPeriod.paid_at,
+                       Subscription.status.label("subscription_status"))
+                .join(Subscription, Subscription.id == BillingPeriod.subscription_id)
+                .where(BillingPeriod.id.in_(chunk))):
+            found[row.id] = row
+    return found
+
+
+def _created_at(payment_ids: set[int]) -> dict[int, datetime]:
+    found = {}
+    for chunk in _chunks(payment_ids):
+        found.update(db.session.execute(
+            select(Payment.id, Payment.created_at).where(Payment.id.in_(chunk))).all())
     return found
 
 
 def _plans_of(subscription_ids) -> dict[int, int]:
-    ids = sorted({i for i in subscription_ids if i is not None})
     found: dict[int, int] = {}
-    for i in range(0, len(ids), _CHUNK):
+    for chunk in _chunks({i for i in subscription_ids if i is not None}):
         found.update(db.session.execute(
             select(Subscription.id, Subscription.plan_id)
-            .where(Subscription.id.in_(ids[i:i + _CHUNK]))).all())
+            .where(Subscription.id.in_(chunk))).all())
     return found
 
 
-def _period_outcome(period: BillingPeriod, charge: FailedCharge) -> str:
-    if period.status == PeriodStatus.PAID:
-        payment = db.session.get(Payment, period.payment_id) if period.payment_id else None
-        return _recovered_by(charge, payment.created_at if payment else period.paid_at)
-    if period.status in (PeriodStatus.UNPAID, PeriodStatus.VOID):
-        return "lost"
-    if period.subscription.status == SubscriptionStatus.CANCELED:
-        return "lost"
-    return "retrying"
-
-
-def _chain_outcome(root_id: int, charge: FailedCharge) -> str:
-    """Follow the retries of a failed payment (``retry_of``): paid by one of them, or lost."""
-    chain = [root_id]
+def _chains_paid(root_ids: set[int]) -> dict[int, datetime]:
+    """For each failed payment, when one of its retries (or retries of retries) was paid."""
+    root_of = {i: i for i in root_ids}
+    paid: dict[int, datetime] = {}
+    frontier = set(root_ids)
     for _ in range(20):  # retries of retries: a handful at most
-        retries = db.session.execute(
-            select(Payment.id, Payment.status, Payment.created_at)
-            .where(Payment.retry_of_id.in_(chain[-50:])).order_by(Payment.id)).all()
-        paid = [r for r in retries if r.status in PAID]
-        if paid:
-            return _recovered_by(charge, paid[0].created_at)
-        new = [r.id for r in retries if r.id not in chain]
-        if not new:
-            return "lost"
-        chain.extend(new)
-    return "lost"
+        if not frontier:
+            break
+        found = []
+        for chunk in _chunks(frontier):
+            found += db.session.execute(
+                select(Payment.id, Payment.retry_of_id, Payment.status, Payment.created_at)
+                .where(Payment.retry_of_id.in_(chunk))).all()
+        frontier = set()
+        for row in sorted(found, key=lambda r: r.id):
+            root = root_of[row.retry_of_id]
+            root_of[row.id] = root
+            if row.status in PAID:
+                paid.setdefault(root, row.created_at)
+            else:
+                frontier.add(row.id)
+    return paid
 
 
-def _recovered_by(charge: FailedCharge, paid_at: datetime | None) -> str:
-    """A card saved by the member between the failure and the payment: a new card did it."""
-    if paid_at is None:
-        return "recovered_retry"
-    new_cards = db.session.scalar(
-        select(func.count()).select_from(PaymentMethod)
-        .where(PaymentMethod.contact_id == charge.contact_id,
-               PaymentMethod.created_at > charge.failed_at,
-               PaymentMethod.created_at <= paid_at))
-    return "recovered_card" if new_cards else "recovered_retry"
+def _cards_saved(contact_ids: set[int]) -> dict[int, list[datetime]]:
+    found: dict[int, list[datetime]] = {}
+    for chunk in _chunks(contact_ids):
+        for contact_id, created_at in db.session.execute(
+                select(PaymentMethod.contact_id, PaymentMethod.created_at)
+                .where(PaymentMethod.contact_id.in_(chunk))):
+            found.setdefault(contact_id, []).append(created_at)
+    return found

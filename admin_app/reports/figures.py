@@ -6,6 +6,8 @@ from collections import defaultdict
 from collections.abc import Iterable
 from typing import NamedTuple
 
+from sqlalchemy import func
+
 from ..models import ALL_PLANS
 
 
@@ -44,3 +46,11 @@ class Tally:
 
 def by_key(figures: Iterable[Figure]) -> dict[tuple[str, int, str, str], int]:
     return {(f.metric, f.plan_id, f.currency, f.dimension): f.value for f in figures}
+
+
+def unindexed(column):
+    """``column`` as an expression no index serves (``coalesce(column, column)``, the same
+    value). For a status or a sort key beside a selective range: without statistics SQLite
+    would rather walk the status index (most rows) or the min()'s own index (every row) than
+    the range's index (a month of rows)."""
+    return func.coalesce(column, column)

@@ -15,8 +15,8 @@ from ..extensions import db
 from ..models import (
     ALL_PLANS,
     Appointment,
-    CashierSettings,
     AppointmentStatus,
+    CashierSettings,
     NoShowFeeStatus,
     Payment,
     PaymentMethodKind,

@@ -33,13 +33,14 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import datetime
 from fractions import Fraction
+from functools import lru_cache
 from typing import NamedTuple
 
-from sqlalchemy import or_, select
+from sqlalchemy import String, or_, select, type_coerce
 
 from ..extensions import db
 from ..models import ALL_PLANS, BillingInterval, BillingPeriod, PeriodStatus, Plan, Subscription
-from .figures import Figure, Tally
+from .figures import Figure, Tally, unindexed
 
 COUNTED = (PeriodStatus.PAID, PeriodStatus.DUE, PeriodStatus.INVOICED, PeriodStatus.PAST_DUE)
 PAID_BEFORE = (PeriodStatus.PAID, PeriodStatus.INVOICED)
@@ -49,11 +50,13 @@ MOVEMENTS = ("new", "reactivation", "expansion", "contraction", "churn")
 _CHUNK = 500
 
 
-def monthly_minor(amount_minor: int, interval: BillingInterval, interval_count: int) -> int:
+@lru_cache(maxsize=4096)
+def monthly_minor(amount_minor: int, interval: BillingInterval | str, interval_count: int) -> int:
     """A period's price per month, in minor units, half up: ``monthly_minor(1000, week, 1)``
     is 4333 (10.00 × 52 / 12 = 43.333…)."""
-    exact = Fraction(amount_minor) * PER_MONTH[BillingInterval(interval)] / interval_count
-    return int(exact + Fraction(1, 2))
+    ratio = PER_MONTH[BillingInterval(interval)]
+    num, den = amount_minor * ratio.numerator, ratio.denominator * interval_count
+    return (2 * num + den) // (2 * den)
 
 
 class Billed(NamedTuple):
@@ -71,12 +74,12 @@ def billed_at(moment: datetime) -> dict[int, Billed]:
     before ``moment`` (a period ending exactly then still counts, the next one not yet)."""
     rows = db.session.execute(
         select(BillingPeriod.subscription_id, Subscription.contact_id, BillingPeriod.plan_id,
-               BillingPeriod.currency, BillingPeriod.amount_minor, Plan.interval,
-               Plan.interval_count)
+               BillingPeriod.currency, BillingPeriod.amount_minor,
+               type_coerce(Plan.interval, String), Plan.interval_count)
         .join(Subscription, Subscription.id == BillingPeriod.subscription_id)
         .join(Plan, Plan.id == BillingPeriod.plan_id)
         .where(BillingPeriod.ends_at >= moment, BillingPeriod.starts_at < moment,
-               BillingPeriod.status.in_(COUNTED),
+               unindexed(BillingPeriod.status).in_(COUNTED),
                or_(Subscription.canceled_at.is_(None), Subscription.canceled_at >= moment)))
     found: dict[int, Billed] = {}
     for sub_id, contact_id, plan_id, currency, amount, interval, count in rows:

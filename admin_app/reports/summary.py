@@ -36,7 +36,7 @@ from ..models import (
 )
 from .calendar import Month, month_of, months_between
 from .failed_payments import failed_payment_figures
-from .figures import Figure
+from .figures import Figure, unindexed
 from .mrr import mrr_figures
 from .revenue import revenue_figures
 from .usage import usage_figures
@@ -122,7 +122,7 @@ def refresh_summary(*, now: datetime | None = None) -> list[Month]:
 def changed_since(since: datetime, zone: ZoneInfo) -> Month | None:
     """The earliest month a row written since ``since`` counts in (None: nothing changed)."""
     def earliest(column, *where, join=None):
-        query = select(func.min(column))
+        query = select(func.min(unindexed(column)))
         if join is not None:
             query = query.select_from(join)
         return db.session.scalar(query.where(*where))

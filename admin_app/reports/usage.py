@@ -27,7 +27,7 @@ from ..models import (
     Payment,
     Subscription,
 )
-from .figures import Figure, Tally
+from .figures import Figure, Tally, unindexed
 from .revenue import PAID
 
 CREDIT_METRICS = {
@@ -59,7 +59,7 @@ def usage_figures(start: datetime, end: datetime) -> list[Figure]:
     no_shows = db.session.execute(
         select(Appointment.service_id, func.count(), func.sum(charged), func.sum(waived))
         .where(Appointment.starts_at >= start, Appointment.starts_at < end,
-               Appointment.status == AppointmentStatus.NO_SHOW)
+               unindexed(Appointment.status) == AppointmentStatus.NO_SHOW)
         .group_by(Appointment.service_id))
     for service_id, count, charged_count, waived_count in no_shows:
         tally.add("no_shows", None, "", int(count), dimension=str(service_id))
@@ -71,7 +71,7 @@ def usage_figures(start: datetime, end: datetime) -> list[Figure]:
         select(Appointment.service_id, Payment.currency, func.sum(Payment.amount_minor))
         .join(Payment, Payment.id == Appointment.no_show_fee_payment_id)
         .where(Appointment.starts_at >= start, Appointment.starts_at < end,
-               Appointment.status == AppointmentStatus.NO_SHOW,
+               unindexed(Appointment.status) == AppointmentStatus.NO_SHOW,
                Appointment.no_show_fee_status == NoShowFeeStatus.CHARGED,
                Payment.status.in_(PAID))
         .group_by(Appointment.service_id, Payment.currency))

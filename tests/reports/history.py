@@ -10,9 +10,9 @@ from admin_app.extensions import db
 from admin_app.models import (
     AppointmentStatus,
     BillingInterval,
+    BillingPeriod,
     CreditReason,
     NoShowFeeStatus,
-    BillingPeriod,
     PaymentMethod,
     PaymentPurpose,
     PaymentStatus,

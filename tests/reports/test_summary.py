@@ -192,7 +192,8 @@ class World:
 
 def stored(month_key: str) -> dict:
     return {(f.metric, f.plan_id, f.currency, f.dimension): f.value
-            for f in db.session.scalars(select(ReportFigure).where(ReportFigure.month == month_key))}
+            for f in db.session.scalars(
+                select(ReportFigure).where(ReportFigure.month == month_key))}
 
 
 def assert_summary_is_direct(now) -> None:

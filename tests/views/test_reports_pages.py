@@ -63,7 +63,7 @@ def test_home_and_every_report_render_for_each_role(client, login, history, role
 
 def test_csv_is_the_charts_data(client, login, history):
     login("viewer")
-    for slug, report in REPORTS.items():
+    for slug in REPORTS:
         page = client.get(f"/admin/reports/{slug}/{RANGE}").get_data(as_text=True)
         tables = csv_tables(client.get(f"/admin/reports/{slug}/csv{RANGE}")
                             .get_data(as_text=True))
@@ -133,12 +133,12 @@ def test_todo_links_open_their_filtered_lists(client, login, history):
 
 @pytest.mark.processor
 def test_check_with_the_processor_from_home(client, login, app, processor):
-    from tests.views.test_reconcile_pages import _unanswered  # the unanswered charge
     from uuid import uuid4
 
     from admin_app.actions.charge_custom_bill import charge_custom_bill
     from admin_app.models import PaymentMethodKind
     from tests.factories import give_card, make_admin, make_contact
+    from tests.views.test_reconcile_pages import _unanswered  # the unanswered charge
 
     contact = make_contact()
     give_card(contact)
