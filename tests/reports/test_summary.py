@@ -260,3 +260,29 @@ def test_refresh_twice_writes_the_same(app):
     refresh_summary(now=at(2, 10))
     assert stored("2026-02") == first and first[("revenue_payments", 0, "USD", "custom_bill")] \
         == 1234
+
+
+def test_commands_refresh_and_rebuild(app):
+    from admin_app.jobs.tasks import SCHEDULE
+    from admin_app.models import ScheduledRun
+
+    freeze(at(3, 10))
+    make_payment(amount_minor=500, created_at=at(1, 7), paid_at=at(1, 7))
+    db.session.commit()
+    runner = app.test_cli_runner()
+    refreshed = runner.invoke(args=["reports", "refresh"])
+    assert refreshed.exit_code == 0, refreshed.output
+    assert "3 month(s) of the reports recomputed: 2026-01, 2026-02, 2026-03." in refreshed.output
+    assert db.session.get(ScheduledRun, "refresh_reports").is_ok
+    assert "Reports up to date." not in refreshed.output
+    again = runner.invoke(args=["reports", "refresh"])  # the payment may be a late commit
+    assert "3 month(s)" in again.output
+    freeze(at(3, 10) + timedelta(minutes=11))  # the last refresh was within its margin
+    assert "3 month(s)" in runner.invoke(args=["reports", "refresh"]).output
+    freeze(at(3, 10) + timedelta(minutes=22))  # nothing new since: only the running month
+    again = runner.invoke(args=["reports", "refresh"])
+    assert "1 month(s) of the reports recomputed: 2026-03." in again.output  # the running one
+    rebuilt = runner.invoke(args=["reports", "rebuild"])
+    assert rebuilt.exit_code == 0 and "Rebuilt 3 month(s)" in rebuilt.output
+    assert stored("2026-01")[("revenue_payments", 0, "USD", "custom_bill")] == 500
+    assert "refresh_reports" in SCHEDULE
