@@ -54,9 +54,10 @@ def create_app(overrides: dict | None = None) -> Flask:
 
     from .money import format_money
     from .views.action_forms import new_idempotency_key
-    from .views.formatting import badge, format_datetime
+    from .views.formatting import badge, format_datetime, format_day, link_to_record
 
     app.jinja_env.globals.update(format_money=format_money, format_datetime=format_datetime,
+                                 format_day=format_day, link_to_record=link_to_record,
                                  status_badge=badge, new_idempotency_key=new_idempotency_key)
 
     @app.route("/")

@@ -1,5 +1,5 @@
-"""Command line: ``flask --app admin_app create-admin``, ``... seed ...`` and
-``... payments reconcile``."""
+"""Command line: ``flask --app admin_app create-admin``, ``... seed ...``,
+``... payments reconcile`` and ``... billing run``."""
 
 from __future__ import annotations
 
@@ -92,6 +92,55 @@ def reconcile_command(min_age: int) -> None:
         raise SystemExit(1)
 
 
+@click.group("billing")
+def billing_group() -> None:
+    """The billing cycle: renewals, retries of failed renewals."""
+
+
+def _parse_until(value: str | None):
+    """``--until``: an ISO date or date-time; without a zone it is the clinic's time."""
+    from datetime import datetime
+
+    from .clinic_time import clinic_zone
+
+    if value is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(value.strip())
+    except ValueError:
+        raise click.BadParameter("give a date (2027-03-01) or a date and time "
+                                 "(2027-03-01T09:00, 2027-03-01T09:00+00:00).",
+                                 param_hint="--until") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=clinic_zone())
+
+
+@billing_group.command("run")
+@click.option("--until", "until_text", metavar="TIMESTAMP",
+              help="Bill what is due up to this moment (default: now). A moment ahead of now "
+                   "simulates the billing cycle up to it, the clock moving to each step.")
+@click.option("--quiet", is_flag=True, help="Print the summary only.")
+def billing_run_command(until_text: str | None, quiet: bool) -> None:
+    """Renew every subscription whose period has ended, charge due periods, retry failed
+    renewals on the schedule (safe to run twice, and from cron). Exits 1 when something
+    needs an admin."""
+    from .billing.renewals import billing_run
+    from .jobs.tasks import record_run
+
+    until = _parse_until(until_text)
+    report = None
+
+    def run() -> str:
+        nonlocal report
+        report = billing_run(until, echo=None if quiet else click.echo)
+        return report.summary()
+
+    click.echo(record_run("billing_run", run))
+    for line in report.attention:
+        click.echo(f"NEEDS AN ADMIN: {line}")
+    if report.attention:
+        raise SystemExit(1)
+
+
 @click.command("worker")
 @click.option("--workers", type=click.IntRange(1, 64), default=2, show_default=True,
               help="Tasks run at once (threads).")
@@ -167,6 +216,7 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(create_admin_command)
     app.cli.add_command(seed_group)
     app.cli.add_command(payments_group)
+    app.cli.add_command(billing_group)
     app.cli.add_command(worker_command)
     app.cli.add_command(jobs_command)
     app.cli.add_command(sweep_jobs_command)

@@ -96,7 +96,7 @@ def check_chargeable(contact: Contact) -> PaymentMethod:
 def charge_saved_card(contact: Contact, *, amount_minor: int, currency: str,
                       purpose: PaymentPurpose, description: str,
                       subscription_id: int | None = None, retry_of_id: int | None = None,
-                      idempotency_key: str | None = None,
+                      idempotency_key: str | None = None, reference: str | None = None,
                       attach: Callable[[Payment], None] | None = None) -> Charged:
     """Charge the contact's default card (see the module's phases) and return it, paid.
 
@@ -109,7 +109,9 @@ def charge_saved_card(contact: Contact, *, amount_minor: int, currency: str,
     anything is written: ``no_payment_method``, ``payment_pending`` (``check_chargeable``).
 
     ``attach(payment)`` links the pending payment to what it pays for in phase 1, so the link
-    is committed with it (a no-show fee's appointment); settling undoes it if it fails.
+    is committed with it (a no-show fee's appointment, a billing period); settling undoes it
+    if it fails. ``reference``: the processor's idempotency key when the caller derives it
+    from what is charged (a renewal: subscription, period, attempt), else a random one.
     """
     card = check_chargeable(contact)
     payment = Payment(contact_id=contact.id, subscription_id=subscription_id,
@@ -117,6 +119,8 @@ def charge_saved_card(contact: Contact, *, amount_minor: int, currency: str,
                       method=PaymentMethodKind.CARD, description=description[:200],
                       status=PaymentStatus.PENDING, retry_of_id=retry_of_id,
                       idempotency_key=idempotency_key)
+    if reference is not None:
+        payment.reference = reference
     db.session.add(payment)
     db.session.flush()
     if attach is not None:

@@ -1,5 +1,7 @@
-"""What a payment pays for, and settling it once the payment is paid: a past due subscription
-becomes active again, a failed no-show fee becomes charged.
+"""What a payment pays for, and settling it once the payment is paid: a billing period becomes
+paid (``period_billing.settle_period_paid``: credits, receipt, the subscription active again), a
+past due subscription becomes active again, a failed no-show fee becomes charged; and what a
+failed one leaves: a period's failed charge makes it past due (``period_retries``).
 
 Shared by the retry of a failed charge (paid at once) and by the settlement of a charge whose
 outcome was unknown (paid when the processor's answer arrives, by reconcile or a webhook).
@@ -11,17 +13,21 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
+from ..actors import SYSTEM
 from ..extensions import db
 from ..models import (
     Appointment,
+    BillingPeriod,
     NoShowFeeStatus,
     Payment,
     PaymentPurpose,
+    PeriodStatus,
     Subscription,
     SubscriptionStatus,
 )
 from .locks import lock
 from .no_show_rules import describe
+from .period_billing import settle_period_paid
 
 
 @dataclass(frozen=True)
@@ -60,9 +66,27 @@ def lock_owed(payment: Payment) -> Owed:
     return Owed(subscription, appointment)
 
 
+def paid_period(payment: Payment) -> BillingPeriod | None:
+    """The billing period ``payment`` (or the failed payment it retries) was charged for,
+    locked with its subscription."""
+    original = payment.retry_of if payment.retry_of_id is not None else payment
+    period_id = payment.period_id or original.period_id
+    if period_id is None:
+        return None
+    period = db.session.get(BillingPeriod, period_id)
+    lock(Subscription, period.subscription_id)
+    return lock(BillingPeriod, period_id)
+
+
 def release_what_it_was_for(failed: Payment) -> list[str]:
-    """A no-show fee that was not charged after all (declined, or never made) leaves its
-    appointment: the fee is failed, to be charged again or waived."""
+    """A period charge that failed makes its period past due, with its retries scheduled
+    (``period_retries``); a no-show fee that was not charged after all (declined, or never made)
+    leaves its appointment: the fee is failed, to be charged again or waived."""
+    period = paid_period(failed)
+    if period is not None:
+        from .period_retries import record_period_failure
+
+        return record_period_failure(period, failed)
     if failed.purpose is not PaymentPurpose.NO_SHOW_FEE:
         return []
     appointment = db.session.scalar(select(Appointment).where(
@@ -81,6 +105,14 @@ def settle_what_it_paid_for(owed: Owed, paid: Payment) -> list[str]:
     returns what changed, in sentences (none when nothing was owed any more)."""
     effects = []
     subscription, appointment = owed.subscription, owed.appointment
+    period = paid_period(paid)
+    if period is not None and period.status is not PeriodStatus.PAID:
+        was = subscription.status if subscription is not None else None
+        settle_period_paid(period, paid, actor=SYSTEM)
+        effects.append(f"{period} is paid.")
+        if was is not None and was is not subscription.status:
+            effects.append(f"Subscription {subscription} is active again.")
+        return effects
     if subscription is not None and paid.purpose is PaymentPurpose.SUBSCRIPTION_PERIOD \
             and subscription.status is SubscriptionStatus.PAST_DUE:
         subscription.status = SubscriptionStatus.ACTIVE

@@ -4,9 +4,11 @@ done), and each scheduled task is also a CLI command, so cron can drive it where
 | task | when | what |
 |---|---|---|
 | ``run_bulk_job`` | on demand | carry a bulk job out (``bulk_runner``) |
+| ``charge_owed_periods`` | a new card saved | retry the member's owed periods at once |
 | ``sweep_jobs`` | every minute | hand queued or stalled jobs to a worker again |
 | ``reconcile_payments`` | every 5 minutes | ``payments reconcile``: settle pending attempts |
 | ``refresh_reports`` | every 10 minutes | ``reports refresh``: the months that changed |
+| ``billing_run`` | hourly (minute 7) | ``billing run``: renewals, retries (``renewals``) |
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from huey import crontab
 
 from ..actions.reconcile_pending import reconcile_pending
 from ..billing.reconciling import MIN_AGE, Outcome
+from ..billing.renewals import bill_contact_now, billing_run
 from ..clock import utcnow
 from ..extensions import db
 from ..models import ScheduledRun
@@ -26,6 +29,7 @@ from .engine import app_periodic_task, app_task
 
 SCHEDULE = {"sweep_jobs": ("every minute", crontab()),
             "reconcile_payments": ("every 5 minutes", crontab(minute="*/5")),
+            "billing_run": ("hourly", crontab(minute="7")),
             "refresh_reports": ("every 10 minutes", crontab(minute="*/10"))}
 
 
@@ -39,6 +43,12 @@ def next_run(name: str, after: datetime) -> datetime | None:
             return moment
         moment += timedelta(minutes=1)
     return None
+
+
+@app_task(retries=3, retry_delay=30)
+def charge_owed_periods(contact_id: int) -> str:
+    """A member saved a new card: retry their past due and unpaid periods at once."""
+    return bill_contact_now(contact_id).summary()
 
 
 @app_task(retries=3, retry_delay=30)
@@ -101,3 +111,12 @@ def refresh_reports_summary() -> str:
 @app_periodic_task(SCHEDULE["refresh_reports"][1])
 def refresh_reports() -> str:
     return record_run("refresh_reports", refresh_reports_summary)
+
+
+def renew() -> str:
+    return billing_run().summary()
+
+
+@app_periodic_task(SCHEDULE["billing_run"][1])
+def billing_run_task() -> str:
+    return record_run("billing_run", renew)

@@ -1,6 +1,7 @@
 """The contact card: a contact's details page with a tab per kind of record they own.
 
-Tabs: Transactions, Subscriptions, Credits (balance per service + the ledger), Appointments,
+Tabs: Transactions, Subscriptions (with each billing period: its amount, status, payment and
+document), Credits (balance per service + the ledger), Appointments,
 Payment methods, Documents. Each tab is a paginated list whose rows are formatted by, and carry
 the ⋯ menu of, the admin view that owns that table, so a row looks and acts the same here as in
 its own list.
@@ -14,10 +15,12 @@ from math import ceil
 from flask import abort, current_app, request, url_for
 from sqlalchemy import func, select
 
+from ..billing.period_retries import retry_state
 from ..billing.retry_rules import retryable_failed_payments
 from ..extensions import db
 from ..models import (
     Appointment,
+    BillingPeriod,
     CreditEntry,
     Document,
     Payment,
@@ -28,6 +31,7 @@ from ..models import (
 from .row_menu import render_row_menu
 
 TAB_PAGE_SIZE = 20
+PERIODS_SHOWN = 50
 
 
 @dataclass(frozen=True)
@@ -46,7 +50,7 @@ TABS = (
              "method", "description", "failure_reason"), "created_at"),
     CardTab("subscriptions", "Subscriptions", Subscription, "subscription",
             ("id", "plan", "status", "current_period_start", "current_period_end",
-             "cancel_at_period_end", "scheduled_plan", "promo_code")),
+             "next_renewal", "next_charge", "retry_state", "scheduled_plan", "promo_code")),
     CardTab("credits", "Credits", CreditEntry, "credit_entry",
             ("created_at", "service", "quantity", "reason", "note", "expires_at", "created_by"),
             "created_at"),
@@ -94,6 +98,24 @@ def _tab_rows(tab: CardTab, contact_id: int, page: int) -> list[TabRow]:
     ]
 
 
+@dataclass
+class PeriodRow:
+    period: BillingPeriod
+    payment: Payment | None
+    document: Document | None
+    retry: str
+
+
+def _period_rows(contact_id: int) -> list[PeriodRow]:
+    """The contact's billing periods, latest first: each period billed, its payment (the
+    paying one, or the latest attempt) and its document (receipt or open invoice)."""
+    periods = db.session.scalars(
+        select(BillingPeriod).join(Subscription).where(Subscription.contact_id == contact_id)
+        .order_by(BillingPeriod.starts_at.desc(), BillingPeriod.id.desc())
+        .limit(PERIODS_SHOWN)).all()
+    return [PeriodRow(p, p.payment, p.document, retry_state(p)) for p in periods]
+
+
 def render_contact_card(contact_view):
     """Render the card of the contact ``?id=``, on tab ``?tab=`` and page ``?page=``."""
     contact = contact_view.get_one(request.args.get("id", ""))
@@ -117,6 +139,7 @@ def render_contact_card(contact_view):
         page_url=lambda p: url_for(".details_view", id=contact.id, tab=tab.key, page=p),
         tab_url=lambda key: url_for(".details_view", id=contact.id, tab=key),
         balances=credit_balances(contact.id) if tab.key == "credits" else [],
+        periods=_period_rows(contact.id) if tab.key == "subscriptions" else [],
         # Failed charges a retry would pay now: offered where a new card is saved and where
         # the failures show.
         retryable_count=(len(retryable_failed_payments(contact))

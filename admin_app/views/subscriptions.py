@@ -23,6 +23,12 @@ from .bulk_pages import BulkPagesMixin
 from .no_show_actions import CHARGE_NO_SHOW_FEES, NoShowActionsMixin
 from .plan_change_actions import PlanChangeActionsMixin
 from .promo_actions import APPLY_PROMO, PromoActionsMixin
+from .renewal_columns import (
+    RENEWAL_COLUMNS,
+    RENEWAL_EXPORT_FORMATTERS,
+    RENEWAL_FORMATTERS,
+    RENEWAL_LABELS,
+)
 from .subscription_actions import CANCEL_SUBSCRIPTIONS, SubscriptionActionsMixin
 
 CONTACT_LOOKUP = {"fields": ("first_name", "last_name", "email", "phone"), "page_size": 20,
@@ -42,7 +48,10 @@ def _active_plans():
 class SubscriptionView(SubscriptionActionsMixin, PlanChangeActionsMixin, PromoActionsMixin,
                        BulkPagesMixin, AppModelView):
     column_list = ["id", "contact", "plan", "status", "current_period_start",
-                   "current_period_end", "cancel_at_period_end", "scheduled_plan", "promo_code"]
+                   "current_period_end", *RENEWAL_COLUMNS, "cancel_at_period_end",
+                   "scheduled_plan", "promo_code"]
+    column_formatters = RENEWAL_FORMATTERS
+    column_formatters_export = RENEWAL_EXPORT_FORMATTERS
     column_filters = ["status", "plan.name", "current_period_end", "cancel_at_period_end",
                       "promo_code.code"]
     column_searchable_list = ["contact.last_name", "contact.email"]
@@ -52,7 +61,8 @@ class SubscriptionView(SubscriptionActionsMixin, PlanChangeActionsMixin, PromoAc
                      "cancel_at_period_end": "Cancels at period end",
                      "scheduled_plan": "Scheduled plan change", "promo_code": "Promo code",
                      "gateway_id": "Gateway ID", "plan.name": "Plan",
-                     "promo_code.code": "Promo code", "contact.last_name": "Contact"}
+                     "promo_code.code": "Promo code", "contact.last_name": "Contact",
+                     **RENEWAL_LABELS}
     form_columns = ["contact", "plan", "promo_code", "idempotency_key"]
     form_args = {"plan": {"query_factory": _active_plans},
                  "promo_code": {"description": "Optional. Checked by the Apply Promo rules; "
