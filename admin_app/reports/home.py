@@ -1,5 +1,6 @@
 """Home: the headline figures with their change against the previous month, and the to-do
-list (what needs doing, each a count linked to the filtered list behind it)."""
+list (what needs doing, each a count linked to the filtered list behind it). The billing
+cycle's own queries (renewals due, failed renewals today) are ``billing.renewal_outlook``'s."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from fractions import Fraction
 
 from sqlalchemy import func, select
 
+from ..billing.renewal_outlook import expected_revenue, failed_renewals_today, renewals_due
 from ..clinic_time import clinic_zone
 from ..clock import utcnow
 from ..extensions import db
@@ -20,8 +22,8 @@ from ..models import (
     NoShowFeeStatus,
     Payment,
     PaymentMethodKind,
-    PaymentPurpose,
     PaymentStatus,
+    Plan,
     Refund,
     RefundStatus,
     Subscription,
@@ -96,26 +98,32 @@ FILTER_TIME = "%Y-%m-%d %H:%M:%S"
 class RenewalsDue:
     count: int
     expected_minor: dict[str, int]  # per currency
+    after_promo: bool  # False: at list price (too many to price one by one on Home)
 
 
-def renewals_due(days: int = 7, now: datetime | None = None) -> RenewalsDue:
-    """Subscriptions renewing within ``days`` (active or past due, not ending at the period
-    end) and what they should bring in: the price of the plan they renew on (a scheduled plan
-    change's plan), per currency, before promo discounts."""
-    from ..models import Plan
+# Up to this many renewals, Home prices each one as the renewal will (promo included).
+PRICED_ONE_BY_ONE = 200
 
+
+def renewals_due_soon(days: int = 7, now: datetime | None = None) -> RenewalsDue:
+    """Active subscriptions renewing within ``days`` (not ending at their period end) and what
+    they should bring in, per currency: each renewal's price after its promo
+    (``billing.renewal_outlook``) when there are a few, else the price of the plan they renew
+    on (a scheduled change's plan) before promo discounts, summed in the database."""
     now = now or utcnow()
     plan_of = func.coalesce(Subscription.scheduled_plan_id, Subscription.plan_id)
     rows = db.session.execute(
         select(Plan.currency, func.count(), func.sum(Plan.price_minor))
         .select_from(Subscription).join(Plan, Plan.id == plan_of)
-        .where(Subscription.status.in_((SubscriptionStatus.ACTIVE, SubscriptionStatus.PAST_DUE)),
+        .where(Subscription.status == SubscriptionStatus.ACTIVE,
                Subscription.cancel_at_period_end.is_(False),
                Subscription.current_period_end >= now,
                Subscription.current_period_end < now + timedelta(days=days))
         .group_by(Plan.currency)).all()
-    return RenewalsDue(sum(count for _, count, _ in rows),
-                       {currency: int(total or 0) for currency, _, total in rows})
+    count = sum(n for _, n, _ in rows)
+    if count <= PRICED_ONE_BY_ONE:
+        return RenewalsDue(count, expected_revenue(renewals_due(days, now=now)), True)
+    return RenewalsDue(count, {currency: int(total or 0) for currency, _, total in rows}, False)
 
 
 @dataclass
@@ -147,10 +155,7 @@ def todo(now: datetime | None = None) -> ToDo:
     return ToDo(
         past_due=by_status.get(SubscriptionStatus.PAST_DUE, 0),
         unpaid=by_status.get(SubscriptionStatus.UNPAID, 0),
-        failed_renewals_today=count(
-            select(func.count()).select_from(Payment)
-            .where(Payment.created_at >= today, Payment.status == PaymentStatus.FAILED,
-                   Payment.purpose == PaymentPurpose.SUBSCRIPTION_PERIOD)),
+        failed_renewals_today=len(failed_renewals_today(now=now)),
         pending_payments=count(
             select(func.count()).select_from(Payment)
             .where(Payment.status == PaymentStatus.PENDING,
@@ -161,7 +166,7 @@ def todo(now: datetime | None = None) -> ToDo:
             select(func.count()).select_from(Appointment)
             .where(Appointment.status == AppointmentStatus.NO_SHOW,
                    Appointment.no_show_fee_status == NoShowFeeStatus.NONE)),
-        renewals=renewals_due(now=now),
+        renewals=renewals_due_soon(now=now),
         since_today=today.strftime(FILTER_TIME),
         renewal_window=f"{now.astimezone(zone).strftime(FILTER_TIME)} to "
                        f"{(now + timedelta(days=7)).astimezone(zone).strftime(FILTER_TIME)}",
