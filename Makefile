@@ -10,7 +10,14 @@ PORT ?= 5000
 export PORT
 export FLASK_APP := admin_app
 
-.PHONY: run test lint system-deps benchmark clean localstripe
+.PHONY: run test lint system-deps pdf-deps benchmark clean localstripe
+
+# WeasyPrint (the documents' PDFs) needs Pango and a font, for `make run` too.
+pdf-deps:
+	@if ! ldconfig -p | grep -q libpangoft2-1.0 || [ ! -d /usr/share/fonts/truetype/dejavu ]; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+			libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core >/dev/null; \
+	fi
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -20,7 +27,7 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/activate
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $@
 
-run: $(VENV)/.installed
+run: $(VENV)/.installed pdf-deps
 	$(BIN)/flask db upgrade
 	$(BIN)/flask seed demo
 	@echo ""
@@ -36,13 +43,16 @@ run: $(VENV)/.installed
 			--access-logfile - 'admin_app:create_app()'; \
 	fi
 
-# What the tests need from the system: Debian's Chromium, PostgreSQL server binaries and
-# Redis (the job engine's storage for several servers).
+# What the tests need from the system: Debian's Chromium, PostgreSQL server binaries,
+# Redis (the job engine's storage for several servers), and Pango with a font for WeasyPrint
+# (the documents' PDFs; `make run` needs these too).
 system-deps:
 	@if [ ! -x /usr/bin/chromium ] || ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 \
-			|| [ ! -x /usr/bin/redis-server ]; then \
+			|| [ ! -x /usr/bin/redis-server ] || ! ldconfig -p | grep -q libpangoft2-1.0 \
+			|| [ ! -d /usr/share/fonts/truetype/dejavu ]; then \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium \
-			postgresql redis-server >/dev/null; \
+			postgresql redis-server libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core \
+			>/dev/null; \
 	fi
 
 # One worker per core (pytest-xdist), each with its own PostgreSQL server, localstripe and

@@ -36,6 +36,8 @@ def create_app(overrides: dict | None = None) -> Flask:
     from .jobs import tasks  # noqa: F401  (registers the worker's tasks)
     from .jobs.engine import init_jobs
     from .public.card import bp as public_card_bp
+    from .public.documents import bp as public_document_bp
+    from .public.logo import bp as public_logo_bp
     from .public.subscribe import bp as public_bp
     from .request_guards import register_request_guards
     from .security_headers import init_security_headers
@@ -45,6 +47,8 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.register_blueprint(auth_bp)
     app.register_blueprint(public_bp)
     app.register_blueprint(public_card_bp)
+    app.register_blueprint(public_document_bp)
+    app.register_blueprint(public_logo_bp)
     app.register_blueprint(stripe_webhook_bp)
     init_admin(app)
     register_request_guards(app)

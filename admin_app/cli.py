@@ -76,14 +76,16 @@ def payments_group() -> None:
               help="Seconds a pending record must have waited before a processor holding no "
                    "trace of it means it was never made.")
 def reconcile_command(min_age: int) -> None:
-    """Bring pending payments and refunds in line with what the processor says (run it from
-    a schedule, e.g. every 10 minutes). Exits 1 while some stay pending."""
+    """Bring pending payments, refunds and plan-link sign-ups in line with what the processor
+    says (run it from a schedule, e.g. every 10 minutes). Exits 1 while some stay pending."""
     from datetime import timedelta
 
     from .actions.reconcile_pending import reconcile_pending
+    from .actions.reconcile_signups import reconcile_signups
     from .billing.reconciling import Outcome
 
     done = reconcile_pending(min_age=timedelta(seconds=min_age))
+    done += reconcile_signups(min_age=timedelta(seconds=min_age))
     for reconciled in done:
         click.echo(reconciled.message)
     waiting = sum(r.outcome is Outcome.STILL_PENDING for r in done)
@@ -139,6 +141,20 @@ def billing_run_command(until_text: str | None, quiet: bool) -> None:
         click.echo(f"NEEDS AN ADMIN: {line}")
     if report.attention:
         raise SystemExit(1)
+
+
+@billing_group.command("expire-credits")
+@click.option("--until", "until_text", metavar="TIMESTAMP",
+              help="Close the credit lots due by then (default: now; without a zone, the "
+                   "clinic's time).")
+def expire_credits_command(until_text: str | None) -> None:
+    """Expire (or roll over, as each plan says) the service credits whose period ended: one
+    ledger entry per lot, dated its expiry. Safe to run twice, and from cron."""
+    from .billing.credit_expiry import close_due_lots
+
+    report = close_due_lots(_parse_until(until_text))
+    click.echo(f"{report.lots_closed} credit lot(s) of {len(report.contacts)} contact(s) "
+               f"closed: {report.expired} credit(s) expired, {report.rolled_over} rolled over.")
 
 
 @click.command("worker")
@@ -212,7 +228,23 @@ def reports_rebuild_command() -> None:
     click.echo(f"Rebuilt {months} month(s) of the reports in {time.monotonic() - started:.1f} s.")
 
 
+@click.group("documents")
+def documents_group() -> None:
+    """Accounting documents: delivery."""
+
+
+@documents_group.command("deliver")
+def deliver_documents_command() -> None:
+    """Send every queued message that is due (retries included) and settle sends a stopped
+    worker left open (the worker does it every minute; this is for cron)."""
+    from .documents.sending import deliver_due
+    from .jobs.tasks import record_run
+
+    click.echo(record_run("deliver_messages", deliver_due))
+
+
 def register_cli(app: Flask) -> None:
+    app.cli.add_command(documents_group)
     app.cli.add_command(create_admin_command)
     app.cli.add_command(seed_group)
     app.cli.add_command(payments_group)

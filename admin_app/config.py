@@ -106,6 +106,19 @@ def from_environment(instance: Path) -> dict:
         "DEFAULT_CURRENCY": os.environ.get("DEFAULT_CURRENCY", "USD"),
         # Every link sent or shown to members starts with it (admin_app/links.py).
         "PUBLIC_BASE_URL": os.environ.get("PUBLIC_BASE_URL") or default_public_base_url(),
+        # Delivery of documents and messages (documents/providers.py): SMTP for email,
+        # Twilio for SMS; with neither, messages go to Settings → Outbox.
+        "SMTP_URL": os.environ.get("SMTP_URL"),
+        "MAIL_FROM": os.environ.get("MAIL_FROM"),
+        "TWILIO_ACCOUNT_SID": os.environ.get("TWILIO_ACCOUNT_SID"),
+        "TWILIO_AUTH_TOKEN": os.environ.get("TWILIO_AUTH_TOKEN"),
+        "TWILIO_FROM": os.environ.get("TWILIO_FROM"),
+        "TWILIO_API_BASE": os.environ.get("TWILIO_API_BASE"),
+        "DELIVERY_TIMEOUT": float(os.environ.get("DELIVERY_TIMEOUT", 20)),
+        # "Download selected" of more documents than this makes the zip on the worker.
+        "ZIP_INLINE_MAX": int(os.environ.get("ZIP_INLINE_MAX", 50)),
+        # How long the public link of a document sent by SMS works (30 days).
+        "DOCUMENT_LINK_MAX_AGE": int(os.environ.get("DOCUMENT_LINK_MAX_AGE", 30 * 24 * 3600)),
         "SESSION_COOKIE_HTTPONLY": True,
         # "Keep me signed in": the remember-me cookie, as guarded as the session's.
         "REMEMBER_COOKIE_DURATION": timedelta(days=int(os.environ.get("REMEMBER_DAYS", 14))),
@@ -117,8 +130,22 @@ def from_environment(instance: Path) -> dict:
         "LOGIN_MAX_FAILURES": int(os.environ.get("LOGIN_MAX_FAILURES", 5)),
         "LOGIN_LOCK_MINUTES": int(os.environ.get("LOGIN_LOCK_MINUTES", 15)),
         "LOGIN_RATE_LIMIT": os.environ.get("LOGIN_RATE_LIMIT", "10 per minute"),
-        "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
+        # In the same place as the job engine's queue when that is Redis (several servers
+        # share the counts); memory otherwise (Flask-Limiter has no SQLite storage).
+        "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI") or _limiter_storage(
+            os.environ.get("JOBS_URL", "")),
+        # The plan link's sign-up page: payment attempts per address and per link, and the
+        # declined attempts from one address in an hour before it is refused.
+        "SIGNUP_RATE_LIMIT": os.environ.get("SIGNUP_RATE_LIMIT", "10 per minute;30 per hour"),
+        "SIGNUP_LINK_RATE_LIMIT": os.environ.get("SIGNUP_LINK_RATE_LIMIT", "120 per hour"),
+        "SIGNUP_MAX_DECLINES": int(os.environ.get("SIGNUP_MAX_DECLINES", 5)),
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": os.environ.get("SESSION_COOKIE_SECURE", "0") == "1",
         "WTF_CSRF_TIME_LIMIT": None,
     }
+
+
+def _limiter_storage(jobs_url: str) -> str:
+    """Flask-Limiter's storage: the job engine's Redis when it has one, else memory."""
+    return jobs_url if jobs_url.startswith(("redis://", "rediss://")) else "memory://"
+

@@ -2,8 +2,8 @@
 stories ``flask billing run --until …`` plays out (README, "The billing cycle").
 
 - every active and past due subscription gets its current period's row
-  (``period_billing.adopt_current_period``), and the past due ones their failed charges
-  linked to it, with their next retry on the Cashier settings' schedule;
+  (``period_billing.adopt_current_period``: the past due ones with their failed charges as its
+  attempts and their next retry on the Cashier settings' schedule);
 - one past due member stays **in retry** (two failed attempts, the next retry in two days);
 - one member is **unpaid** (the retries ran out last month);
 - one member with a promo code has **one discounted period left**;
@@ -24,34 +24,11 @@ from admin_app.extensions import db
 from admin_app.models import (
     BillingPeriod,
     DiscountDuration,
-    Payment,
     PaymentMethod,
-    PaymentPurpose,
-    PaymentStatus,
     PeriodStatus,
     Subscription,
     SubscriptionStatus,
 )
-
-
-def _failed_charges(subscription: Subscription) -> list[Payment]:
-    return list(db.session.scalars(select(Payment).where(
-        Payment.subscription_id == subscription.id,
-        Payment.purpose == PaymentPurpose.SUBSCRIPTION_PERIOD,
-        Payment.status == PaymentStatus.FAILED,
-        Payment.created_at >= subscription.current_period_start - timedelta(days=1))
-        .order_by(Payment.created_at, Payment.id)))
-
-
-def _link_failures(subscription: Subscription, period: BillingPeriod, now: datetime) -> None:
-    failures = _failed_charges(subscription)
-    for attempt, payment in enumerate(failures, start=1):
-        payment.period_id, payment.period_attempt = period.id, attempt
-    if not failures:
-        return
-    period.attempts, period.payment_id = len(failures), failures[-1].id
-    days = DEFAULT_SCHEDULE[min(len(failures), len(DEFAULT_SCHEDULE)) - 1]
-    period.next_retry_at = max(failures[0].created_at + timedelta(days=days), now)
 
 
 def seed_billing_cycle(rng: random.Random, now: datetime) -> dict[str, int]:
@@ -59,9 +36,7 @@ def seed_billing_cycle(rng: random.Random, now: datetime) -> dict[str, int]:
     live = list(db.session.scalars(select(Subscription).where(Subscription.status.in_(
         (SubscriptionStatus.ACTIVE, SubscriptionStatus.PAST_DUE))).order_by(Subscription.id)))
     for subscription in live:
-        period = adopt_current_period(subscription)
-        if subscription.status is SubscriptionStatus.PAST_DUE:
-            _link_failures(subscription, period, now)
+        adopt_current_period(subscription)
     db.session.flush()
     stories: dict[str, int] = {}
     past_due = [s for s in live if s.status is SubscriptionStatus.PAST_DUE]

@@ -38,7 +38,8 @@ from admin_app.jobs.engine import huey, init_jobs
 from tests.databases import DemoData
 from tests.processor import FaultyProxy, OfflineProcessor, StripeProcessor, stripe_config
 
-pytest_plugins = ["tests.database_fixtures", "tests.localstripe", "tests.workers"]
+pytest_plugins = ["tests.database_fixtures", "tests.localstripe", "tests.workers",
+                  "tests.delivery_servers"]
 
 BACKENDS = [b for b in os.environ.get("TEST_DATABASES", "sqlite,postgresql").split(",") if b]
 PAGE_FOLDERS = ("views", "browser")
@@ -176,12 +177,14 @@ def lent(app):
     afterwards the config is put back as it was (tests may change it)."""
     saved = app.config.copy()
     app.extensions.pop("payment_gateway", None)
+    app.extensions.pop("delivery_providers", None)
     try:
         yield app
     finally:
         app.config.clear()
         app.config.update(saved)
         app.extensions.pop("payment_gateway", None)
+        app.extensions.pop("delivery_providers", None)
 
 
 @pytest.fixture

@@ -56,7 +56,8 @@ def worker_environment(app) -> dict[str, str]:
            "SECRET_KEY": config["SECRET_KEY"], "JOBS_URL": config["JOBS_URL"],
            "OFFLINE_GATEWAY_URL": config["OFFLINE_GATEWAY_URL"],
            "PAYMENT_GATEWAY": config.get("PAYMENT_GATEWAY", "offline")}
-    for name in ("STRIPE_SECRET_KEY", "STRIPE_API_BASE"):
+    for name in ("STRIPE_SECRET_KEY", "STRIPE_API_BASE", "SMTP_URL", "MAIL_FROM",
+                 "TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_FROM", "TWILIO_API_BASE"):
         if config.get(name):
             env[name] = config[name]
     return env

@@ -7,7 +7,7 @@ from ..actors import Actor
 from ..billing.locks import lock
 from ..documents import issue_document, queue_if_auto_send
 from ..errors import ActionError
-from ..models import Document, DocumentStatus
+from ..models import Document, DocumentStatus, DocumentType
 from .runner import STAFF, ActionResult, ActionRun
 
 
@@ -19,7 +19,8 @@ def issue_draft_document(document: Document, *, actor: Actor,
     type automatically, the document is queued for delivery too.
 
     Error codes: ``not_permitted`` (staff only), ``document_not_draft``, ``document_empty``
-    (no lines, or a zero total), ``already_done``.
+    (no lines, or a zero total), ``credit_note_unlinked`` (a credit note names the document
+    it corrects), ``already_done``.
     """
     with ActionRun("issue_document", actor=actor, key=idempotency_key, target=document,
                    roles=STAFF, doing="issue accounting documents") as run:
@@ -28,7 +29,11 @@ def issue_draft_document(document: Document, *, actor: Actor,
             raise ActionError("document_not_draft",
                               f"{document} is already {document.status.label.lower()}: only a "
                               "draft can be issued.")
-        total = sum(line.total_minor for line in document.lines)
+        total = document.computed_total_minor()
+        if document.doc_type is DocumentType.CREDIT_NOTE and document.related_document is None:
+            raise ActionError("credit_note_unlinked",
+                              "A credit note names the document it corrects: choose it "
+                              "before issuing.")
         if not document.lines or total <= 0:
             raise ActionError("document_empty",
                               f"This draft {document.doc_type.label.lower()} has no lines or a "

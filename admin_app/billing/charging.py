@@ -27,7 +27,7 @@ from ..models import (
     PaymentPurpose,
     PaymentStatus,
 )
-from ..money import format_money
+from ..money import format_money, is_currency_code
 from ..payments import ChargeStatus, get_gateway
 from .locks import lock
 from .payment_method_links import link_sent_sentence, queue_payment_method_link
@@ -56,6 +56,22 @@ class Charged:
     payment: Payment
     card: str
     settlement: Settlement
+
+
+def checked_money(amount_minor: int, currency: str, *, signed: bool = False) -> str:
+    """Refuse an amount that is not above zero (``amount_not_positive``; with ``signed``, one
+    that is zero: ``zero_amount``) or a currency that is not a three-letter code
+    (``currency_invalid``); returns the currency, upper-case."""
+    if signed and not amount_minor:
+        raise ActionError("zero_amount",
+                          "Enter the amount to add, or a negative amount to take away.")
+    if not signed and amount_minor <= 0:
+        raise ActionError("amount_not_positive", "Enter an amount greater than zero.")
+    currency = (currency or "").strip().upper()
+    if not is_currency_code(currency):
+        raise ActionError("currency_invalid",
+                          "Enter the currency as its three-letter code, e.g. USD.")
+    return currency
 
 
 def unsettled_card_payment(contact: Contact) -> Payment | None:
@@ -168,13 +184,17 @@ def charge_saved_card(contact: Contact, *, amount_minor: int, currency: str,
 def record_offline_payment(contact: Contact, *, amount_minor: int, currency: str,
                            purpose: PaymentPurpose, description: str,
                            method: PaymentMethodKind,
-                           idempotency_key: str | None = None) -> tuple[Payment, Settlement]:
+                           idempotency_key: str | None = None,
+                           attach: Callable[[Payment], None] | None = None,
+                           ) -> tuple[Payment, Settlement]:
     """A payment taken outside the processor (cash, bank transfer...), succeeded now, with its
-    receipt, settled as a processor's "paid" is."""
+    receipt, settled as a processor's "paid" is (``attach`` links it first, as for a card)."""
     payment = Payment(contact_id=contact.id, amount_minor=amount_minor, currency=currency,
                       purpose=purpose, method=method, description=description[:200],
                       status=PaymentStatus.SUCCEEDED, paid_at=utcnow(),
                       idempotency_key=idempotency_key)
     db.session.add(payment)
     db.session.flush()
+    if attach is not None:
+        attach(payment)
     return payment, record_paid(payment)

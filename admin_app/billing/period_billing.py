@@ -15,8 +15,8 @@ to a plan"; each runs it inside its own unit of work, with the subscription lock
 - ``adopt_current_period``: subscriptions from before billing periods existed have none; the
   first time the engine meets one, its current period gets a row that says what is already
   true: paid (by its latest period payment) when the subscription is active, past due when it
-  is past due (retried by the next run, then on the schedule). No credits are granted for it
-  (they were granted when it began).
+  is past due (its failed charges become its attempts; retried on the schedule from the first
+  of them). No credits are granted for it (they were granted when it began).
 """
 
 from __future__ import annotations
@@ -35,6 +35,8 @@ from ..models import (
     Document,
     DocumentType,
     Payment,
+    PaymentPurpose,
+    PaymentStatus,
     PeriodStatus,
     Plan,
     PromoCode,
@@ -188,6 +190,10 @@ def adopt_current_period(subscription: Subscription) -> BillingPeriod | None:
         payment_id=paid_by.id if paid_by is not None else None,
         paid_at=(paid_by.paid_at if paid_by is not None else subscription.current_period_start)
         if status is PeriodStatus.PAID else None)
+    if paid_by is not None and status is PeriodStatus.PAID:
+        period.document_id = db.session.scalar(select(Document.id).where(
+            Document.payment_id == paid_by.id, Document.doc_type == DocumentType.RECEIPT)
+            .order_by(Document.id).limit(1))
     if subscription.billing_anchor_at is None:
         subscription.billing_anchor_at = subscription.current_period_start
     try:
@@ -195,7 +201,34 @@ def adopt_current_period(subscription: Subscription) -> BillingPeriod | None:
             db.session.add(period)
     except IntegrityError:
         return period_at(subscription, subscription.current_period_start)
+    if status is not PeriodStatus.PAID:
+        _link_failed_charges(subscription, period)
     return period
+
+
+def _link_failed_charges(subscription: Subscription, period: BillingPeriod) -> None:
+    """The failed charges of an adopted owed period become its attempts (a retry of one then
+    pays the period, and is never made twice); its next retry follows the schedule from the
+    first of them, now at the earliest."""
+    from datetime import timedelta
+
+    from .period_money import PERIOD_PAYMENT_GRACE
+    from .period_retries import retry_schedule
+
+    failures = list(db.session.scalars(select(Payment).where(
+        Payment.subscription_id == subscription.id, Payment.period_id.is_(None),
+        Payment.purpose == PaymentPurpose.SUBSCRIPTION_PERIOD,
+        Payment.status == PaymentStatus.FAILED, Payment.retry_of_id.is_(None),
+        Payment.created_at >= subscription.current_period_start - PERIOD_PAYMENT_GRACE)
+        .order_by(Payment.created_at, Payment.id)))
+    for attempt, payment in enumerate(failures, start=1):
+        payment.period_id, payment.period_attempt = period.id, attempt
+    if failures:
+        schedule = retry_schedule()
+        period.attempts, period.payment_id = len(failures), failures[-1].id
+        days = schedule[min(len(failures), len(schedule)) - 1]
+        period.next_retry_at = max(failures[0].created_at + timedelta(days=days), utcnow())
+    db.session.flush()
 
 
 def period_credits(period: BillingPeriod) -> dict[Service, int]:

@@ -51,15 +51,25 @@ LINK_QUIET = timedelta(days=1)
 
 
 def parse_schedule(text: str | None) -> tuple[int, ...]:
-    """ "1,3,5,7" → (1, 3, 5, 7): whole days from 1 to 60, increasing; the default when the
-    text is not such a list (Settings checks what is typed)."""
-    try:
-        days = tuple(int(part) for part in (text or "").replace(" ", "").split(",") if part)
-    except ValueError:
+    """ "1,3,5,7" → (1, 3, 5, 7); the default when the text is not a schedule
+    (``schedule_problem``: the Settings form refuses such text)."""
+    if schedule_problem(text) is not None:
         return DEFAULT_SCHEDULE
-    if not days or any(not 1 <= d <= 60 for d in days) or list(days) != sorted(set(days)):
-        return DEFAULT_SCHEDULE
-    return days
+    return tuple(int(part) for part in text.split(","))
+
+
+def schedule_problem(text: str | None) -> str | None:
+    """Why ``text`` is not a retry schedule (whole days 1–60, increasing, comma-separated, at
+    most 10), or ``None``: for the Cashier settings form."""
+    parts = [part.strip() for part in (text or "").split(",")]
+    if not all(part.isascii() and part.isdigit() for part in parts):
+        return "Write whole days separated by commas, e.g. 1,3,5,7."
+    days = [int(part) for part in parts]
+    if len(days) > 10 or any(not 1 <= day <= 60 for day in days):
+        return "At most 10 retries, each 1 to 60 days after the first failure."
+    if days != sorted(set(days)):
+        return "The days must increase, e.g. 1,3,5,7."
+    return None
 
 
 def retry_schedule() -> tuple[int, ...]:

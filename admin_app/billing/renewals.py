@@ -66,6 +66,7 @@ from ..models import (
 )
 from ..money import format_money
 from .charging import ChargeNotMade, charge_saved_card, default_card
+from .credit_expiry import close_due_lots
 from .locks import lock
 from .period_billing import adopt_current_period, latest_period, open_period, settle_period_paid
 from .period_retries import is_hard_decline, record_period_failure
@@ -176,7 +177,7 @@ def _clock_at(moment: datetime):
     if moment <= clock.utcnow():
         yield
         return
-    before = clock._frozen
+    before = clock.frozen_at()
     clock.freeze(moment)
     try:
         yield
@@ -198,7 +199,7 @@ def billing_run(until: datetime | None = None, *,
         except Exception as error:  # noqa: BLE001 - one subscription never stops the run
             db.session.rollback()
             report.add(Did.ERROR, f"Subscription #{subscription_id}: the step failed "
-                                  f"({type(error).__name__}: {error}); nothing of it was "
+                                  f"({type(error).__name__}: {error}); that step was not "
                                   "kept. Run again, or look at it.", needs_admin=True)
         _forget_loaded_rows(kept)
         if echo is not None:
@@ -207,6 +208,14 @@ def billing_run(until: datetime | None = None, *,
         if len(report.lines) > REPORT_LINES_KEPT:
             del report.lines[:-REPORT_LINES_KEPT]
     db.session.rollback()
+    # NOTE: after the renewals, so a rollover finds the next period they opened.
+    expiry = close_due_lots(until)
+    if expiry.lots_closed:
+        line = (f"Credits: {expiry.lots_closed} lot(s) of {len(expiry.contacts)} contact(s) "
+                f"closed, {expiry.expired} expired, {expiry.rolled_over} rolled over.")
+        report.lines.append(line)
+        if echo is not None:
+            echo(line)
     return report
 
 
@@ -295,9 +304,10 @@ def _renew(subscription_id: int, step: Step, until: datetime, report: RunReport)
     record_audit(actor=SYSTEM, action="billing_renew", target=subscription, summary=line[:300],
                  after={"period_id": period.id, "amount_minor": period.amount_minor,
                         "promo_periods_left": subscription.promo_periods_left})
-    db.session.commit()
     report.add(Did.RENEWED, line)
-    return True
+    # NOTE: the new period is charged under the same lock: its opening is committed with the
+    # pending payment (the charge's phase 1), or with the invoice.
+    return _charge_locked(subscription, period, report)
 
 
 def _charge(subscription_id: int, step: Step, until: datetime, report: RunReport) -> bool:
@@ -307,6 +317,13 @@ def _charge(subscription_id: int, step: Step, until: datetime, report: RunReport
             period.next_retry_at > until or pending_payment(period) is not None:
         db.session.rollback()
         return True
+    return _charge_locked(subscription, period, report)
+
+
+def _charge_locked(subscription: Subscription, period: BillingPeriod,
+                   report: RunReport) -> bool:
+    """Charge the owed ``period`` (both rows locked by the caller): see the module."""
+    subscription_id = subscription.id
     first = period.attempts == 0
     contact = db.session.get(Contact, subscription.contact_id)
     card = default_card(contact)
@@ -362,7 +379,10 @@ def _charge(subscription_id: int, step: Step, until: datetime, report: RunReport
                    f"next retry {format_clinic(period.next_retry_at) or 'none'}.")
         return True
     except ActionError as refused:  # another card payment of the contact is pending
-        db.session.rollback()
+        # NOTE: refused before anything was written: the period (if just opened) stays open
+        # and due, charged by a later run; the attempt number is not used up.
+        db.session.get(BillingPeriod, period_id).attempts = attempt - 1
+        db.session.commit()
         report.add(Did.SKIPPED, f"{label}: not charged now: {refused.message}")
         return False
     db.session.commit()

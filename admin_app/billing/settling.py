@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from ..actors import Actor
 from ..clock import utcnow
 from ..documents import credit_note_for_refund, queue_if_auto_send, receipt_for_payment
+from ..documents.invoices import invoice_paid_by, mark_invoice_paid, release_invoice
 from ..extensions import db
 from ..models import (
     Document,
@@ -39,7 +40,9 @@ from ..models import (
 )
 from ..money import format_money
 from ..payments import ChargeResult, RefundResult
+from .account_credit import give_back_account_credit
 from .paid_for import lock_owed, release_what_it_was_for, settle_what_it_paid_for
+from .subscribing import first_payment_lines
 
 NOT_AT_PROCESSOR = "not_at_processor"
 
@@ -77,7 +80,8 @@ def apply_charge_answer(payment: Payment, answer: ChargeResult | None) -> Settle
         payment.status = PaymentStatus.FAILED
         payment.failure_reason = (NOT_AT_PROCESSOR if answer is None else
                                   (answer.failure_code or answer.status.value))[:200]
-        return Settlement(applied=True, effects=release_what_it_was_for(payment))
+        return Settlement(applied=True, effects=[*release_what_it_was_for(payment),
+                                                 *release_invoice(payment)])
     payment.status, payment.paid_at, payment.failure_reason = (
         PaymentStatus.SUCCEEDED, utcnow(), None)
     return record_paid(payment)
@@ -86,8 +90,12 @@ def apply_charge_answer(payment: Payment, answer: ChargeResult | None) -> Settle
 def record_paid(payment: Payment) -> Settlement:
     """A payment that is now succeeded (at the processor, or in cash at the desk): its receipt
     and what it was owed for."""
+    invoice = invoice_paid_by(payment)
     receipt = receipt_for_payment(payment,
-                                  description=payment.description or payment.purpose.label)
+                                  description=payment.description or payment.purpose.label,
+                                  invoice=invoice, lines=first_payment_lines(payment))
+    if invoice is not None:
+        mark_invoice_paid(invoice, payment)
     queued = queue_if_auto_send(receipt)
     effects = settle_what_it_paid_for(lock_owed(payment), payment)
     return Settlement(applied=True, document=receipt, queued=queued, effects=effects)
@@ -106,7 +114,7 @@ def apply_refund_answer(refund: Refund, payment: Payment, answer: RefundResult |
         refund.status = RefundStatus.FAILED
         refund.failure_reason = (NOT_AT_PROCESSOR if answer is None else
                                  (answer.failure_message or "refused"))[:200]
-        return Settlement(applied=True)
+        return Settlement(applied=True, effects=give_back_account_credit(refund))
     refund.status, refund.failure_reason = RefundStatus.SUCCEEDED, None
     payment.amount_refunded_minor += refund.amount_minor
     payment.status = (PaymentStatus.REFUNDED if payment.amount_refunded_minor

@@ -8,6 +8,9 @@ done), and each scheduled task is also a CLI command, so cron can drive it where
 | ``sweep_jobs`` | every minute | hand queued or stalled jobs to a worker again |
 | ``reconcile_payments`` | every 5 minutes | ``payments reconcile``: settle pending attempts |
 | ``refresh_reports`` | every 10 minutes | ``reports refresh``: the months that changed |
+| ``deliver_messages_now`` | after the commit that queued them | send emails / SMS |
+| ``deliver_messages`` | every minute | ``documents deliver``: retries due, interrupted sends |
+| ``zip_documents`` | on demand | many documents' PDFs in one zip |
 | ``billing_run`` | hourly (minute 7) | ``billing run``: renewals, retries (``renewals``) |
 """
 
@@ -21,6 +24,9 @@ from ..actions.reconcile_pending import reconcile_pending
 from ..billing.reconciling import MIN_AGE, Outcome
 from ..billing.renewals import bill_contact_now, billing_run
 from ..clock import utcnow
+from ..documents.archive import build_export
+from ..documents.delivery import on_message_committed
+from ..documents.sending import deliver, deliver_due
 from ..extensions import db
 from ..models import ScheduledRun
 from ..reports.summary import refresh_summary
@@ -29,6 +35,7 @@ from .engine import app_periodic_task, app_task
 
 SCHEDULE = {"sweep_jobs": ("every minute", crontab()),
             "reconcile_payments": ("every 5 minutes", crontab(minute="*/5")),
+            "deliver_messages": ("every minute", crontab()),
             "billing_run": ("hourly", crontab(minute="7")),
             "refresh_reports": ("every 10 minutes", crontab(minute="*/10"))}
 
@@ -87,7 +94,9 @@ def sweep() -> str:
 
 
 def reconcile(min_age: timedelta = MIN_AGE) -> str:
-    done = reconcile_pending(min_age=min_age)
+    from ..actions.reconcile_signups import reconcile_signups
+
+    done = reconcile_pending(min_age=min_age) + reconcile_signups(min_age=min_age)
     waiting = sum(r.outcome is Outcome.STILL_PENDING for r in done)
     return f"{len(done) - waiting} settled, {waiting} still pending."
 
@@ -111,6 +120,29 @@ def refresh_reports_summary() -> str:
 @app_periodic_task(SCHEDULE["refresh_reports"][1])
 def refresh_reports() -> str:
     return record_run("refresh_reports", refresh_reports_summary)
+
+
+@app_task()
+def deliver_messages_now(message_ids: list[int]) -> None:
+    """Send these messages (each a no-op when sent already, or not due): queued after the
+    commit that wrote them."""
+    for message_id in message_ids:
+        deliver(message_id)
+
+
+# Every message committed anywhere (an action, a job, a command) is handed to the worker.
+on_message_committed(deliver_messages_now)
+
+
+@app_periodic_task(SCHEDULE["deliver_messages"][1])
+def deliver_messages() -> str:
+    return record_run("deliver_messages", deliver_due)
+
+
+@app_task(retries=2, retry_delay=30)
+def zip_documents(document_ids: list[int], name: str) -> None:
+    """The selected documents' PDFs in one zip (Accounting documents → Download selected)."""
+    build_export(document_ids, name)
 
 
 def renew() -> str:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Index, String, Text, func, text
+from sqlalchemy import Boolean, CheckConstraint, Index, String, Text, false, func, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import db
@@ -25,6 +25,8 @@ class Contact(TimestampMixin, db.Model):
         Index("ix_contact_first_name_lower", func.lower(text("first_name"))),
         Index("ix_contact_last_name_lower", func.lower(text("last_name"))),
         Index("ix_contact_email_lower", func.lower(text("email"))),
+        CheckConstraint("preferred_channel IS NULL OR preferred_channel IN ('email', 'sms')",
+                        name="preferred_channel_known"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -38,6 +40,13 @@ class Contact(TimestampMixin, db.Model):
     )
     stripe_customer_id: Mapped[str | None] = mapped_column(String(64), unique=True)
     notes: Mapped[str | None] = mapped_column(Text)
+    # How the contact likes to be reached ("email" / "sms"), and per channel whether they
+    # declined invitations and other marketing (receipts and invoices are still sent).
+    preferred_channel: Mapped[str | None] = mapped_column(String(5))
+    email_opt_out: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False,
+                                                server_default=false())
+    sms_opt_out: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False,
+                                              server_default=false())
 
     @property
     def full_name(self) -> str:

@@ -60,6 +60,8 @@ class PaymentMethodKind(LabelledEnum):
     CARD = "card"
     CASH = "cash"
     OTHER = "other"
+    # Paid from the contact's account credit (never through the processor).
+    ACCOUNT_CREDIT = "account_credit"
 
 
 def new_payment_reference() -> str:
@@ -230,6 +232,17 @@ class AccountCreditReason(LabelledEnum):
     CANCELLATION = "cancellation"
     MANUAL = "manual"
     APPLIED = "applied"
+    REFUNDED = "refunded"
+    REFUND_FAILED = "refund_failed"
+    RETURNED = "returned"
+
+    @property
+    def label(self) -> str:
+        return {"manual": "Adjusted by hand", "applied": "Paid from account credit",
+                "refunded": "Refunded to card",
+                "refund_failed": "Refund to card failed: given back",
+                "returned": "Refund of a payment from account credit"}.get(
+            self.value, super().label)
 
 
 class AccountCreditEntry(db.Model):
@@ -252,7 +265,13 @@ class AccountCreditEntry(db.Model):
     )
     note: Mapped[str | None] = mapped_column(String(200))
     subscription_id: Mapped[int | None] = mapped_column(ForeignKey("subscription.id"))
+    # What it paid (a payment "paid from account credit"), or the refund to the card it went to.
+    payment_id: Mapped[int | None] = mapped_column(ForeignKey("payment.id"), index=True)
+    refund_id: Mapped[int | None] = mapped_column(ForeignKey("refund.id"), index=True)
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("admin_user.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
 
     contact: Mapped[Contact] = relationship()
+    actor: Mapped[AdminUser | None] = relationship()
+    payment: Mapped[Payment | None] = relationship(foreign_keys=[payment_id])
+    refund: Mapped[Refund | None] = relationship(foreign_keys=[refund_id])

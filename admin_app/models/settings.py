@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Boolean, CheckConstraint, Integer, String, Text
+from sqlalchemy import Boolean, CheckConstraint, Integer, LargeBinary, String, Text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -50,6 +50,8 @@ class CashierSettings(TimestampMixin, db.Model):
         non_negative("no_show_fee_minor"),
         currency_check(),
         CheckConstraint("invoice_due_days BETWEEN 0 AND 365", name="invoice_due_days_range"),
+        CheckConstraint("paper_size IN ('A4', 'Letter')", name="paper_size_known"),
+        CheckConstraint("cancel_notice_hours BETWEEN 0 AND 720", name="cancel_notice_hours_range"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True, default=1)
@@ -83,6 +85,29 @@ class CashierSettings(TimestampMixin, db.Model):
         str_enum(CreditUse, "credit_use"), nullable=False, default=CreditUse.ATTENDED,
         server_default=CreditUse.ATTENDED.value,
     )
+    invoice_prefix: Mapped[str] = mapped_column(String(12), nullable=False, default="INV-",
+                                                server_default="INV-")
+    receipt_prefix: Mapped[str] = mapped_column(String(12), nullable=False, default="RCT-",
+                                                server_default="RCT-")
+    credit_note_prefix: Mapped[str] = mapped_column(String(12), nullable=False, default="CN-",
+                                                    server_default="CN-")
+    paper_size: Mapped[str] = mapped_column(String(10), nullable=False, default="A4",
+                                            server_default="A4")
+    logo: Mapped[bytes | None] = mapped_column(LargeBinary)
+    logo_type: Mapped[str | None] = mapped_column(String(40))
+
+    # An appointment cancelled at least this many hours before it starts gives its credit
+    # back; a later cancellation keeps it used (as a no-show does).
+    cancel_notice_hours: Mapped[int] = mapped_column(Integer, nullable=False, default=24,
+                                                     server_default="24")
+
+    def prefix_for(self, doc_type) -> str:
+        """The number prefix of ``doc_type`` (a DocumentType) set here."""
+        return {"invoice": self.invoice_prefix, "receipt": self.receipt_prefix,
+                "credit_note": self.credit_note_prefix}[doc_type.value]
+
+    # The public sign-up page: the clinic's terms the member must accept (none: no checkbox).
+    terms_url: Mapped[str | None] = mapped_column(String(500))
 
     @classmethod
     def get(cls) -> CashierSettings:

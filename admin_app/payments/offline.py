@@ -240,6 +240,10 @@ class OfflineGateway:
             return ChargeResult(ChargeStatus.DECLINED, None, r["error"], r["message"])
         return ChargeResult(ChargeStatus(r["status"]), r["id"], r["code"], r["message"])
 
+    def charge_on_session(self, **charge):
+        # NOTE: no browser step here: a card needing authentication is refused as off-session.
+        return self.charge(**charge)
+
     def refund(self, *, charge_gateway_id, amount_minor, currency, idempotency_key):
         def make(conn):
             charge = conn.execute(select(charges).where(charges.c.id == charge_gateway_id)
@@ -299,7 +303,7 @@ class OfflineGateway:
     # the panel, which saves it with ``save_card`` (test cards behave as listed above).
     collects_cards_in_browser = False
 
-    def start_card_setup(self, customer_id, *, idempotency_key):
+    def start_card_setup(self, customer_id, *, idempotency_key, source=None):
         raise NotImplementedError("The offline gateway has no browser card setup: the "
                                   "member's page posts the card, saved with save_card.")
 

@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from ..billing.renewal_outlook import expected_revenue, failed_renewals_today, renewals_due
 from ..clinic_time import clinic_zone
 from ..clock import utcnow
+from ..documents import failed_deliveries_count
 from ..extensions import db
 from ..models import (
     ALL_PLANS,
@@ -139,8 +140,8 @@ class ToDo:
     # the renewals' window (now to 7 days on).
     since_today: str = ""
     renewal_window: str = ""
-    # Failed document deliveries: the documents module's count goes here once it exposes one.
-    failed_deliveries: int | None = None
+    # Documents whose latest email / SMS failed or was not confirmed (``documents.delivery``).
+    failed_deliveries: int = 0
 
 
 def todo(now: datetime | None = None) -> ToDo:
@@ -162,6 +163,7 @@ def todo(now: datetime | None = None) -> ToDo:
                    Payment.method == PaymentMethodKind.CARD)),
         pending_refunds=count(select(func.count()).select_from(Refund)
                               .where(Refund.status == RefundStatus.PENDING)),
+        failed_deliveries=failed_deliveries_count(),
         open_no_shows=count(
             select(func.count()).select_from(Appointment)
             .where(Appointment.status == AppointmentStatus.NO_SHOW,

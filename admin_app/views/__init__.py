@@ -7,6 +7,7 @@ from flask_admin import Admin
 from flask_admin.theme import Bootstrap4Theme
 
 from ..models import (
+    AccountCreditEntry,
     AdminUser,
     Appointment,
     AuditEntry,
@@ -15,6 +16,7 @@ from ..models import (
     Contact,
     CreditEntry,
     Document,
+    OutboxItem,
     Payment,
     PaymentMethod,
     Plan,
@@ -25,11 +27,19 @@ from ..models import (
     Subscription,
 )
 from ..security_headers import csp_nonce
-from .cashier import CreditEntryView, DocumentView, PaymentMethodView, PaymentView, RefundView
+from .cashier import (
+    AccountCreditEntryView,
+    CreditEntryView,
+    DocumentView,
+    PaymentMethodView,
+    PaymentView,
+    RefundView,
+)
 from .dashboard import DashboardView
 from .directories import ContactView, PlanView, PromoCodeView, ServiceView
 from .jobs import BulkJobView
 from .reports import report_views
+from .outbox import OutboxView
 from .search import QuickSearchView
 from .settings import AdminUserView, AuditLogView, CashierSettingsView, StripeEventView
 from .subscriptions import AppointmentView, SubscriptionView
@@ -61,6 +71,8 @@ def init_admin(app: Flask) -> Admin:
                           endpoint="payment_method"),
         CreditEntryView(CreditEntry, name="Credit ledger", category=CASHIER,
                         endpoint="credit_entry"),
+        AccountCreditEntryView(AccountCreditEntry, name="Account credit", category=CASHIER,
+                               endpoint="account_credit_entry"),
         CashierSettingsView(CashierSettings, name="Cashier settings", category=SETTINGS,
                             endpoint="cashier_settings"),
         AdminUserView(AdminUser, name="Admin users", category=SETTINGS, endpoint="admin_user"),
@@ -68,6 +80,7 @@ def init_admin(app: Flask) -> Admin:
         StripeEventView(StripeEvent, name="Stripe webhook events", category=SETTINGS,
                         endpoint="stripe_event"),
         BulkJobView(BulkJob, name="Background jobs", category=SETTINGS, endpoint="bulk_job"),
+        OutboxView(OutboxItem, name="Outbox", category=SETTINGS, endpoint="outbox"),
         QuickSearchView(name="Search", endpoint="quick_search", url="/admin/search"),
     ]
     for view in views:

@@ -15,6 +15,8 @@ def _json_value(value):
         return value.value
     if isinstance(value, datetime | date):
         return value.isoformat()
+    if isinstance(value, bytes):  # an uploaded file (a logo): its size, not its bytes
+        return f"<{len(value):,} bytes>"
     if isinstance(value, int | float | str | bool) or value is None:
         return value
     return str(value)

@@ -6,17 +6,13 @@ are read-only. Documents are editable while they are drafts, immutable once issu
 
 from __future__ import annotations
 
-from wtforms import ValidationError
-
-from ..models import DocumentLine, DocumentStatus
-from .base import AppModelView, MoneyInlineForm
-from .document_actions import DocumentActionsMixin
+from .base import AppModelView
+from .document_view import DocumentView
 from .formatting import money_or_blank_formatter
 from .payment_method_actions import PaymentMethodActionsMixin
 from .reconcile_actions import ReconcileActionsMixin
 from .refund_actions import RefundActionsMixin
 from .retry_actions import RetryActionsMixin
-from .subscriptions import CONTACT_LOOKUP
 
 
 class ReadOnlyView(AppModelView):
@@ -92,64 +88,17 @@ class CreditEntryView(ReadOnlyView):
     column_default_sort = ("created_at", True)
 
 
-MAX_QUANTITY = 10_000  # a line's quantity: far beyond any bill, its total within a bigint
+class AccountCreditEntryView(ReadOnlyView):
+    """Cashier → Account credit: every line of every contact's account credit."""
 
-
-class DocumentLineInline(MoneyInlineForm):
-    form_columns = ["id", "description", "quantity", "unit_amount_minor"]
-    money_labels = {"unit_amount_minor": "Unit price"}
-
-
-class DocumentView(DocumentActionsMixin, AppModelView):
-    """Accounting documents. Drafts are edited here; issuing numbers them and freezes them."""
-
-    column_list = ["id", "doc_type", "number", "contact", "total_minor", "status",
-                   "issued_at", "sent_at", "sent_channel"]
-    column_filters = ["doc_type", "status", "issued_at", "sent_channel", "total_minor"]
-    column_searchable_list = ["contact.last_name", "contact.email"]
-    column_sortable_list = ["id", "doc_type", "number", "total_minor", "status", "issued_at"]
-    column_labels = {"doc_type": "Type", "total_minor": "Total", "issued_at": "Issued",
-                     "sent_at": "Sent", "sent_channel": "Sent by", "number": "Number",
+    column_list = ["id", "created_at", "contact", "amount_minor", "reason", "note", "payment",
+                   "refund", "actor"]
+    column_filters = ["reason", "currency", "created_at"]
+    column_searchable_list = ["contact.last_name", "note"]
+    column_labels = {"amount_minor": "Amount", "actor": "By", "created_at": "Date",
                      "contact.last_name": "Contact"}
-    column_formatters = {"number": lambda v, c, row, n: row.display_number}
-    column_formatters_export = {"number": lambda v, c, row, n: row.display_number}
-    form_columns = ["doc_type", "contact", "currency", "notes", "lines"]
-    form_ajax_refs = {"contact": CONTACT_LOOKUP}
-    inline_models = [DocumentLineInline(DocumentLine)]
-    column_details_list = ["id", "doc_type", "number", "status", "contact", "payment", "refund",
-                           "currency", "lines", "total_minor", "notes", "issued_at", "sent_at",
-                           "sent_channel"]
+    column_default_sort = ("created_at", True)
 
-    details_template = "admin/model/document_details.html"
 
-    def row_menu_items(self, row):
-        return [*super().row_menu_items(row), *self.document_menu_items(row)]
-
-    def is_record_editable(self, row) -> bool:
-        return row.status is DocumentStatus.DRAFT
-
-    def on_model_change(self, form, model, is_created):
-        """Only drafts change; a draft's total is the sum of its lines."""
-        if not is_created and not self._was_draft(model):
-            raise ValidationError(f"{model} is issued and can no longer be edited.")
-        for number, line in enumerate(model.lines, start=1):
-            if not isinstance(line.quantity, int) or not 1 <= line.quantity <= MAX_QUANTITY:
-                raise ValidationError(f"Line {number}: the quantity is a whole number from 1 "
-                                      f"to {MAX_QUANTITY:,}.")
-            if not isinstance(line.unit_amount_minor, int) or line.unit_amount_minor < 0:
-                raise ValidationError(f"Line {number}: enter the unit price, e.g. 75.00.")
-        model.total_minor = sum(line.quantity * line.unit_amount_minor for line in model.lines)
-        super().on_model_change(form, model, is_created)
-
-    def on_model_delete(self, model):
-        if not self._was_draft(model):
-            raise ValidationError(f"{model} is issued and cannot be deleted.")
-        super().on_model_delete(model)
-
-    @staticmethod
-    def _was_draft(model) -> bool:
-        from sqlalchemy import inspect
-
-        history = inspect(model).attrs.status.history
-        original = (history.deleted or history.unchanged or [model.status])[0]
-        return original is DocumentStatus.DRAFT
+__all__ = ["PaymentView", "RefundView", "PaymentMethodView", "CreditEntryView",
+           "AccountCreditEntryView", "DocumentView"]

@@ -1,8 +1,9 @@
 """The contact card: a contact's details page with a tab per kind of record they own.
 
 Tabs: Transactions, Subscriptions (with each billing period: its amount, status, payment and
-document), Credits (balance per service + the ledger), Appointments,
-Payment methods, Documents. Each tab is a paginated list whose rows are formatted by, and carry
+document), Credits (per service: balance, next expiry, and the ledger), Account credit (balance
+per currency and its history), Appointments, Payment methods, Documents. Each tab is a
+paginated list whose rows are formatted by, and carry
 the ⋯ menu of, the admin view that owns that table, so a row looks and acts the same here as in
 its own list.
 """
@@ -15,10 +16,13 @@ from math import ceil
 from flask import abort, current_app, request, url_for
 from sqlalchemy import func, select
 
+from ..billing.account_credit import account_credit_balances
+from ..billing.credit_lots import credit_summary
 from ..billing.period_retries import retry_state
 from ..billing.retry_rules import retryable_failed_payments
 from ..extensions import db
 from ..models import (
+    AccountCreditEntry,
     Appointment,
     BillingPeriod,
     CreditEntry,
@@ -26,8 +30,9 @@ from ..models import (
     Payment,
     PaymentMethod,
     Subscription,
-    credit_balances,
 )
+from ..money import format_money
+from .formatting import format_datetime
 from .row_menu import render_row_menu
 
 TAB_PAGE_SIZE = 20
@@ -54,8 +59,12 @@ TABS = (
     CardTab("credits", "Credits", CreditEntry, "credit_entry",
             ("created_at", "service", "quantity", "reason", "note", "expires_at", "created_by"),
             "created_at"),
+    CardTab("account_credit", "Account credit", AccountCreditEntry, "account_credit_entry",
+            ("created_at", "amount_minor", "reason", "note", "payment", "refund", "actor"),
+            "created_at"),
     CardTab("appointments", "Appointments", Appointment, "appointment",
-            ("id", "starts_at", "service", "status", "no_show_fee_status"), "starts_at"),
+            ("id", "starts_at", "service", "status", "credit_status", "no_show_fee_status"),
+            "starts_at"),
     CardTab("payment_methods", "Payment methods", PaymentMethod, "payment_method",
             ("display_name", "expiry", "is_default", "created_at")),
     CardTab("documents", "Documents", Document, "document",
@@ -77,6 +86,16 @@ def _tab_counts(contact_id: int) -> dict[str, int]:
         )
         for tab in TABS
     }
+
+
+def _badges(counts: dict[str, int], credits, account_credit) -> dict[str, str]:
+    """What each tab's badge shows: its rows, but the Credits tab the total credit balance and
+    the Account credit tab the balance (per currency)."""
+    badges = {key: str(count) for key, count in counts.items()}
+    badges["credits"] = str(sum(line.balance for line in credits))
+    badges["account_credit"] = ", ".join(format_money(amount, currency)
+                                         for currency, amount in account_credit) or "0"
+    return badges
 
 
 def _tab_rows(tab: CardTab, contact_id: int, page: int) -> list[TabRow]:
@@ -124,6 +143,7 @@ def render_contact_card(contact_view):
     tab = TABS_BY_KEY.get(request.args.get("tab", ""), TABS[0])
     page = max(request.args.get("page", 0, type=int), 0)
     counts = _tab_counts(contact.id)
+    credits, account_credit = credit_summary(contact.id), account_credit_balances(contact.id)
     pages = max(ceil(counts[tab.key] / TAB_PAGE_SIZE), 1)
     view = current_app.extensions["admin_views"][tab.endpoint]
     return contact_view.render(
@@ -132,13 +152,17 @@ def render_contact_card(contact_view):
         tabs=TABS,
         tab=tab,
         counts=counts,
+        badges=_badges(counts, credits, account_credit),
         headers=[view.get_column_name(c) for c in tab.columns],
         rows=_tab_rows(tab, contact.id, page),
         page=page,
         pages=pages,
         page_url=lambda p: url_for(".details_view", id=contact.id, tab=tab.key, page=p),
         tab_url=lambda key: url_for(".details_view", id=contact.id, tab=key),
-        balances=credit_balances(contact.id) if tab.key == "credits" else [],
+        credits=credits,
+        account_credit=account_credit,
+        format_datetime=format_datetime,
+        format_money=format_money,
         periods=_period_rows(contact.id) if tab.key == "subscriptions" else [],
         # Failed charges a retry would pay now: offered where a new card is saved and where
         # the failures show.

@@ -12,6 +12,7 @@ from ..actions.send_document import send_document
 from ..models import DeliveryChannel, DocumentStatus
 from .action_forms import ActionForm, new_idempotency_key
 from .action_pages import ActionPage
+from .invoice_actions import InvoiceActionsMixin
 from .row_menu import MenuItem
 
 
@@ -22,31 +23,39 @@ def _document_page(view, doing: str) -> ActionPage:
                            back=lambda document: url_for(".details_view", id=document.id))
 
 
-class DocumentActionsMixin:
+class DocumentActionsMixin(InvoiceActionsMixin):
     """Mixed into the Accounting documents view. The ⋯ items are POST forms, confirmed in the
     browser; each rendered item carries its own idempotency key, so a double click runs once."""
 
     def document_menu_items(self, row) -> list[MenuItem]:
-        if not self.may_write:
-            return []
         endpoint = self.endpoint
+        download = MenuItem("Download PDF", url_for(f"{endpoint}.pdf_view", id=row.id),
+                            "fa-download")
+        if not self.may_write:
+            return [download]
         back = request.full_path if has_request_context() else None
         if row.status is DocumentStatus.DRAFT:
-            return [MenuItem("Issue", url_for(f"{endpoint}.issue_document_view", id=row.id,
+            return [download,
+                    MenuItem("Issue", url_for(f"{endpoint}.issue_document_view", id=row.id,
                                               url=back),
                              "fa-check-square-o", method="POST",
                              confirm=f"Issue this draft {row.doc_type.label.lower()}? It gets "
                                      "the next number and can no longer be edited.",
                              idempotency_key=new_idempotency_key())]
         if row.status is DocumentStatus.ISSUED:
-            return [MenuItem(f"Send by {channel.label}",
-                             url_for(f"{endpoint}.send_document_view", id=row.id,
-                                     channel=channel.value, url=back),
-                             "fa-envelope" if channel is DeliveryChannel.EMAIL else "fa-mobile",
-                             method="POST", confirm=self._send_question(row, channel),
-                             idempotency_key=new_idempotency_key())
-                    for channel in DeliveryChannel]
-        return []
+            again = "Resend" if row.sent_at is not None else "Send"
+            return [download,
+                    *[MenuItem(f"{again} by {channel.label}",
+                               url_for(f"{endpoint}.send_document_view", id=row.id,
+                                       channel=channel.value, url=back),
+                               "fa-envelope" if channel is DeliveryChannel.EMAIL
+                               else "fa-mobile",
+                               method="POST", confirm=self._send_question(row, channel),
+                               idempotency_key=new_idempotency_key())
+                      for channel in DeliveryChannel],
+                    *self.invoice_menu_items(row, back)]
+        return [download]
+
 
     @staticmethod
     def _send_question(row, channel: DeliveryChannel) -> str:

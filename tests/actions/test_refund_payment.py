@@ -52,7 +52,8 @@ def _refund(payment, actor, key, amount, **kw):
 
 
 def _credit_notes():
-    return db.session.query(Document).filter_by(doc_type=DocumentType.CREDIT_NOTE).all()
+    return (db.session.query(Document).filter_by(doc_type=DocumentType.CREDIT_NOTE)
+            .order_by(Document.id).all())
 
 
 def test_partial_then_full_refund_through_the_gateway(app, cashier, key, processor):

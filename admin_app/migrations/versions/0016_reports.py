@@ -2,7 +2,7 @@
 the indexes the reports and the summary's incremental refresh read through
 
 Revision ID: 0016
-Revises: 0009
+Revises: 0012
 Create Date: 2026-12-01 01:51:52.297293
 
 """
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0016'
-down_revision = '0009'
+down_revision = '0012'
 branch_labels = None
 depends_on = None
 
