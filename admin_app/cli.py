@@ -201,6 +201,33 @@ def sweep_jobs_command() -> None:
     click.echo(record_run("sweep_jobs", sweep))
 
 
+@click.group("reports")
+def reports_group() -> None:
+    """The reports' summary table (Home and Reports read it)."""
+
+
+@reports_group.command("refresh")
+def reports_refresh_command() -> None:
+    """Recompute the months that changed since the last refresh (the worker does it every
+    10 minutes; this is for cron where none runs the schedule)."""
+    from .jobs.tasks import record_run, refresh_reports_summary
+
+    click.echo(record_run("refresh_reports", refresh_reports_summary))
+
+
+@reports_group.command("rebuild")
+def reports_rebuild_command() -> None:
+    """Recompute every month from the first record (after changing the clinic's time zone or
+    a plan's billing interval)."""
+    import time
+
+    from .reports.summary import rebuild_summary
+
+    started = time.monotonic()
+    months = rebuild_summary()
+    click.echo(f"Rebuilt {months} month(s) of the reports in {time.monotonic() - started:.1f} s.")
+
+
 @click.group("documents")
 def documents_group() -> None:
     """Accounting documents: delivery."""
@@ -225,3 +252,4 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(worker_command)
     app.cli.add_command(jobs_command)
     app.cli.add_command(sweep_jobs_command)
+    app.cli.add_command(reports_group)

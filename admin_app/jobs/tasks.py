@@ -7,6 +7,7 @@ done), and each scheduled task is also a CLI command, so cron can drive it where
 | ``charge_owed_periods`` | a new card saved | retry the member's owed periods at once |
 | ``sweep_jobs`` | every minute | hand queued or stalled jobs to a worker again |
 | ``reconcile_payments`` | every 5 minutes | ``payments reconcile``: settle pending attempts |
+| ``refresh_reports`` | every 10 minutes | ``reports refresh``: the months that changed |
 | ``deliver_messages_now`` | after the commit that queued them | send emails / SMS |
 | ``deliver_messages`` | every minute | ``documents deliver``: retries due, interrupted sends |
 | ``zip_documents`` | on demand | many documents' PDFs in one zip |
@@ -28,13 +29,15 @@ from ..documents.delivery import on_message_committed
 from ..documents.sending import deliver, deliver_due
 from ..extensions import db
 from ..models import ScheduledRun
+from ..reports.summary import refresh_summary
 from .bulk_runner import execute_bulk_job, stalled_job_ids
 from .engine import app_periodic_task, app_task
 
 SCHEDULE = {"sweep_jobs": ("every minute", crontab()),
             "reconcile_payments": ("every 5 minutes", crontab(minute="*/5")),
             "deliver_messages": ("every minute", crontab()),
-            "billing_run": ("hourly", crontab(minute="7"))}
+            "billing_run": ("hourly", crontab(minute="7")),
+            "refresh_reports": ("every 10 minutes", crontab(minute="*/10"))}
 
 
 def next_run(name: str, after: datetime) -> datetime | None:
@@ -106,6 +109,17 @@ def sweep_jobs() -> str:
 @app_periodic_task(SCHEDULE["reconcile_payments"][1])
 def reconcile_payments() -> str:
     return record_run("reconcile_payments", reconcile)
+
+
+def refresh_reports_summary() -> str:
+    months = refresh_summary()
+    return (f"{len(months)} month(s) of the reports recomputed: "
+            f"{', '.join(m.key for m in months)}." if months else "Reports up to date.")
+
+
+@app_periodic_task(SCHEDULE["refresh_reports"][1])
+def refresh_reports() -> str:
+    return record_run("refresh_reports", refresh_reports_summary)
 
 
 @app_task()

@@ -34,6 +34,7 @@ from .payment import (
     RefundStatus,
 )
 from .promo import DiscountDuration, DiscountType, PromoCode, PromoRedemption, promo_code_plan
+from .report_summary import ALL_PLANS, ReportFigure, ReportMonth
 from .settings import AfterFinalRetry, CashierSettings, CreditUse
 from .signup import (
     InvitationState,
@@ -59,7 +60,6 @@ __all__ = [
     "DocumentSequence", "MessageStatus", "OutboundMessage", "PromoRedemption",
     "AccountCreditEntry", "AccountCreditReason", "StripeEvent", "BillingPeriod",
     "PeriodStatus", "UnusedCredits", "AfterFinalRetry", "CreditUse", "DeliveryAttempt",
-    "OutboxItem",
-    "PeriodStatus", "UnusedCredits", "AfterFinalRetry", "CreditUse", "InvitationState",
-    "PlanInvitation", "PlanLinkCounter", "SignupAttempt", "SignupStatus",
+    "OutboxItem", "InvitationState", "PlanInvitation", "PlanLinkCounter", "SignupAttempt",
+    "SignupStatus", "ReportFigure", "ReportMonth", "ALL_PLANS",
 ]

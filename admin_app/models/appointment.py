@@ -59,7 +59,8 @@ class AppointmentCredit(LabelledEnum):
 
 class Appointment(TimestampMixin, db.Model):
     __tablename__ = "appointment"
-    __table_args__ = (Index("ix_appointment_contact_starts", "contact_id", "starts_at"),)
+    __table_args__ = (Index("ix_appointment_contact_starts", "contact_id", "starts_at"),
+                      Index("ix_appointment_updated_at", "updated_at"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     contact_id: Mapped[int] = mapped_column(ForeignKey("contact.id"), nullable=False)

@@ -38,6 +38,7 @@ from .cashier import (
 from .dashboard import DashboardView
 from .directories import ContactView, PlanView, PromoCodeView, ServiceView
 from .jobs import BulkJobView
+from .reports import report_views
 from .outbox import OutboxView
 from .search import QuickSearchView
 from .settings import AdminUserView, AuditLogView, CashierSettingsView, StripeEventView
@@ -61,6 +62,7 @@ def init_admin(app: Flask) -> Admin:
         PromoCodeView(PromoCode, name="Promo codes", category=DIRECTORIES, endpoint="promo_code"),
         SubscriptionView(Subscription, name="Subscriptions", endpoint="subscription"),
         AppointmentView(Appointment, name="Appointments", endpoint="appointment"),
+        *report_views(),
         PaymentView(Payment, name="Transactions", category=CASHIER, endpoint="payment"),
         RefundView(Refund, name="Refunds", category=CASHIER, endpoint="refund"),
         DocumentView(Document, name="Accounting documents", category=CASHIER,
