@@ -93,4 +93,17 @@ class CreditEntryView(ReadOnlyView):
     column_default_sort = ("created_at", True)
 
 
-__all__ = ["PaymentView", "RefundView", "PaymentMethodView", "CreditEntryView", "DocumentView"]
+class AccountCreditEntryView(ReadOnlyView):
+    """Cashier → Account credit: every line of every contact's account credit."""
+
+    column_list = ["id", "created_at", "contact", "amount_minor", "reason", "note", "payment",
+                   "refund", "actor"]
+    column_filters = ["reason", "currency", "created_at"]
+    column_searchable_list = ["contact.last_name", "note"]
+    column_labels = {"amount_minor": "Amount", "actor": "By", "created_at": "Date",
+                     "contact.last_name": "Contact"}
+    column_default_sort = ("created_at", True)
+
+
+__all__ = ["PaymentView", "RefundView", "PaymentMethodView", "CreditEntryView",
+           "AccountCreditEntryView", "DocumentView"]

@@ -33,6 +33,11 @@ def format_datetime(value: datetime | None) -> str:
     return local_time(value).strftime("%Y-%m-%d %H:%M %Z")
 
 
+def format_day(value: datetime | None) -> str:
+    """ "31 Jan 2027", the clinic's day."""
+    return local_time(value).strftime("%d %b %Y") if value is not None else ""
+
+
 def row_currency(row) -> str:
     """The currency a row's amounts are in: its own, its parent's, or the clinic's default."""
     for path in ("currency", "plan.currency", "document.currency", "payment.currency"):
@@ -92,7 +97,8 @@ STATUS_BADGES = {
     "partially_refunded": "info", "refunded": "info", "draft": "secondary", "booked": "primary",
     "failed": "danger", "canceled": "dark", "cancelled": "dark", "no_show": "danger",
     "void": "dark", "waived": "secondary", "lead": "info", "inactive": "secondary",
-    "archived": "dark",
+    "archived": "dark", "paid": "success", "unpaid": "danger", "due": "primary",
+    "invoiced": "info",
 }
 
 

@@ -1,7 +1,7 @@
 """performance: contact search keys (name words, phone digits), payment status indexes
 
 Revision ID: 0014
-Revises: 0013
+Revises: 0016
 Create Date: 2026-12-01 02:00:00
 
 """
@@ -12,7 +12,7 @@ from admin_app.search_keys import TOKEN_LENGTH, search_tokens
 
 
 revision = '0014'
-down_revision = '0013'
+down_revision = '0016'
 branch_labels = None
 depends_on = None
 
