@@ -37,6 +37,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     from .jobs.engine import init_jobs
     from .public.card import bp as public_card_bp
     from .public.documents import bp as public_document_bp
+    from .public.logo import bp as public_logo_bp
     from .public.subscribe import bp as public_bp
     from .request_guards import register_request_guards
     from .security_headers import init_security_headers
@@ -47,6 +48,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.register_blueprint(public_bp)
     app.register_blueprint(public_card_bp)
     app.register_blueprint(public_document_bp)
+    app.register_blueprint(public_logo_bp)
     app.register_blueprint(stripe_webhook_bp)
     init_admin(app)
     register_request_guards(app)
@@ -56,9 +58,10 @@ def create_app(overrides: dict | None = None) -> Flask:
 
     from .money import format_money
     from .views.action_forms import new_idempotency_key
-    from .views.formatting import badge, format_datetime
+    from .views.formatting import badge, format_datetime, format_day, link_to_record
 
     app.jinja_env.globals.update(format_money=format_money, format_datetime=format_datetime,
+                                 format_day=format_day, link_to_record=link_to_record,
                                  status_badge=badge, new_idempotency_key=new_idempotency_key)
 
     @app.route("/")

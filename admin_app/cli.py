@@ -1,5 +1,5 @@
-"""Command line: ``flask --app admin_app create-admin``, ``... seed ...`` and
-``... payments reconcile``."""
+"""Command line: ``flask --app admin_app create-admin``, ``... seed ...``,
+``... payments reconcile`` and ``... billing run``."""
 
 from __future__ import annotations
 
@@ -76,20 +76,85 @@ def payments_group() -> None:
               help="Seconds a pending record must have waited before a processor holding no "
                    "trace of it means it was never made.")
 def reconcile_command(min_age: int) -> None:
-    """Bring pending payments and refunds in line with what the processor says (run it from
-    a schedule, e.g. every 10 minutes). Exits 1 while some stay pending."""
+    """Bring pending payments, refunds and plan-link sign-ups in line with what the processor
+    says (run it from a schedule, e.g. every 10 minutes). Exits 1 while some stay pending."""
     from datetime import timedelta
 
     from .actions.reconcile_pending import reconcile_pending
+    from .actions.reconcile_signups import reconcile_signups
     from .billing.reconciling import Outcome
 
     done = reconcile_pending(min_age=timedelta(seconds=min_age))
+    done += reconcile_signups(min_age=timedelta(seconds=min_age))
     for reconciled in done:
         click.echo(reconciled.message)
     waiting = sum(r.outcome is Outcome.STILL_PENDING for r in done)
     click.echo(f"{len(done) - waiting} settled, {waiting} still pending.")
     if waiting:
         raise SystemExit(1)
+
+
+@click.group("billing")
+def billing_group() -> None:
+    """The billing cycle: renewals, retries of failed renewals."""
+
+
+def _parse_until(value: str | None):
+    """``--until``: an ISO date or date-time; without a zone it is the clinic's time."""
+    from datetime import datetime
+
+    from .clinic_time import clinic_zone
+
+    if value is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(value.strip())
+    except ValueError:
+        raise click.BadParameter("give a date (2027-03-01) or a date and time "
+                                 "(2027-03-01T09:00, 2027-03-01T09:00+00:00).",
+                                 param_hint="--until") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=clinic_zone())
+
+
+@billing_group.command("run")
+@click.option("--until", "until_text", metavar="TIMESTAMP",
+              help="Bill what is due up to this moment (default: now). A moment ahead of now "
+                   "simulates the billing cycle up to it, the clock moving to each step.")
+@click.option("--quiet", is_flag=True, help="Print the summary only.")
+def billing_run_command(until_text: str | None, quiet: bool) -> None:
+    """Renew every subscription whose period has ended, charge due periods, retry failed
+    renewals on the schedule (safe to run twice, and from cron). Exits 1 when something
+    needs an admin."""
+    from .billing.renewals import billing_run
+    from .jobs.tasks import record_run
+
+    until = _parse_until(until_text)
+    report = None
+
+    def run() -> str:
+        nonlocal report
+        report = billing_run(until, echo=None if quiet else click.echo)
+        return report.summary()
+
+    click.echo(record_run("billing_run", run))
+    for line in report.attention:
+        click.echo(f"NEEDS AN ADMIN: {line}")
+    if report.attention:
+        raise SystemExit(1)
+
+
+@billing_group.command("expire-credits")
+@click.option("--until", "until_text", metavar="TIMESTAMP",
+              help="Close the credit lots due by then (default: now; without a zone, the "
+                   "clinic's time).")
+def expire_credits_command(until_text: str | None) -> None:
+    """Expire (or roll over, as each plan says) the service credits whose period ended: one
+    ledger entry per lot, dated its expiry. Safe to run twice, and from cron."""
+    from .billing.credit_expiry import close_due_lots
+
+    report = close_due_lots(_parse_until(until_text))
+    click.echo(f"{report.lots_closed} credit lot(s) of {len(report.contacts)} contact(s) "
+               f"closed: {report.expired} credit(s) expired, {report.rolled_over} rolled over.")
 
 
 @click.command("worker")
@@ -136,6 +201,33 @@ def sweep_jobs_command() -> None:
     click.echo(record_run("sweep_jobs", sweep))
 
 
+@click.group("reports")
+def reports_group() -> None:
+    """The reports' summary table (Home and Reports read it)."""
+
+
+@reports_group.command("refresh")
+def reports_refresh_command() -> None:
+    """Recompute the months that changed since the last refresh (the worker does it every
+    10 minutes; this is for cron where none runs the schedule)."""
+    from .jobs.tasks import record_run, refresh_reports_summary
+
+    click.echo(record_run("refresh_reports", refresh_reports_summary))
+
+
+@reports_group.command("rebuild")
+def reports_rebuild_command() -> None:
+    """Recompute every month from the first record (after changing the clinic's time zone or
+    a plan's billing interval)."""
+    import time
+
+    from .reports.summary import rebuild_summary
+
+    started = time.monotonic()
+    months = rebuild_summary()
+    click.echo(f"Rebuilt {months} month(s) of the reports in {time.monotonic() - started:.1f} s.")
+
+
 @click.group("documents")
 def documents_group() -> None:
     """Accounting documents: delivery."""
@@ -156,6 +248,8 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(create_admin_command)
     app.cli.add_command(seed_group)
     app.cli.add_command(payments_group)
+    app.cli.add_command(billing_group)
     app.cli.add_command(worker_command)
     app.cli.add_command(jobs_command)
     app.cli.add_command(sweep_jobs_command)
+    app.cli.add_command(reports_group)

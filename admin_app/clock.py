@@ -18,3 +18,8 @@ def freeze(at: datetime | None) -> None:
     if at is not None and at.tzinfo is None:
         raise ValueError("freeze() needs an aware datetime")
     _frozen = at
+
+
+def frozen_at() -> datetime | None:
+    """Where the clock is pinned (``None``: it runs), to put it back after moving it."""
+    return _frozen

@@ -130,8 +130,22 @@ def from_environment(instance: Path) -> dict:
         "LOGIN_MAX_FAILURES": int(os.environ.get("LOGIN_MAX_FAILURES", 5)),
         "LOGIN_LOCK_MINUTES": int(os.environ.get("LOGIN_LOCK_MINUTES", 15)),
         "LOGIN_RATE_LIMIT": os.environ.get("LOGIN_RATE_LIMIT", "10 per minute"),
-        "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
+        # In the same place as the job engine's queue when that is Redis (several servers
+        # share the counts); memory otherwise (Flask-Limiter has no SQLite storage).
+        "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI") or _limiter_storage(
+            os.environ.get("JOBS_URL", "")),
+        # The plan link's sign-up page: payment attempts per address and per link, and the
+        # declined attempts from one address in an hour before it is refused.
+        "SIGNUP_RATE_LIMIT": os.environ.get("SIGNUP_RATE_LIMIT", "10 per minute;30 per hour"),
+        "SIGNUP_LINK_RATE_LIMIT": os.environ.get("SIGNUP_LINK_RATE_LIMIT", "120 per hour"),
+        "SIGNUP_MAX_DECLINES": int(os.environ.get("SIGNUP_MAX_DECLINES", 5)),
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": os.environ.get("SESSION_COOKIE_SECURE", "0") == "1",
         "WTF_CSRF_TIME_LIMIT": None,
     }
+
+
+def _limiter_storage(jobs_url: str) -> str:
+    """Flask-Limiter's storage: the job engine's Redis when it has one, else memory."""
+    return jobs_url if jobs_url.startswith(("redis://", "rediss://")) else "memory://"
+

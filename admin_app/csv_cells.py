@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import re
 
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _PLAIN_NUMBER = re.compile(r"^[+-]?[0-9]+(?:\.[0-9]+)?$")
 
 
 def safe_cell(value) -> str:
     """``value`` as CSV text that no spreadsheet will run."""
     text = "" if value is None else str(value)
-    if text.startswith(_FORMULA_START) and not _PLAIN_NUMBER.match(text):
+    if text.startswith(FORMULA_START) and not _PLAIN_NUMBER.match(text):
         return "'" + text
     return text

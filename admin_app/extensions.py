@@ -33,10 +33,24 @@ csrf = CSRFProtect()
 limiter = Limiter(key_func=get_remote_address)
 
 
+# How long a SQLite connection waits for another one's write to finish before giving up.
+# Writes are short (a processor call never runs inside a transaction), so waiting this long
+# means something is wrong; it stays under the web server's worker timeout (60 s).
+SQLITE_BUSY_TIMEOUT_S = 20
+
+
 @event.listens_for(Engine, "connect")
 def _sqlite_pragmas(dbapi_connection, connection_record) -> None:
-    """SQLite enforces foreign keys only when asked, per connection."""
+    """Every SQLite connection (the panel's, the worker's, the offline gateway's): foreign keys
+    enforced (SQLite checks them only when asked, per connection); write-ahead logging, so a
+    reader (a long CSV export) never blocks a writer and a writer never blocks readers; and a
+    busy timeout, so a writer waits its turn behind another writer instead of failing at once
+    with "database is locked"."""
     if isinstance(dbapi_connection, sqlite3.Connection):
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_S * 1000}")
+        if cursor.execute("PRAGMA journal_mode").fetchone()[0] not in ("wal", "memory"):
+            cursor.execute("PRAGMA journal_mode=WAL")  # kept in the file from then on
+        cursor.execute("PRAGMA synchronous=NORMAL")  # durable enough with WAL, much faster
         cursor.close()

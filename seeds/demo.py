@@ -29,6 +29,7 @@ from admin_app.models import (
 )
 
 from .common import sync_document_sequences
+from .demo_billing import seed_billing_cycle
 from .demo_gateway import register_with_gateway
 from .demo_history import DemoHistory
 
@@ -101,6 +102,7 @@ def load_demo() -> bool:
     session.add_all(history.ledger())
     session.add_all(history.audit_entries())
     session.flush()
+    seed_billing_cycle(rng, now)
     sync_document_sequences()
     session.commit()
     return True

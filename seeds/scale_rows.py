@@ -13,10 +13,13 @@ import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from admin_app.search_keys import MIN_PHONE_DIGITS, name_tokens, phone_digits, phone_token
+
 from . import names
 from .common import add_interval, approx_days, clamp_day, periods
 
-TABLES = ("contact", "payment_method", "subscription", "payment", "refund", "credit_entry")
+TABLES = ("contact", "contact_search_key", "payment_method", "subscription", "payment", "refund",
+          "credit_entry")
 DOCUMENT_TABLES = ("document", "document_line")
 
 CONTACT_STATUSES = (("active", 80), ("lead", 8), ("inactive", 9), ("archived", 3))
@@ -58,6 +61,7 @@ class RowFactory:
         self.numbers = dict(next_numbers or {})  # last document number per type
         self.slugs = {n: names.ascii_slug(n) or "x"
                       for n in names.FIRST_NAMES + names.LAST_NAMES}
+        self.name_keys = {n: name_tokens(n) for n in names.FIRST_NAMES + names.LAST_NAMES}
         self.contact_statuses = _weighted(CONTACT_STATUSES)
         self.sub_statuses = _weighted(SUB_STATUSES)
 
@@ -84,14 +88,16 @@ class RowFactory:
             created = now - timedelta(seconds=rng.randrange(3600, 3 * 365 * DAY))
         cid = self._id("contact")
         first, last = rng.choice(names.FIRST_NAMES), rng.choice(names.LAST_NAMES)
+        phone = names.phone_for(rng) if rng.random() < 0.93 else None
         self.rows["contact"].append({
             "id": cid, "first_name": first, "last_name": last,
             "email": f"{self.slugs[first]}.{self.slugs[last]}.{cid}@"
                      f"{rng.choice(names.EMAIL_DOMAINS)}",
-            "phone": names.phone_for(rng) if rng.random() < 0.93 else None,
+            "phone": phone,
             "status": status, "stripe_customer_id": None, "notes": None,
             "created_at": created, "updated_at": created,
         })
+        self._search_keys(cid, first, last, phone)
         has_card = status != "lead" and (sub is not None or rng.random() < 0.55)
         if has_card:
             self._card(cid, created, is_default=True)
@@ -103,6 +109,15 @@ class RowFactory:
         if status != "lead":
             while rng.random() < 0.45:
                 self._custom_bill(cid, created, has_card)
+
+    def _search_keys(self, cid: int, first: str, last: str, phone: str | None) -> None:
+        """The keys ``search_keys.search_tokens`` gives, from the name lists' cache."""
+        tokens = self.name_keys[first] | self.name_keys[last]
+        digits = phone_digits(phone)
+        if len(digits) >= MIN_PHONE_DIGITS:
+            tokens = tokens | {phone_token(digits)}
+        self.rows["contact_search_key"].extend(
+            {"token": token, "contact_id": cid} for token in tokens)
 
     def _card(self, cid: int, when: datetime, *, is_default: bool) -> None:
         rng = self.rng

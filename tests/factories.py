@@ -120,3 +120,14 @@ def give_card(contact, *, number: str = "4242424242424242", actor=None):
     actor = actor or make_admin(role="owner")
     return add_payment_method(contact, card=CardDetails(number, 12, 2030, "123"), make_default=True,
                               actor=actor, idempotency_key=uuid4().hex).record
+
+
+def cashier_settings_form(**changes) -> dict:
+    """A complete, valid Settings → Cashier settings form (the defaults), with ``changes``:
+    what a test posts to ``/admin/cashier_settings/edit/?id=1``."""
+    form = {"business_name": "Harbor Physio", "time_zone": "UTC", "currency": "USD",
+            "auto_send_channel": "email", "no_show_fee_minor": "75.00", "paper_size": "A4",
+            "invoice_prefix": "INV-", "receipt_prefix": "RCT-", "credit_note_prefix": "CN-",
+            "retry_schedule_days": "1,3,5,7", "after_final_retry": "unpaid",
+            "invoice_due_days": "14", "credit_use": "attended", "cancel_notice_hours": "24"}
+    return {**form, **changes}

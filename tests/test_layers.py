@@ -11,7 +11,7 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1] / "admin_app"
 ENTRYPOINTS = ("views", "public", "webhooks", "jobs", "cli", "auth")
-LOWER_LAYERS = ("payments", "billing", "models", "documents")
+LOWER_LAYERS = ("payments", "billing", "models", "documents", "reports")
 
 
 def _module_name(path: Path) -> str:

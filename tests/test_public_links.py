@@ -15,7 +15,7 @@ from admin_app.actions.send_plan_invitation import send_plan_invitation
 from admin_app.billing.plan_links import public_plan_url
 from admin_app.extensions import db
 from admin_app.links import public_url
-from admin_app.models import DeliveryChannel
+from admin_app.models import DeliveryChannel, OutboundMessage
 from tests.factories import make_admin, make_contact, make_plan
 
 BASE = "https://billing.clinic.example"
@@ -75,15 +75,18 @@ def test_queued_messages_carry_the_same_link_in_and_out_of_a_request(public_app)
     cashier = make_admin(role="cashier")
 
     def invite():
-        return send_plan_invitation(plan, contact=grace, channel=DeliveryChannel.EMAIL,
-                                    actor=cashier, idempotency_key=uuid4().hex).record.body
+        invitation = send_plan_invitation(plan, contact=grace, channel=DeliveryChannel.EMAIL,
+                                          actor=cashier, idempotency_key=uuid4().hex).record
+        return db.session.get(OutboundMessage, invitation.outbound_message_id).body, \
+            invitation.token
 
-    from_cli = invite()
+    from_cli, cli_token = invite()
     with public_app.test_request_context("/admin/plan/link/", base_url="http://internal:8000/"):
-        from_desk = invite()
+        from_desk, desk_token = invite()
         shown = public_plan_url(plan)
-    link = f"{BASE}/join/{plan.public_token}"
-    assert from_cli.endswith(link) and from_desk.endswith(link) and shown == link
+    assert from_cli.endswith(f"{BASE}/join/invite/{cli_token}")
+    assert from_desk.endswith(f"{BASE}/join/invite/{desk_token}")
+    assert shown == f"{BASE}/join/{plan.public_token}"
 
     bodies = [send_payment_method_link(grace, actor=cashier,
                                        idempotency_key=uuid4().hex).record.body]

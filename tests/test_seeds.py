@@ -53,8 +53,7 @@ def test_demo_clinic(app, demo_data):
     assert 150 <= db.session.scalar(select(func.count()).select_from(Contact)) <= 250
     assert 4 <= db.session.scalar(select(func.count()).select_from(Plan)) <= 6
     statuses = set(db.session.scalars(select(Subscription.status).distinct()))
-    # TODO(billing cycle): the demo gains an unpaid subscription with the renewals.
-    assert statuses == set(SubscriptionStatus) - {SubscriptionStatus.UNPAID}
+    assert statuses == set(SubscriptionStatus)
     payment_statuses = set(db.session.scalars(select(Payment.status).distinct()))
     assert {PaymentStatus.REFUNDED, PaymentStatus.PARTIALLY_REFUNDED,
             PaymentStatus.FAILED} <= payment_statuses

@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 from ..actors import Actor
-from ..billing.charging import charge_saved_card, record_offline_payment
+from ..billing.account_credit import account_credit_balance, spend_account_credit
+from ..billing.charging import (
+    ChargeNotMade,
+    charge_saved_card,
+    checked_money,
+    record_offline_payment,
+)
 from ..billing.locks import lock
 from ..errors import ActionError
 from ..models import Contact, Payment, PaymentMethodKind, PaymentPurpose
-from ..money import format_money, is_currency_code
+from ..money import format_money
 from .runner import STAFF, ActionResult, ActionRun
 
 
@@ -16,6 +22,12 @@ def charge_custom_bill(contact: Contact, *, amount_minor: int, currency: str, de
                        idempotency_key: str) -> ActionResult[Payment]:
     """Charge ``contact`` ``amount_minor`` of ``currency`` for ``description`` and issue a
     receipt (queued when Cashier settings send receipts).
+
+    **Account credit first**: what the contact holds in ``currency`` pays the bill first, as a
+    payment "paid from account credit" with its own receipt (the contact row locked, never
+    below zero); only the rest is charged by ``method``, and nothing when it covers the bill.
+    The account credit part is made before the card is asked, so a declined card leaves it
+    paid (the failed card attempt kept for the rest, to charge again).
 
     ``method`` card charges the contact's default saved card through the processor, in two
     phases (``billing.charging``); cash or other records money taken at the desk, succeeded
@@ -31,30 +43,59 @@ def charge_custom_bill(contact: Contact, *, amount_minor: int, currency: str, de
     with ActionRun("charge_custom_bill", actor=actor, key=idempotency_key, target=contact,
                    roles=STAFF, doing="charge contacts") as run:
         contact = lock(Contact, contact.id)
-        if amount_minor <= 0:
-            raise ActionError("amount_not_positive", "Enter an amount greater than zero.")
-        currency = (currency or "").strip().upper()
-        if not is_currency_code(currency):
-            raise ActionError("currency_invalid",
-                              "Enter the currency as its three-letter code, e.g. USD.")
+        currency = checked_money(amount_minor, currency)
         description = (description or "").strip()
         if not description:
             raise ActionError("description_required", "Say what the bill is for.")
         method = PaymentMethodKind(method)
-        amount = format_money(amount_minor, currency)
-        bill = {"amount_minor": amount_minor, "currency": currency,
+        from_credit, credit_said = _pay_from_account_credit(
+            contact, amount_minor=amount_minor, currency=currency, description=description,
+            actor=actor)
+        rest = amount_minor - from_credit.amount_minor if from_credit else amount_minor
+        bill = {"amount_minor": rest, "currency": currency,
                 "purpose": PaymentPurpose.CUSTOM_BILL, "description": description,
                 "idempotency_key": idempotency_key}
-        if method is PaymentMethodKind.CARD:
-            charged = charge_saved_card(contact, **bill)
+        if rest == 0:
+            payment, paid_how, settlement = from_credit, None, None
+        elif method is PaymentMethodKind.CARD:
+            try:
+                charged = charge_saved_card(contact, **bill)
+            except ChargeNotMade as refused:
+                if from_credit is not None:
+                    refused.message = f"{credit_said} The rest: {refused.message}"
+                raise
             payment, settlement = charged.payment, charged.settlement
             paid_how = f"to {charged.card}"
         else:
             payment, settlement = record_offline_payment(contact, method=method, **bill)
             paid_how = f"paid by {method.label.lower()}"
-        message = (f"Charged {amount} {paid_how} for {payment.contact}: “{description}”. "
-                   f"{settlement.document_sentence()}")
+        said = [credit_said] if from_credit is not None else []
+        if settlement is not None:
+            said.append(f"Charged {format_money(rest, currency)} {paid_how}: "
+                        f"{settlement.document_sentence()}")
+        message = (f"Billed {format_money(amount_minor, currency)} to {payment.contact} for "
+                   f"“{description}”. {' '.join(said)}")
         return run.done(payment, message, after={
             "payment_id": payment.id, "status": payment.status.value,
             "amount_minor": amount_minor, "currency": currency, "method": method.value,
-            "receipt_id": settlement.document.id if settlement.document else None})
+            "from_account_credit_minor": from_credit.amount_minor if from_credit else 0,
+            "account_credit_payment_id": from_credit.id if from_credit else None,
+            "receipt_id": settlement.document.id if settlement and settlement.document
+            else None})
+
+
+def _pay_from_account_credit(contact: Contact, *, amount_minor: int, currency: str,
+                             description: str, actor: Actor) -> tuple[Payment | None, str]:
+    """The part of the bill the contact's account credit pays (locked by the caller): a
+    payment "paid from account credit" with its receipt, or None when they hold none."""
+    usable = min(account_credit_balance(contact.id, currency), amount_minor)
+    if usable <= 0:
+        return None, ""
+    payment, settlement = record_offline_payment(
+        contact, amount_minor=usable, currency=currency, purpose=PaymentPurpose.CUSTOM_BILL,
+        description=f"{description} (paid from account credit)",
+        method=PaymentMethodKind.ACCOUNT_CREDIT)
+    spend_account_credit(contact.id, currency, usable, note=f"Custom bill: {description}",
+                         actor=actor, payment_id=payment.id)
+    return payment, (f"Paid {format_money(usable, currency)} from account credit: "
+                     f"{settlement.document_sentence()}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ..actors import Actor
+from ..billing.appointment_credits import use_appointment_credit
 from ..billing.charging import ChargeNotMade, charge_saved_card, default_card
 from ..billing.locks import lock
 from ..billing.no_show_rules import check_can_be_missed, check_fee_still_open, describe
@@ -54,6 +55,8 @@ def charge_no_show_fee(appointment: Appointment, *, amount_minor: int, actor: Ac
                               "(or waive the fee).")
         appointment.status = AppointmentStatus.NO_SHOW
         missed = describe(appointment)
+        # NOTE: a no-show keeps (or takes) its credit: the slot was kept for the member.
+        use_appointment_credit(appointment, actor=actor, flag_missing=False)
 
         def link_fee(payment: Payment) -> None:
             appointment.no_show_fee_payment_id = payment.id

@@ -37,7 +37,8 @@ def create_subscription(contact: Contact, *, plan: Plan, promo_code: PromoCode |
         start, end = first_period(plan, utcnow())
         subscription = Subscription(contact_id=contact.id, plan=plan,
                                     status=SubscriptionStatus.ACTIVE,
-                                    current_period_start=start, current_period_end=end)
+                                    current_period_start=start, current_period_end=end,
+                                    billing_anchor_at=start)
         db.session.add(subscription)
         db.session.flush()
         run.audit_target = subscription

@@ -1,26 +1,47 @@
-"""Send a contact an invitation carrying a plan's Subscription Link (workflow 7)."""
+"""Send a contact a personal invitation to a plan (workflow 7): a single-use link to the plan's
+sign-up page for that contact, optionally with a promo code preset and an expiry date."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from ..actors import Actor
 from ..billing.locks import lock
-from ..billing.plan_links import public_plan_url
+from ..billing.plan_links import invitation_url
+from ..billing.promo_rules import describe_promo, find_promo
+from ..billing.subscribing import check_promo_for
+from ..clinic_time import format_clinic
+from ..clock import utcnow
 from ..errors import ActionError
 from ..extensions import db
-from ..models import CashierSettings, Contact, DeliveryChannel, OutboundMessage, Plan
+from ..models import (
+    CashierSettings,
+    Contact,
+    DeliveryChannel,
+    OutboundMessage,
+    Plan,
+    PlanInvitation,
+    PromoCode,
+)
 from .runner import STAFF, ActionResult, ActionRun
 
 
 def send_plan_invitation(plan: Plan, *, contact: Contact, channel: DeliveryChannel,
-                         actor: Actor, idempotency_key: str) -> ActionResult[OutboundMessage]:
-    """Queue an invitation to ``contact`` by Email or SMS carrying the plan's public link.
+                         actor: Actor, idempotency_key: str,
+                         promo_code: PromoCode | str | None = None,
+                         expires_at: datetime | None = None) -> ActionResult[PlanInvitation]:
+    """Queue a personal invitation to ``contact`` by Email or SMS: a single-use link to the
+    plan's sign-up page (``/join/invite/<token>``), which opens prefilled with the contact's
+    details and ``promo_code`` (checked now by the Apply Promo rules), and works until
+    ``expires_at`` (no expiry when ``None``). The message is queued here (``outbound_message``);
+    delivering it is the outbound queue's job.
 
-    Only a working link is sent: the link must be on and the plan still sold. The message is
-    queued here; delivering it is the outbound queue's job.
+    Only a working link is sent: the plan's link must be on and the plan still sold.
 
     Error codes: ``not_permitted`` (staff only), ``link_disabled``, ``plan_inactive``,
     ``no_email``, ``no_phone``, ``opted_out`` (the contact declined invitations by that
-    channel), ``already_done``.
+    channel), ``expiry_in_past``, ``promo_not_found`` and the Apply Promo refusals,
+    ``already_done``.
     """
     with ActionRun("send_plan_invitation", actor=actor, key=idempotency_key, target=plan,
                    roles=STAFF, doing="send subscription invitations") as run:
@@ -43,17 +64,39 @@ def send_plan_invitation(plan: Plan, *, contact: Contact, channel: DeliveryChann
             raise ActionError("opted_out",
                               f"{contact} asked not to get invitations by {channel.label}: "
                               "nothing was sent.")
+        if expires_at is not None and expires_at <= utcnow():
+            raise ActionError("expiry_in_past", "The invitation would have expired already: "
+                                                "choose a later date.")
+        promo = find_promo(promo_code) if isinstance(promo_code, str) and promo_code.strip() \
+            else (promo_code or None)
+        if promo is not None:
+            check_promo_for(promo, plan, at=utcnow())
+        invitation = PlanInvitation(plan_id=plan.id, contact_id=contact.id, channel=channel,
+                                    promo_code_id=promo.id if promo else None,
+                                    expires_at=expires_at,
+                                    created_by_id=actor.id)
+        db.session.add(invitation)
+        db.session.flush()
         business = CashierSettings.get().business_name or "our clinic"
-        link = public_plan_url(plan)
-        invitation = OutboundMessage(
+        link = invitation_url(invitation)
+        extra = f" Your promo code {promo} ({describe_promo(promo)}) is applied." if promo else ""
+        until = f" The link works until {format_clinic(expires_at, '%d %b %Y')}." \
+            if expires_at else ""
+        message = OutboundMessage(
             contact_id=contact.id, channel=channel, recipient=recipient, is_marketing=True,
             subject=f"Join {plan} at {business}"[:200],
             body=f"Hello {contact.first_name}, you are invited to subscribe to {plan} at "
-                 f"{business}: {link}")
-        db.session.add(invitation)
+                 f"{business}: {link}{extra}{until}")
+        db.session.add(message)
         db.session.flush()
-        message = f"Invitation to {plan} queued for {contact} by {channel.label} ({recipient})."
-        return run.done(invitation, message,
-                        after={"contact_id": contact.id,
-                               "channel": channel.value,
-                               "outbound_message_id": invitation.id})
+        invitation.outbound_message_id = message.id
+        sentence = (f"Invitation to {plan} queued for {contact} by {channel.label} "
+                    f"({recipient})" + (f", promo code {promo}" if promo else "")
+                    + (f", until {format_clinic(expires_at, '%d %b %Y')}" if expires_at
+                       else "") + ".")
+        return run.done(invitation, sentence,
+                        after={"contact_id": contact.id, "channel": channel.value,
+                               "invitation_id": invitation.id,
+                               "outbound_message_id": message.id,
+                               "promo_code_id": invitation.promo_code_id,
+                               "expires_at": expires_at.isoformat() if expires_at else None})

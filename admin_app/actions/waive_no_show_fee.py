@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ..actors import Actor
+from ..billing.appointment_credits import use_appointment_credit
 from ..billing.locks import lock
 from ..billing.no_show_rules import check_can_be_missed, check_fee_still_open, describe
 from ..errors import ActionError
@@ -37,6 +38,8 @@ def waive_no_show_fee(appointment: Appointment, *, reason: str, actor: Actor,
         before = {"status": appointment.status.value,
                   "no_show_fee_status": appointment.no_show_fee_status.value}
         appointment.status = AppointmentStatus.NO_SHOW
+        # NOTE: a no-show keeps (or takes) its credit: the slot was kept for the member.
+        use_appointment_credit(appointment, actor=actor, flag_missing=False)
         appointment.no_show_fee_status = NoShowFeeStatus.WAIVED
         appointment.no_show_waive_reason = reason[:200]
         message = (f"Waived the no-show fee of {describe(appointment)} for "

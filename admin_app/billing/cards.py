@@ -68,7 +68,8 @@ def check_card_dates(card: CardDetails | None) -> None:
 def record_card(contact: Contact, saved: SavedCard, *, make_default: bool) -> PaymentMethod:
     """Record the card the processor saved for ``contact`` (locked by the caller); a card
     already on record under the same processor id is not added again. A default card
-    replaces the previous default (one default per contact)."""
+    replaces the previous default (one default per contact), and the contact's past due and
+    unpaid billing periods become due for a retry at once (``period_retries.retry_now``)."""
     method = db.session.scalar(select(PaymentMethod).where(
         PaymentMethod.gateway_id == saved.gateway_id, PaymentMethod.contact_id == contact.id))
     if make_default:
@@ -81,6 +82,10 @@ def record_card(contact: Contact, saved: SavedCard, *, make_default: bool) -> Pa
         db.session.add(method)
     method.is_default = method.is_default or make_default
     db.session.flush()
+    if make_default:
+        from .period_retries import retry_now  # NOTE: period_retries needs the links module
+
+        retry_now(contact.id)
     return method
 
 

@@ -27,7 +27,7 @@ from ..models import (
     PaymentPurpose,
     PaymentStatus,
 )
-from ..money import format_money
+from ..money import format_money, is_currency_code
 from ..payments import ChargeStatus, get_gateway
 from .locks import lock
 from .payment_method_links import link_sent_sentence, queue_payment_method_link
@@ -56,6 +56,22 @@ class Charged:
     payment: Payment
     card: str
     settlement: Settlement
+
+
+def checked_money(amount_minor: int, currency: str, *, signed: bool = False) -> str:
+    """Refuse an amount that is not above zero (``amount_not_positive``; with ``signed``, one
+    that is zero: ``zero_amount``) or a currency that is not a three-letter code
+    (``currency_invalid``); returns the currency, upper-case."""
+    if signed and not amount_minor:
+        raise ActionError("zero_amount",
+                          "Enter the amount to add, or a negative amount to take away.")
+    if not signed and amount_minor <= 0:
+        raise ActionError("amount_not_positive", "Enter an amount greater than zero.")
+    currency = (currency or "").strip().upper()
+    if not is_currency_code(currency):
+        raise ActionError("currency_invalid",
+                          "Enter the currency as its three-letter code, e.g. USD.")
+    return currency
 
 
 def unsettled_card_payment(contact: Contact) -> Payment | None:
@@ -96,7 +112,7 @@ def check_chargeable(contact: Contact) -> PaymentMethod:
 def charge_saved_card(contact: Contact, *, amount_minor: int, currency: str,
                       purpose: PaymentPurpose, description: str,
                       subscription_id: int | None = None, retry_of_id: int | None = None,
-                      idempotency_key: str | None = None,
+                      idempotency_key: str | None = None, reference: str | None = None,
                       attach: Callable[[Payment], None] | None = None) -> Charged:
     """Charge the contact's default card (see the module's phases) and return it, paid.
 
@@ -109,7 +125,9 @@ def charge_saved_card(contact: Contact, *, amount_minor: int, currency: str,
     anything is written: ``no_payment_method``, ``payment_pending`` (``check_chargeable``).
 
     ``attach(payment)`` links the pending payment to what it pays for in phase 1, so the link
-    is committed with it (a no-show fee's appointment); settling undoes it if it fails.
+    is committed with it (a no-show fee's appointment, a billing period); settling undoes it
+    if it fails. ``reference``: the processor's idempotency key when the caller derives it
+    from what is charged (a renewal: subscription, period, attempt), else a random one.
     """
     card = check_chargeable(contact)
     payment = Payment(contact_id=contact.id, subscription_id=subscription_id,
@@ -117,6 +135,8 @@ def charge_saved_card(contact: Contact, *, amount_minor: int, currency: str,
                       method=PaymentMethodKind.CARD, description=description[:200],
                       status=PaymentStatus.PENDING, retry_of_id=retry_of_id,
                       idempotency_key=idempotency_key)
+    if reference is not None:
+        payment.reference = reference
     db.session.add(payment)
     db.session.flush()
     if attach is not None:

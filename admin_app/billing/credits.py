@@ -2,17 +2,10 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
-
-from ..extensions import db
-from ..models import CreditEntry
+from .credit_lots import usable_balance
 
 
 def credit_balance(contact_id: int, service_id: int) -> int:
-    """The contact's balance of one service: the sum of its ledger."""
-    return int(db.session.scalar(
-        select(func.coalesce(func.sum(CreditEntry.quantity), 0))
-        .where(CreditEntry.contact_id == contact_id, CreditEntry.service_id == service_id)
-    ))
-
-
+    """The contact's balance of one service: the credits of its ledger still alive now (a lot
+    past its expiry no longer counts, even before the expiry run closes it)."""
+    return usable_balance(contact_id, service_id)

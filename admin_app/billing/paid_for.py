@@ -1,5 +1,8 @@
-"""What a payment pays for, and settling it once the payment is paid: a past due subscription
-becomes active again, a failed no-show fee becomes charged.
+"""What a payment pays for, and settling it once the payment is paid: a billing period becomes
+paid (``period_billing.settle_period_paid``: credits, receipt, the subscription active again), a
+past due subscription becomes active again, a failed no-show fee becomes charged, an appointment
+that had no credit left is charged; and what a failed one leaves: a period's failed charge makes
+it past due (``period_retries``).
 
 Shared by the retry of a failed charge (paid at once) and by the settlement of a charge whose
 outcome was unknown (paid when the processor's answer arrives, by reconcile or a webhook).
@@ -11,17 +14,22 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
+from ..actors import SYSTEM
 from ..extensions import db
 from ..models import (
     Appointment,
+    AppointmentCredit,
+    BillingPeriod,
     NoShowFeeStatus,
     Payment,
     PaymentPurpose,
+    PeriodStatus,
     Subscription,
     SubscriptionStatus,
 )
 from .locks import lock
 from .no_show_rules import describe
+from .period_billing import settle_period_paid
 
 
 @dataclass(frozen=True)
@@ -62,9 +70,47 @@ def lock_owed(payment: Payment) -> Owed:
     return Owed(subscription, appointment)
 
 
+def _uncovered_appointment(payment: Payment) -> Appointment | None:
+    """The appointment without a credit that ``payment`` is the charge of, locked."""
+    linked = db.session.scalar(select(Appointment.id).where(
+        Appointment.credit_payment_id == payment.id))
+    return lock(Appointment, linked) if linked is not None else None
+
+
+def paid_period(payment: Payment) -> BillingPeriod | None:
+    """The billing period ``payment`` (or the failed payment it retries) was charged for,
+    locked with its subscription."""
+    original = payment.retry_of if payment.retry_of_id is not None else payment
+    period_id = payment.period_id or original.period_id
+    if period_id is None:
+        return None
+    period = db.session.get(BillingPeriod, period_id)
+    lock(Subscription, period.subscription_id)
+    return lock(BillingPeriod, period_id)
+
+
 def release_what_it_was_for(failed: Payment) -> list[str]:
-    """A no-show fee that was not charged after all (declined, or never made) leaves its
-    appointment: the fee is failed, to be charged again or waived."""
+    """A first payment that failed removes the incomplete subscription it was to start
+    (``subscribing.discard_unpaid``); a period charge that failed makes its period past due,
+    with its retries scheduled (``period_retries``); a no-show fee that was not charged after
+    all (declined, or never made) leaves its appointment: the fee is failed, to be charged
+    again or waived. The charge of an appointment without a credit leaves it flagged, to be
+    charged again."""
+    period = paid_period(failed)
+    if period is not None and period.subscription.status is SubscriptionStatus.INCOMPLETE:
+        from .subscribing import discard_unpaid  # NOTE: a first payment: nothing to retry
+
+        subscription = str(period.subscription)
+        return ([f"The incomplete subscription {subscription} waiting for it was removed."]
+                if discard_unpaid(period.subscription_id) else [])
+    if period is not None:
+        from .period_retries import record_period_failure
+
+        return record_period_failure(period, failed)
+    uncovered = _uncovered_appointment(failed)
+    if uncovered is not None and uncovered.credit_status is AppointmentCredit.MISSING:
+        uncovered.credit_payment_id = None
+        return [f"{describe(uncovered).capitalize()} is still to be charged (no credit left)."]
     if failed.purpose is not PaymentPurpose.NO_SHOW_FEE:
         return []
     appointment = db.session.scalar(select(Appointment).where(
@@ -83,6 +129,14 @@ def settle_what_it_paid_for(owed: Owed, paid: Payment) -> list[str]:
     returns what changed, in sentences (none when nothing was owed any more)."""
     effects = []
     subscription, appointment = owed.subscription, owed.appointment
+    period = paid_period(paid)
+    if period is not None and period.status is not PeriodStatus.PAID:
+        was = subscription.status if subscription is not None else None
+        settle_period_paid(period, paid, actor=SYSTEM)
+        effects.append(f"{period} is paid.")
+        if was is not None and was is not subscription.status:
+            effects.append(f"Subscription {subscription} is active again.")
+        return effects
     if subscription is not None and paid.purpose is PaymentPurpose.SUBSCRIPTION_PERIOD \
             and subscription.status is SubscriptionStatus.PAST_DUE:
         subscription.status = SubscriptionStatus.ACTIVE
@@ -94,4 +148,8 @@ def settle_what_it_paid_for(owed: Owed, paid: Payment) -> list[str]:
         appointment.no_show_fee_status = NoShowFeeStatus.CHARGED
         appointment.no_show_fee_payment_id = paid.id
         effects.append(f"The no-show fee of {describe(appointment)} is now charged.")
+    uncovered = _uncovered_appointment(paid)
+    if uncovered is not None and uncovered.credit_status is AppointmentCredit.MISSING:
+        uncovered.credit_status = AppointmentCredit.CHARGED
+        effects.append(f"{describe(uncovered).capitalize()} is now charged (it had no credit).")
     return effects

@@ -10,6 +10,7 @@ is paid back at the desk: its refund is settled at once, in phase 1, through the
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
@@ -19,6 +20,7 @@ from ..errors import ActionError
 from ..extensions import db
 from ..models import (
     CreditEntry,
+    AccountCreditReason,
     Payment,
     PaymentMethodKind,
     PaymentStatus,
@@ -28,6 +30,7 @@ from ..models import (
 )
 from ..money import format_money
 from ..payments import RefundResult, get_gateway
+from .account_credit import add_account_credit_entry
 from .locks import lock
 from .processor_calls import UNANSWERED, ask_processor
 from .settling import Settlement, apply_refund_answer
@@ -109,7 +112,8 @@ def check_refundable(payment: Payment, amount_minor: int) -> None:
 
 def refund_payment_money(payment_id: int, *, amount_minor: int, reason: RefundReason,
                          note: str | None, actor: Actor, idempotency_key: str | None = None,
-                         credit_note_line: str | None = None) -> Refunded:
+                         credit_note_line: str | None = None,
+                         attach: Callable[[Refund], None] | None = None) -> Refunded:
     """Refund ``amount_minor`` of the payment (see the module's phases) and return it, made,
     with its credit note (``credit_note_line`` its line; by default "Refund of ...").
 
@@ -117,6 +121,9 @@ def refund_payment_money(payment_id: int, *, amount_minor: int, reason: RefundRe
     processor that does not answer keeps it pending, to be reconciled
     (``gateway_unavailable``); the payment is untouched either way. Both are raised with
     the record kept. Refusals before anything is written: as ``check_refundable``.
+
+    A payment made from account credit is refunded into the account credit. ``attach(refund)``
+    links the pending refund to what it is for in phase 1 (account credit refunded to the card).
     """
     payment = lock(Payment, payment_id)  # concurrent refunds of it queue here
     check_refundable(payment, amount_minor)
@@ -126,6 +133,13 @@ def refund_payment_money(payment_id: int, *, amount_minor: int, reason: RefundRe
                     idempotency_key=idempotency_key)
     db.session.add(refund)
     db.session.flush()
+    if attach is not None:
+        attach(refund)
+    if payment.method is PaymentMethodKind.ACCOUNT_CREDIT:
+        add_account_credit_entry(payment.contact_id, amount_minor=amount_minor,
+                                 currency=payment.currency, reason=AccountCreditReason.RETURNED,
+                                 note=f"Refund of payment #{payment.id}", actor=actor,
+                                 payment_id=payment.id, refund_id=refund.id)
     if payment.method is not PaymentMethodKind.CARD:  # paid back at the desk
         settlement = apply_refund_answer(refund, payment, RefundResult(True, None),
                                          description=credit_note_line)
@@ -156,3 +170,24 @@ def refund_payment_money(payment_id: int, *, amount_minor: int, reason: RefundRe
         raise ActionError("gateway_refused", f"The payment processor refused the refund: "
                                              f"{reason} Nothing was refunded.", keep_changes=True)
     return Refunded(refund, payment, settlement)
+
+
+def card_payments_to_refund(contact_id: int, currency: str,
+                            amount_minor: int) -> list[tuple[int, int]]:
+    """[(payment id, amount)] that refund up to ``amount_minor`` to the contact's card: their
+    card payments in ``currency`` made at the processor, newest first, each never more than it
+    has left to refund."""
+    plan, left = [], amount_minor
+    payments = db.session.scalars(select(Payment).where(
+        Payment.contact_id == contact_id, Payment.currency == currency,
+        Payment.method == PaymentMethodKind.CARD, Payment.gateway_id.is_not(None),
+        Payment.status.in_(REFUNDABLE_STATUSES))
+        .order_by(Payment.paid_at.desc(), Payment.id.desc()))
+    for payment in payments:
+        if left <= 0:
+            break
+        part = min(refundable_remainder(payment), left)
+        if part > 0:
+            plan.append((payment.id, part))
+            left -= part
+    return plan

@@ -8,9 +8,10 @@
   refuses any further one (``already_paid``), also when two admins retry at once; so does a
   retry still pending at the processor (``retry_pending``: its outcome is not known yet).
 - What the payment was for must still be owed: a no-show fee whose appointment's fee is still
-  failed (not charged or waived since), and a subscription payment of a subscription that is
-  past due, for its current period (a failed upgrade charge of an active subscription paid
-  for a change that was never applied: it is not retried).
+  failed (not charged or waived since), a renewal whose billing period is past due or unpaid,
+  and another subscription payment of a subscription that is past due, for its current
+  period (a failed upgrade charge of an active subscription paid for a change that was never
+  applied: it is not retried).
 - Paid: a receipt is issued (and queued when Cashier settings say so), a past due subscription
   becomes active, a failed no-show fee becomes charged. Declined again: the failed attempt is
   kept, with the processor's reason (a card needing authentication also sends the member
@@ -26,12 +27,14 @@ from sqlalchemy import select
 from ..errors import ActionError
 from ..extensions import db
 from ..models import (
+    BillingPeriod,
     Contact,
     NoShowFeeStatus,
     Payment,
     PaymentMethodKind,
     PaymentPurpose,
     PaymentStatus,
+    PeriodStatus,
     SubscriptionStatus,
 )
 from .no_show_rules import describe
@@ -104,6 +107,13 @@ def _no_show_refusal(fee: Payment) -> ActionError | None:
 
 def _subscription_refusal(payment: Payment) -> ActionError | None:
     subscription = payment.subscription
+    if payment.period_id is not None:  # a renewal: its billing period must still be owed
+        period = db.session.get(BillingPeriod, payment.period_id)
+        if period.status not in (PeriodStatus.PAST_DUE, PeriodStatus.UNPAID):
+            return ActionError("period_not_owed",
+                               f"{period} is {period.status.label.lower()}: there is nothing "
+                               "overdue to pay for it.")
+        return None
     if subscription.status is not SubscriptionStatus.PAST_DUE:
         return ActionError("subscription_not_past_due",
                            f"Subscription {subscription} is {subscription.status.label.lower()}"

@@ -40,7 +40,9 @@ from ..models import (
 )
 from ..money import format_money
 from ..payments import ChargeResult, RefundResult
+from .account_credit import give_back_account_credit
 from .paid_for import lock_owed, release_what_it_was_for, settle_what_it_paid_for
+from .subscribing import first_payment_lines
 
 NOT_AT_PROCESSOR = "not_at_processor"
 
@@ -91,7 +93,7 @@ def record_paid(payment: Payment) -> Settlement:
     invoice = invoice_paid_by(payment)
     receipt = receipt_for_payment(payment,
                                   description=payment.description or payment.purpose.label,
-                                  invoice=invoice)
+                                  invoice=invoice, lines=first_payment_lines(payment))
     if invoice is not None:
         mark_invoice_paid(invoice, payment)
     queued = queue_if_auto_send(receipt)
@@ -112,7 +114,7 @@ def apply_refund_answer(refund: Refund, payment: Payment, answer: RefundResult |
         refund.status = RefundStatus.FAILED
         refund.failure_reason = (NOT_AT_PROCESSOR if answer is None else
                                  (answer.failure_message or "refused"))[:200]
-        return Settlement(applied=True)
+        return Settlement(applied=True, effects=give_back_account_credit(refund))
     refund.status, refund.failure_reason = RefundStatus.SUCCEEDED, None
     payment.amount_refunded_minor += refund.amount_minor
     payment.status = (PaymentStatus.REFUNDED if payment.amount_refunded_minor

@@ -38,12 +38,16 @@ def issue_document(document: Document) -> Document:
 
 
 def receipt_for_payment(payment: Payment, *, description: str,
-                        invoice: Document | None = None) -> Document:
-    """An issued receipt for a succeeded payment (naming the invoice it pays, if any)."""
+                        invoice: Document | None = None,
+                        lines: list[tuple[str, int]] | None = None) -> Document:
+    """An issued receipt for a succeeded payment (naming the invoice it pays, if any): one
+    line, ``description`` for the whole amount, or ``lines`` ((description, amount) that add
+    up to it)."""
     receipt = Document(doc_type=DocumentType.RECEIPT, contact_id=payment.contact_id,
                        payment=payment, currency=payment.currency, related_document=invoice)
-    receipt.lines.append(DocumentLine(description=description, quantity=1,
-                                      unit_amount_minor=payment.amount_minor))
+    for text, amount in lines or [(description, payment.amount_minor)]:
+        receipt.lines.append(DocumentLine(description=text[:200], quantity=1,
+                                          unit_amount_minor=amount))
     db.session.add(receipt)
     return issue_document(receipt)
 

@@ -16,6 +16,7 @@ from ..actions.reconcile_payment import reconcile_payment
 from ..actions.reconcile_refund import reconcile_refund
 from ..actions.runner import ActionResult
 from ..actions.send_document import send_document
+from ..actions.send_plan_invitation import send_plan_invitation
 from ..actions.waive_no_show_fee import waive_no_show_fee
 from ..errors import ActionError
 from ..extensions import db
@@ -67,6 +68,19 @@ def _adjust_credits(contact, params, actor, key):
                           actor=actor, idempotency_key=key)
 
 
+def _send_plan_invitation(contact, params, actor, key):
+    from ..models import DeliveryChannel, Plan
+
+    plan = db.session.get(Plan, params["plan_id"])
+    if plan is None:
+        raise ActionError("not_found", "That plan no longer exists.")
+    expires = params.get("expires_at")
+    return send_plan_invitation(plan, contact=contact, channel=DeliveryChannel(params["channel"]),
+                                promo_code=params.get("promo_code"),
+                                expires_at=datetime.fromisoformat(expires) if expires else None,
+                                actor=actor, idempotency_key=key)
+
+
 def _charge_no_show(appointment, params, actor, key):
     return charge_no_show_fee(appointment, amount_minor=int(params["amount_minor"]),
                               actor=actor, idempotency_key=key)
@@ -89,6 +103,7 @@ BULK_ACTIONS: dict[str, BulkAction] = {
     "adjust_credits": BulkAction(Contact, "adjusted", _adjust_credits),
     "charge_no_show_fee": BulkAction(Appointment, "charged", _charge_no_show),
     "waive_no_show_fee": BulkAction(Appointment, "waived", _waive_no_show),
+    "send_plan_invitation": BulkAction(Contact, "invited", _send_plan_invitation),
     "reconcile_payment": BulkAction(Payment, "checked", lambda record, params, actor, key:
                                     reconcile_payment(record, actor=actor, idempotency_key=key)),
     "reconcile_refund": BulkAction(Refund, "checked", lambda record, params, actor, key:

@@ -37,7 +37,11 @@ def _storage(url: str):
         return RedisStorage(NAME, url=url)
     filename = Path(url.removeprefix("sqlite:///"))
     filename.parent.mkdir(parents=True, exist_ok=True)
-    return SqliteStorage(NAME, filename=str(filename))
+    from ..extensions import SQLITE_BUSY_TIMEOUT_S
+
+    # Huey's SQLite queue already uses write-ahead logging; it waits as long as the panel.
+    return SqliteStorage(NAME, filename=str(filename), journal_mode="wal",
+                         timeout=SQLITE_BUSY_TIMEOUT_S)
 
 
 class _StorageOnFirstUse:

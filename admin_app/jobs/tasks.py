@@ -4,11 +4,14 @@ done), and each scheduled task is also a CLI command, so cron can drive it where
 | task | when | what |
 |---|---|---|
 | ``run_bulk_job`` | on demand | carry a bulk job out (``bulk_runner``) |
+| ``charge_owed_periods`` | a new card saved | retry the member's owed periods at once |
 | ``sweep_jobs`` | every minute | hand queued or stalled jobs to a worker again |
 | ``reconcile_payments`` | every 5 minutes | ``payments reconcile``: settle pending attempts |
+| ``refresh_reports`` | every 10 minutes | ``reports refresh``: the months that changed |
 | ``deliver_messages_now`` | after the commit that queued them | send emails / SMS |
 | ``deliver_messages`` | every minute | ``documents deliver``: retries due, interrupted sends |
 | ``zip_documents`` | on demand | many documents' PDFs in one zip |
+| ``billing_run`` | hourly (minute 7) | ``billing run``: renewals, retries (``renewals``) |
 """
 
 from __future__ import annotations
@@ -19,18 +22,22 @@ from huey import crontab
 
 from ..actions.reconcile_pending import reconcile_pending
 from ..billing.reconciling import MIN_AGE, Outcome
+from ..billing.renewals import bill_contact_now, billing_run
 from ..clock import utcnow
 from ..documents.archive import build_export
 from ..documents.delivery import on_message_committed
 from ..documents.sending import deliver, deliver_due
 from ..extensions import db
 from ..models import ScheduledRun
+from ..reports.summary import refresh_summary
 from .bulk_runner import execute_bulk_job, stalled_job_ids
 from .engine import app_periodic_task, app_task
 
 SCHEDULE = {"sweep_jobs": ("every minute", crontab()),
             "reconcile_payments": ("every 5 minutes", crontab(minute="*/5")),
-            "deliver_messages": ("every minute", crontab())}
+            "deliver_messages": ("every minute", crontab()),
+            "billing_run": ("hourly", crontab(minute="7")),
+            "refresh_reports": ("every 10 minutes", crontab(minute="*/10"))}
 
 
 def next_run(name: str, after: datetime) -> datetime | None:
@@ -43,6 +50,12 @@ def next_run(name: str, after: datetime) -> datetime | None:
             return moment
         moment += timedelta(minutes=1)
     return None
+
+
+@app_task(retries=3, retry_delay=30)
+def charge_owed_periods(contact_id: int) -> str:
+    """A member saved a new card: retry their past due and unpaid periods at once."""
+    return bill_contact_now(contact_id).summary()
 
 
 @app_task(retries=3, retry_delay=30)
@@ -81,7 +94,9 @@ def sweep() -> str:
 
 
 def reconcile(min_age: timedelta = MIN_AGE) -> str:
-    done = reconcile_pending(min_age=min_age)
+    from ..actions.reconcile_signups import reconcile_signups
+
+    done = reconcile_pending(min_age=min_age) + reconcile_signups(min_age=min_age)
     waiting = sum(r.outcome is Outcome.STILL_PENDING for r in done)
     return f"{len(done) - waiting} settled, {waiting} still pending."
 
@@ -94,6 +109,17 @@ def sweep_jobs() -> str:
 @app_periodic_task(SCHEDULE["reconcile_payments"][1])
 def reconcile_payments() -> str:
     return record_run("reconcile_payments", reconcile)
+
+
+def refresh_reports_summary() -> str:
+    months = refresh_summary()
+    return (f"{len(months)} month(s) of the reports recomputed: "
+            f"{', '.join(m.key for m in months)}." if months else "Reports up to date.")
+
+
+@app_periodic_task(SCHEDULE["refresh_reports"][1])
+def refresh_reports() -> str:
+    return record_run("refresh_reports", refresh_reports_summary)
 
 
 @app_task()
@@ -117,3 +143,12 @@ def deliver_messages() -> str:
 def zip_documents(document_ids: list[int], name: str) -> None:
     """The selected documents' PDFs in one zip (Accounting documents → Download selected)."""
     build_export(document_ids, name)
+
+
+def renew() -> str:
+    return billing_run().summary()
+
+
+@app_periodic_task(SCHEDULE["billing_run"][1])
+def billing_run_task() -> str:
+    return record_run("billing_run", renew)

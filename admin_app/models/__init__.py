@@ -1,12 +1,12 @@
 """The domain tables, one module per aggregate. Importing this package registers them all."""
 
 from .admin_user import AdminUser, Role
-from .appointment import Appointment, AppointmentStatus, NoShowFeeStatus
+from .appointment import Appointment, AppointmentCredit, AppointmentStatus, NoShowFeeStatus
 from .audit import AuditEntry, record_audit
 from .billing_period import BillingPeriod, PeriodStatus
 from .catalog import BillingInterval, Plan, PlanService, Service, UnusedCredits
-from .contact import Contact, ContactStatus
-from .credit import CreditEntry, CreditReason, credit_balances
+from .contact import Contact, ContactSearchKey, ContactStatus
+from .credit import CreditEntry, CreditLotClosing, CreditReason, credit_balances
 from .document import (
     DeliveryAttempt,
     DeliveryChannel,
@@ -34,15 +34,26 @@ from .payment import (
     RefundStatus,
 )
 from .promo import DiscountDuration, DiscountType, PromoCode, PromoRedemption, promo_code_plan
+from .report_summary import ALL_PLANS, ReportFigure, ReportMonth
 from .settings import AfterFinalRetry, CashierSettings, CreditUse
+from .signup import (
+    InvitationState,
+    PlanInvitation,
+    PlanLinkCounter,
+    SignupAttempt,
+    SignupStatus,
+)
 from .stripe_event import StripeEvent
 from .subscription import Subscription, SubscriptionStatus
 
 __all__ = [
     "BulkJob", "BulkJobRow", "BulkJobState", "RowOutcome", "ScheduledRun",
-    "AdminUser", "Role", "Appointment", "AppointmentStatus", "NoShowFeeStatus", "AuditEntry",
+    "AdminUser", "Role", "Appointment", "AppointmentCredit", "AppointmentStatus",
+    "NoShowFeeStatus", "AuditEntry",
     "record_audit", "BillingInterval", "Plan", "PlanService", "Service", "Contact",
-    "ContactStatus", "CreditEntry", "CreditReason", "credit_balances", "DeliveryChannel",
+    "ContactSearchKey",
+    "ContactStatus", "CreditEntry", "CreditLotClosing", "CreditReason", "credit_balances",
+    "DeliveryChannel",
     "Document", "DocumentLine", "DocumentStatus", "DocumentType", "Payment", "PaymentMethod",
     "PaymentMethodKind", "PaymentPurpose", "PaymentStatus", "Refund", "RefundReason",
     "RefundStatus", "DiscountDuration", "DiscountType", "PromoCode", "promo_code_plan",
@@ -50,5 +61,6 @@ __all__ = [
     "DocumentSequence", "MessageStatus", "OutboundMessage", "PromoRedemption",
     "AccountCreditEntry", "AccountCreditReason", "StripeEvent", "BillingPeriod",
     "PeriodStatus", "UnusedCredits", "AfterFinalRetry", "CreditUse", "DeliveryAttempt",
-    "OutboxItem",
+    "OutboxItem", "InvitationState", "PlanInvitation", "PlanLinkCounter", "SignupAttempt",
+    "SignupStatus", "ReportFigure", "ReportMonth", "ALL_PLANS",
 ]

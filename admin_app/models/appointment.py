@@ -37,9 +37,31 @@ class NoShowFeeStatus(LabelledEnum):
         return {"none": "—"}.get(self.value, super().label)
 
 
+class AppointmentCredit(LabelledEnum):
+    """Where an appointment stands with the service credits it takes.
+
+    - ``none``: no credit taken (yet);
+    - ``used``: one credit of its service was taken from the ledger;
+    - ``returned``: taken, then given back (cancelled in time);
+    - ``missing``: it needed a credit and the member had none left: flagged, to be charged;
+    - ``charged``: a missing credit paid for instead (a charge for the service).
+    """
+
+    NONE = "none"
+    USED = "used"
+    RETURNED = "returned"
+    MISSING = "missing"
+    CHARGED = "charged"
+
+    @property
+    def label(self) -> str:
+        return {"none": "—", "missing": "No credit left"}.get(self.value, super().label)
+
+
 class Appointment(TimestampMixin, db.Model):
     __tablename__ = "appointment"
-    __table_args__ = (Index("ix_appointment_contact_starts", "contact_id", "starts_at"),)
+    __table_args__ = (Index("ix_appointment_contact_starts", "contact_id", "starts_at"),
+                      Index("ix_appointment_updated_at", "updated_at"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     contact_id: Mapped[int] = mapped_column(ForeignKey("contact.id"), nullable=False)
@@ -58,10 +80,18 @@ class Appointment(TimestampMixin, db.Model):
     )
     no_show_waive_reason: Mapped[str | None] = mapped_column(String(200))
     notes: Mapped[str | None] = mapped_column(String(500))
+    credit_status: Mapped[AppointmentCredit] = mapped_column(
+        str_enum(AppointmentCredit, "appointment_credit"), nullable=False,
+        default=AppointmentCredit.NONE, server_default=AppointmentCredit.NONE.value, index=True,
+    )
+    # The charge for an appointment that had no credit left (at most one per appointment).
+    credit_payment_id: Mapped[int | None] = mapped_column(ForeignKey("payment.id"), unique=True)
 
     contact: Mapped[Contact] = relationship()
     service: Mapped[Service] = relationship()
-    no_show_fee_payment: Mapped[Payment | None] = relationship()
+    no_show_fee_payment: Mapped[Payment | None] = relationship(
+        foreign_keys=[no_show_fee_payment_id])
+    credit_payment: Mapped[Payment | None] = relationship(foreign_keys=[credit_payment_id])
 
     def __str__(self) -> str:
         return f"{self.service} on {format_clinic(self.starts_at, '%Y-%m-%d %H:%M %Z')}"

@@ -63,6 +63,7 @@ class BillingPeriod(db.Model):
         currency_check(),
         Index("ix_billing_period_status_retry", "status", "next_retry_at"),
         Index("ix_billing_period_starts_at", "starts_at"),
+        Index("ix_billing_period_ends_at", "ends_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -92,6 +93,9 @@ class BillingPeriod(db.Model):
                                                                name="fk_billing_period_document"))
     paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+    # When the row last changed (the reports' summary recomputes the months it touches).
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow,
+                                                 nullable=False, index=True)
 
     subscription = relationship("Subscription", back_populates="periods")
     plan: Mapped[Plan] = relationship()

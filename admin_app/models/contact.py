@@ -2,10 +2,25 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Boolean, CheckConstraint, Index, String, Text, false, func, text
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    delete,
+    event,
+    false,
+    func,
+    insert,
+    inspect,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import db
+from ..search_keys import TOKEN_LENGTH, search_tokens
 from .base import LabelledEnum, TimestampMixin, str_enum
 
 
@@ -48,9 +63,57 @@ class Contact(TimestampMixin, db.Model):
     sms_opt_out: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False,
                                               server_default=false())
 
+    # What a contact's name is made of: lists' CSV exports read just these columns for the
+    # contact of each row (views/csv_columns.py) and build the same name.
+    label_columns = ("first_name", "last_name")
+
+    @staticmethod
+    def label_from(first_name: str | None, last_name: str | None) -> str:
+        return f"{first_name} {last_name}".strip()
+
     @property
     def full_name(self) -> str:
-        return f"{self.first_name} {self.last_name}".strip()
+        return self.label_from(self.first_name, self.last_name)
 
     def __str__(self) -> str:
         return self.full_name
+
+
+class ContactSearchKey(db.Model):
+    """One key a contact is found by (``search_keys.search_tokens``): a folded word of the name,
+    or the phone digits read backwards. The primary key (token, contact) is the index every
+    search walks by prefix; kept up to date with the contact (below) and by the scale seeder.
+
+    NOTE: byte order ("C") on PostgreSQL, so a prefix is exactly a range of the index, as on
+    SQLite."""
+
+    __tablename__ = "contact_search_key"
+    __table_args__ = {"sqlite_with_rowid": False}
+
+    token: Mapped[str] = mapped_column(
+        String(TOKEN_LENGTH).with_variant(String(TOKEN_LENGTH, collation="C"), "postgresql"),
+        primary_key=True)
+    contact_id: Mapped[int] = mapped_column(ForeignKey("contact.id", ondelete="CASCADE"),
+                                            primary_key=True, index=True)
+
+
+def _write_search_keys(connection, contact: Contact) -> None:
+    keys = ContactSearchKey.__table__
+    connection.execute(delete(keys).where(keys.c.contact_id == contact.id))
+    tokens = search_tokens(contact.first_name, contact.last_name, contact.phone)
+    if tokens:
+        connection.execute(insert(keys), [{"token": t, "contact_id": contact.id}
+                                          for t in sorted(tokens)])
+
+
+@event.listens_for(Contact, "after_insert")
+def _keys_of_new_contact(mapper, connection, contact: Contact) -> None:
+    _write_search_keys(connection, contact)
+
+
+@event.listens_for(Contact, "after_update")
+def _keys_of_changed_contact(mapper, connection, contact: Contact) -> None:
+    state = inspect(contact)
+    if any(state.attrs[name].history.has_changes()
+           for name in ("first_name", "last_name", "phone")):
+        _write_search_keys(connection, contact)

@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, func, select, text
+from sqlalchemy import (
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    UniqueConstraint,
+    func,
+    select,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -33,6 +43,8 @@ class CreditEntry(db.Model):
     __table_args__ = (
         CheckConstraint("quantity <> 0", name="quantity_non_zero"),
         Index("ix_credit_entry_contact_service", "contact_id", "service_id"),
+        # The expiry run finds lots due to close through this index.
+        Index("ix_credit_entry_expires_at", "expires_at"),
         # A period grants each of its services' credits once.
         Index("uq_credit_entry_period_grant", "period_id", "service_id", unique=True,
               sqlite_where=text("reason = 'period_grant'"),
@@ -60,6 +72,28 @@ class CreditEntry(db.Model):
     service: Mapped[Service] = relationship()
     subscription = relationship("Subscription")
     created_by: Mapped[AdminUser | None] = relationship()
+
+
+class CreditLotClosing(db.Model):
+    """A lot of credits (a contact's credits of one service expiring at one moment) that has
+    been closed at its expiry: what expired and what rolled over. One row per lot, ever: the
+    unique constraint is what makes expiry exactly-once, whoever runs it and however often."""
+
+    __tablename__ = "credit_lot_closing"
+    __table_args__ = (
+        UniqueConstraint("contact_id", "service_id", "expires_at",
+                         name="uq_credit_lot_closing_lot"),
+        CheckConstraint("expired >= 0", name="expired_non_negative"),
+        CheckConstraint("rolled_over >= 0", name="rolled_over_non_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    contact_id: Mapped[int] = mapped_column(ForeignKey("contact.id"), nullable=False)
+    service_id: Mapped[int] = mapped_column(ForeignKey("service.id"), nullable=False)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    expired: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    rolled_over: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    closed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
 
 
 def credit_balances(contact_id: int) -> list[tuple[Service, int]]:

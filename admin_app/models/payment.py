@@ -60,6 +60,8 @@ class PaymentMethodKind(LabelledEnum):
     CARD = "card"
     CASH = "cash"
     OTHER = "other"
+    # Paid from the contact's account credit (never through the processor).
+    ACCOUNT_CREDIT = "account_credit"
 
 
 def new_payment_reference() -> str:
@@ -83,6 +85,13 @@ class Payment(TimestampMixin, db.Model):
         currency_check(),
         Index("ix_payment_contact_created", "contact_id", "created_at"),
         Index("ix_payment_created_at", "created_at"),
+        # Home's counts (failed this week, pending card payments) read only the rows they
+        # count, from the index alone.
+        Index("ix_payment_status_created", "status", "created_at"),
+        Index("ix_payment_status_method", "status", "method"),
+        # The reports: revenue by the day money came in; the summary's changed rows.
+        Index("ix_payment_paid_at", "paid_at"),
+        Index("ix_payment_updated_at", "updated_at"),
         # A billing period is charged at most once per attempt (the renewal, then each retry).
         UniqueConstraint("period_id", "period_attempt", name="uq_payment_period_attempt"),
     )
@@ -94,6 +103,8 @@ class Payment(TimestampMixin, db.Model):
     currency: Mapped[str] = currency_column()
     status: Mapped[PaymentStatus] = mapped_column(
         str_enum(PaymentStatus, "payment_status"), nullable=False,
+        # NOTE: on SQLite this index is (status, id): the Status filter's page, newest first,
+        # is read from it in order without sorting the matching rows.
         default=PaymentStatus.PENDING, index=True,
     )
     amount_refunded_minor: Mapped[int] = money_column(default=0)
@@ -157,6 +168,7 @@ class Refund(TimestampMixin, db.Model):
         CheckConstraint("amount_minor > 0", name="amount_positive"),
         currency_check(),
         Index("ix_refund_created_at", "created_at"),
+        Index("ix_refund_updated_at", "updated_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -226,6 +238,17 @@ class AccountCreditReason(LabelledEnum):
     CANCELLATION = "cancellation"
     MANUAL = "manual"
     APPLIED = "applied"
+    REFUNDED = "refunded"
+    REFUND_FAILED = "refund_failed"
+    RETURNED = "returned"
+
+    @property
+    def label(self) -> str:
+        return {"manual": "Adjusted by hand", "applied": "Paid from account credit",
+                "refunded": "Refunded to card",
+                "refund_failed": "Refund to card failed: given back",
+                "returned": "Refund of a payment from account credit"}.get(
+            self.value, super().label)
 
 
 class AccountCreditEntry(db.Model):
@@ -248,7 +271,13 @@ class AccountCreditEntry(db.Model):
     )
     note: Mapped[str | None] = mapped_column(String(200))
     subscription_id: Mapped[int | None] = mapped_column(ForeignKey("subscription.id"))
+    # What it paid (a payment "paid from account credit"), or the refund to the card it went to.
+    payment_id: Mapped[int | None] = mapped_column(ForeignKey("payment.id"), index=True)
+    refund_id: Mapped[int | None] = mapped_column(ForeignKey("refund.id"), index=True)
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("admin_user.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
 
     contact: Mapped[Contact] = relationship()
+    actor: Mapped[AdminUser | None] = relationship()
+    payment: Mapped[Payment | None] = relationship(foreign_keys=[payment_id])
+    refund: Mapped[Refund | None] = relationship(foreign_keys=[refund_id])

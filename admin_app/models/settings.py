@@ -51,6 +51,7 @@ class CashierSettings(TimestampMixin, db.Model):
         currency_check(),
         CheckConstraint("invoice_due_days BETWEEN 0 AND 365", name="invoice_due_days_range"),
         CheckConstraint("paper_size IN ('A4', 'Letter')", name="paper_size_known"),
+        CheckConstraint("cancel_notice_hours BETWEEN 0 AND 720", name="cancel_notice_hours_range"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True, default=1)
@@ -95,10 +96,18 @@ class CashierSettings(TimestampMixin, db.Model):
     logo: Mapped[bytes | None] = mapped_column(LargeBinary)
     logo_type: Mapped[str | None] = mapped_column(String(40))
 
+    # An appointment cancelled at least this many hours before it starts gives its credit
+    # back; a later cancellation keeps it used (as a no-show does).
+    cancel_notice_hours: Mapped[int] = mapped_column(Integer, nullable=False, default=24,
+                                                     server_default="24")
+
     def prefix_for(self, doc_type) -> str:
         """The number prefix of ``doc_type`` (a DocumentType) set here."""
         return {"invoice": self.invoice_prefix, "receipt": self.receipt_prefix,
                 "credit_note": self.credit_note_prefix}[doc_type.value]
+
+    # The public sign-up page: the clinic's terms the member must accept (none: no checkbox).
+    terms_url: Mapped[str | None] = mapped_column(String(500))
 
     @classmethod
     def get(cls) -> CashierSettings:

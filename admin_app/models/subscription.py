@@ -37,6 +37,7 @@ class Subscription(TimestampMixin, db.Model):
         CheckConstraint("promo_periods_left IS NULL OR promo_periods_left >= 0",
                         name="promo_periods_left_non_negative"),
         Index("ix_subscription_status_period_end", "status", "current_period_end"),
+        Index("ix_subscription_updated_at", "updated_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

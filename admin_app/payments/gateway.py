@@ -78,6 +78,9 @@ class ChargeResult:
     gateway_id: str | None
     failure_code: str | None = None
     failure_message: str | None = None
+    # An on-session charge needing the card holder's authentication: the secret the member's
+    # browser completes it with (never logged, never stored).
+    client_secret: str | None = None
 
     @property
     def succeeded(self) -> bool:
@@ -116,6 +119,13 @@ class PaymentGateway(Protocol):
                currency: str, description: str, idempotency_key: str) -> ChargeResult:
         """Charge a saved card off-session."""
 
+    def charge_on_session(self, *, customer_id: str, card_gateway_id: str, amount_minor: int,
+                          currency: str, description: str,
+                          idempotency_key: str) -> ChargeResult:
+        """Charge a saved card with the card holder present (the sign-up page): a card needing
+        authentication answers ``REQUIRES_ACTION`` with the ``client_secret`` their browser
+        completes it with (browser gateways), else as ``charge``."""
+
     def refund(self, *, charge_gateway_id: str, amount_minor: int, currency: str,
                idempotency_key: str) -> RefundResult:
         """Refund (part of) a charge."""
@@ -139,7 +149,8 @@ class PaymentGateway(Protocol):
     # ``save_card``.
     collects_cards_in_browser: bool
 
-    def start_card_setup(self, customer_id: str, *, idempotency_key: str) -> CardSetup:
+    def start_card_setup(self, customer_id: str, *, idempotency_key: str,
+                         source: str = "payment_method_link") -> CardSetup:
         """A card setup (a Stripe SetupIntent) for the customer, to be confirmed in the
         member's browser with its ``client_secret``."""
 

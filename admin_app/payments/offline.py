@@ -11,6 +11,8 @@ does (a replay gets the first answer; a key reused for a different request is re
 - 4000 0000 0000 0341: saves, then declines when charged (``card_declined``)
 - 4000 0025 0000 3155: charges need the card holder's authentication (``requires_action``)
 - 4000 0000 0000 0002: declined when saved
+- 4000 0000 0000 9987: saves, then declines when charged as a lost card (``lost_card``, a hard
+  decline)
 
 ``set_down(True)`` simulates the processor being unreachable (every call raises
 ``GatewayUnavailable``, nothing is done) until ``set_down(False)``. ``set_losing_answers(True)``
@@ -56,6 +58,7 @@ from .gateway import (
 DECLINE_ON_CHARGE = "4000000000000341"
 REQUIRES_AUTHENTICATION = "4000002500003155"
 DECLINE_ON_SAVE = "4000000000000002"
+LOST_CARD = "4000000000009987"
 
 metadata = MetaData()
 customers = Table("customer", metadata, Column("id", String(40), primary_key=True),
@@ -217,6 +220,8 @@ class OfflineGateway:
                 status, code, message = "declined", "no_card", "No such card on this customer."
             elif card.number == DECLINE_ON_CHARGE:
                 status, code, message = "declined", "card_declined", "Your card was declined."
+            elif card.number == LOST_CARD:
+                status, code, message = "declined", "lost_card", "The card was reported lost."
             elif card.number == REQUIRES_AUTHENTICATION:
                 status, code, message = ("requires_action", "authentication_required",
                                          "The card holder must authenticate this payment.")
@@ -234,6 +239,10 @@ class OfflineGateway:
         if "error" in r:
             return ChargeResult(ChargeStatus.DECLINED, None, r["error"], r["message"])
         return ChargeResult(ChargeStatus(r["status"]), r["id"], r["code"], r["message"])
+
+    def charge_on_session(self, **charge):
+        # NOTE: no browser step here: a card needing authentication is refused as off-session.
+        return self.charge(**charge)
 
     def refund(self, *, charge_gateway_id, amount_minor, currency, idempotency_key):
         def make(conn):
@@ -294,7 +303,7 @@ class OfflineGateway:
     # the panel, which saves it with ``save_card`` (test cards behave as listed above).
     collects_cards_in_browser = False
 
-    def start_card_setup(self, customer_id, *, idempotency_key):
+    def start_card_setup(self, customer_id, *, idempotency_key, source=None):
         raise NotImplementedError("The offline gateway has no browser card setup: the "
                                   "member's page posts the card, saved with save_card.")
 

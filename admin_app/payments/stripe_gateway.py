@@ -156,11 +156,28 @@ class StripeGateway:
 
     def charge(self, *, customer_id: str, card_gateway_id: str, amount_minor: int,
                currency: str, description: str, idempotency_key: str) -> ChargeResult:
+        return self._confirm_intent(customer_id, card_gateway_id, amount_minor, currency,
+                                    description, idempotency_key, off_session=True)
+
+    def charge_on_session(self, *, customer_id: str, card_gateway_id: str, amount_minor: int,
+                          currency: str, description: str,
+                          idempotency_key: str) -> ChargeResult:
+        """A PaymentIntent confirmed with the card holder present (no ``off_session``): one
+        needing authentication comes back ``requires_action`` with its client secret, for
+        Stripe.js's ``confirmCardPayment`` in the member's page."""
+        return self._confirm_intent(customer_id, card_gateway_id, amount_minor, currency,
+                                    description, idempotency_key, off_session=False)
+
+    def _confirm_intent(self, customer_id: str, card_gateway_id: str, amount_minor: int,
+                        currency: str, description: str, idempotency_key: str, *,
+                        off_session: bool) -> ChargeResult:
         params = {"amount": amount_minor, "currency": currency.lower(),
                   "customer": customer_id, "payment_method": card_gateway_id,
-                  "payment_method_types": ["card"], "confirm": True, "off_session": True,
+                  "payment_method_types": ["card"], "confirm": True,
                   "metadata": {"description": description[:500],
                                "reference": idempotency_key}}
+        if off_session:
+            params["off_session"] = True
         try:
             intent = _call(lambda: self.client.v1.payment_intents.create(
                 params, options=self._options("charge", idempotency_key)))
@@ -174,7 +191,11 @@ class StripeGateway:
         except (stripe.InvalidRequestError, stripe.IdempotencyError) as error:
             return ChargeResult(ChargeStatus.DECLINED, _intent_id(error),
                                 _code(error, _refusal_code(error)), _message(error))
-        return _intent_result(intent)
+        result = _intent_result(intent)
+        if result.status is ChargeStatus.REQUIRES_ACTION and not off_session:
+            return ChargeResult(result.status, result.gateway_id, result.failure_code,
+                                result.failure_message, client_secret=intent.client_secret)
+        return result
 
     def refund(self, *, charge_gateway_id: str, amount_minor: int, currency: str,
                idempotency_key: str) -> RefundResult:
@@ -221,10 +242,11 @@ class StripeGateway:
     # the browser to Stripe, never through the panel); the panel then checks the outcome.
     collects_cards_in_browser = True
 
-    def start_card_setup(self, customer_id: str, *, idempotency_key: str) -> CardSetup:
+    def start_card_setup(self, customer_id: str, *, idempotency_key: str,
+                         source: str = PAYMENT_METHOD_LINK) -> CardSetup:
         intent = _call(lambda: self.client.v1.setup_intents.create(
             {"customer": customer_id, "usage": "off_session", "payment_method_types": ["card"],
-             "metadata": {"source": PAYMENT_METHOD_LINK}},
+             "metadata": {"source": source}},
             options=self._options("card-setup", idempotency_key)))
         return CardSetup(intent.id, intent.client_secret)
 

@@ -120,7 +120,21 @@ def card_page(token: str):
         pass  # a double submit: the card was saved by the first one
     except ActionError as refused:
         return _render_card_page(token, link, form=form, error=refused.message)
+    _retry_owed_periods(link.contact.id)
     return redirect(url_for(".card_saved", token=token))
+
+
+def _retry_owed_periods(contact_id: int) -> None:
+    """The member's past due or unpaid periods are charged on the new card at once, by the
+    worker (the hourly billing run would otherwise get to them)."""
+    from ..billing.period_retries import owed_periods
+    from ..jobs.tasks import charge_owed_periods
+
+    if owed_periods(contact_id):
+        try:
+            charge_owed_periods(contact_id)
+        except Exception:  # noqa: BLE001 - the queue down: the hourly billing run retries
+            current_app.logger.exception("could not queue the retry of owed periods")
 
 
 @bp.route("/<token>/saved")

@@ -11,7 +11,8 @@ from flask import Blueprint, Response, abort, url_for
 from ..documents.composing import open_document_token
 from ..documents.rendering import pdf_filename, render_pdf, render_printable
 from ..extensions import db
-from ..models import Document, DocumentStatus
+from ..models import CashierSettings, Document, DocumentStatus
+from .logo import logo_url
 
 bp = Blueprint("public_document", __name__, url_prefix="/d")
 
@@ -31,7 +32,7 @@ def _document(token: str) -> Document:
 @bp.route("/<token>")
 def page(token: str):
     document = _document(token)
-    return render_printable(document, logo_src=None,
+    return render_printable(document, logo_src=logo_url(CashierSettings.get()),
                             links={"pdf": url_for(".pdf", token=token)})
 
 

@@ -7,6 +7,7 @@ from flask_admin import Admin
 from flask_admin.theme import Bootstrap4Theme
 
 from ..models import (
+    AccountCreditEntry,
     AdminUser,
     Appointment,
     AuditEntry,
@@ -26,10 +27,18 @@ from ..models import (
     Subscription,
 )
 from ..security_headers import csp_nonce
-from .cashier import CreditEntryView, DocumentView, PaymentMethodView, PaymentView, RefundView
+from .cashier import (
+    AccountCreditEntryView,
+    CreditEntryView,
+    DocumentView,
+    PaymentMethodView,
+    PaymentView,
+    RefundView,
+)
 from .dashboard import DashboardView
 from .directories import ContactView, PlanView, PromoCodeView, ServiceView
 from .jobs import BulkJobView
+from .reports import report_views
 from .outbox import OutboxView
 from .search import QuickSearchView
 from .settings import AdminUserView, AuditLogView, CashierSettingsView, StripeEventView
@@ -53,6 +62,7 @@ def init_admin(app: Flask) -> Admin:
         PromoCodeView(PromoCode, name="Promo codes", category=DIRECTORIES, endpoint="promo_code"),
         SubscriptionView(Subscription, name="Subscriptions", endpoint="subscription"),
         AppointmentView(Appointment, name="Appointments", endpoint="appointment"),
+        *report_views(),
         PaymentView(Payment, name="Transactions", category=CASHIER, endpoint="payment"),
         RefundView(Refund, name="Refunds", category=CASHIER, endpoint="refund"),
         DocumentView(Document, name="Accounting documents", category=CASHIER,
@@ -61,6 +71,8 @@ def init_admin(app: Flask) -> Admin:
                           endpoint="payment_method"),
         CreditEntryView(CreditEntry, name="Credit ledger", category=CASHIER,
                         endpoint="credit_entry"),
+        AccountCreditEntryView(AccountCreditEntry, name="Account credit", category=CASHIER,
+                               endpoint="account_credit_entry"),
         CashierSettingsView(CashierSettings, name="Cashier settings", category=SETTINGS,
                             endpoint="cashier_settings"),
         AdminUserView(AdminUser, name="Admin users", category=SETTINGS, endpoint="admin_user"),

@@ -159,3 +159,15 @@ class ActionPage:
         """The page, returning to ``back`` by default."""
         context.setdefault("cancel_url", self.back)
         return self.view.render(template, **context)
+
+
+def create_through(action: Callable[[], ActionResult], form: ActionForm, model):
+    """A list's Create done by an action (``run_action``): the record made, or the one a replay
+    of the same form made, or ``False`` (refused: the form is shown again, with a fresh key)."""
+    ran = run_action(action, form)
+    if ran.result is not None:
+        return ran.result.record
+    earlier = ran.replayed.request if ran.replayed is not None else None
+    if earlier is not None and earlier.result_id:
+        return db.session.get(model, int(earlier.result_id)) or False
+    return False

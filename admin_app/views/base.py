@@ -7,17 +7,21 @@ from flask_admin import expose
 from flask_admin.contrib.sqla import ModelView
 from flask_admin.model.form import InlineFormAdmin
 from flask_login import current_user
+from sqlalchemy import false, func, or_, select
 from sqlalchemy import inspect as sa_inspect
-from sqlalchemy.orm import RelationshipProperty
+from sqlalchemy.orm import Query, RelationshipProperty
 
 from ..clinic_time import clinic_zone
+from ..contacts_search import contact_search_condition
 from ..extensions import db
+from ..models import Contact
 from ..models.base import UTCDateTime
 from .access import AccessMixin
 from .ajax_lookups import make_strict, strict_ajax_loader
 from .audit_trail import audit_form_delete, audit_form_save
 from .converters import AppFilterConverter, AppModelConverter
-from .csv_export import stream_csv
+from .csv_columns import column_plan
+from .csv_export import stream_csv, stream_sql_csv
 from .database_errors import explain
 from .fields import MoneyAtLeastFilter, MoneyAtMostFilter, bind_money_fields, use_money_field
 from .formatting import (
@@ -37,6 +41,26 @@ MAX_LIST_PAGE = 100_000
 SEARCH_WORDS = {"contact.last_name": "contact's last name", "contact.email": "email",
                 "gateway_id": "processor ID", "last4": "last 4 digits", "id": "event ID",
                 "label": "job", "action": "action"}
+# A list counts its matching rows up to this many; past it the page says "more than 10,000"
+# (next/previous instead of page numbers) with the exact count one click away.
+LIST_COUNT_CAP = 10_000
+
+
+class CountQuery(Query):
+    """The list's count, built by Flask-Admin like the page query (search, filters, joins),
+    then counted with ``count(*)`` — never ``count(?)``, which SQLite cannot answer from its
+    fast count — and, when ``cap`` is set, over at most ``cap + 1`` rows, so drawing page 1 of
+    a million rows does not read a million rows."""
+
+    cap: int | None = None
+
+    def counting_statement(self):
+        if self.cap is None:
+            return self.with_entities(func.count()).statement
+        return select(func.count()).select_from(self.limit(self.cap + 1).subquery())
+
+    def scalar(self):
+        return self.session.execute(self.counting_statement()).scalar()
 
 
 def _is_money(column_name: str) -> bool:
@@ -202,6 +226,25 @@ class AppModelView(AccessMixin, ModelView):
         return super().scaffold_filters(name)
 
     search_hint: str | None = None
+    # Lists of rows that belong to a contact (payments, subscriptions, appointments…) search
+    # by the contact, as the top bar finds them (name, email, phone: ``contacts_search``,
+    # through its indexes), or by an exact gateway ID: never ``ILIKE '%…%'`` over every row.
+    contact_search_column: str | None = None
+    exact_search_columns: tuple[str, ...] = ()
+
+    def _apply_search(self, query, count_query, joins, count_joins, search):
+        if self.contact_search_column is None:
+            return super()._apply_search(query, count_query, joins, count_joins, search)
+        contacts = contact_search_condition(search)
+        options = [getattr(self.model, name) == search.strip()
+                   for name in self.exact_search_columns]
+        if contacts is not None:
+            options.append(getattr(self.model, self.contact_search_column).in_(
+                select(Contact.id).where(contacts)))
+        condition = or_(*options) if options else false()
+        query = query.filter(condition)
+        count_query = count_query.filter(condition) if count_query is not None else None
+        return query, count_query, joins, count_joins
 
     def search_placeholder(self) -> str:
         """What the search box searches, in words ("Contact's last name, email or note"),
@@ -272,13 +315,36 @@ class AppModelView(AccessMixin, ModelView):
         return f"{title} ({zone.key})" if is_time else title
 
     def get_count_query(self):
+        """The rows matching the list, counted up to ``LIST_COUNT_CAP`` unless the admin asked
+        for the exact count (``?count=exact``). None when nothing needs counting (exports,
+        bulk selections: they read the rows themselves)."""
         if g.get("skip_count"):
             return None
-        return super().get_count_query()
+        query = CountQuery([sa_inspect(self.model).primary_key[0]], session=db.session)
+        query.cap = None if request.args.get("count") == "exact" else LIST_COUNT_CAP
+        return query.select_from(self.model)
+
+    def get_list(self, page, sort_column, sort_desc, search, filters, execute=True,
+                 page_size=None):
+        """Flask-Admin's list, except that a count past the cap is no count: the page shows
+        next/previous and "more than 10,000 rows" with a link to the exact count
+        (``g.list_count_capped``, ``g.list_exact_count_url``)."""
+        g.list_count_capped = None
+        count, rows = super().get_list(page, sort_column, sort_desc, search, filters,
+                                       execute=execute, page_size=page_size)
+        if count is not None and count > LIST_COUNT_CAP and \
+                request.args.get("count") != "exact":
+            g.list_count_capped = LIST_COUNT_CAP
+            args = self._get_list_extra_args()
+            g.list_exact_count_url = self._get_list_url(
+                args.clone(extra_args={**args.extra_args, "count": "exact"}))
+            return None, rows
+        return count, rows
 
     def _export_csv(self, return_url):
         """Stream the rows matching the list's search, filters and sort, without COUNT(*),
-        in chunks, on a connection of the export's own (``csv_export``)."""
+        in chunks, on a connection of the export's own (``csv_export``): as plain SQL rows
+        when every column allows it (``csv_columns``), else as ORM objects."""
         args = self._get_list_extra_args()
         sort = self._get_column_by_idx(args.sort)
         g.skip_count = True
@@ -290,6 +356,16 @@ class AppModelView(AccessMixin, ModelView):
         columns = self._export_columns
         # Read before the stream starts: it runs on a connection of its own.
         g.export_zone = zone = clinic_zone()
-        return stream_csv(query, [self._export_title(name, title, zone) for name, title in columns],
+        titles = [self._export_title(name, title, zone) for name, title in columns]
+        plan = column_plan(self.model, [name for name, _ in columns], self._money_columns,
+                           _declared(type(self), "column_formatters_export"),
+                           db.engine.dialect.name, zone)
+        if plan is not None:
+            statement = query.statement.with_only_columns(*plan.columns)
+            for related, on in plan.joins:
+                statement = statement.outerjoin(related, on)
+            return stream_sql_csv(statement, titles, plan.cells,
+                                  self.get_export_name(export_type="csv"))
+        return stream_csv(query, titles,
                           lambda row: [self.get_export_value(row, name) for name, _ in columns],
                           self.get_export_name(export_type="csv"))

@@ -30,6 +30,8 @@ class PaymentView(RefundActionsMixin, RetryActionsMixin, ReconcileActionsMixin, 
     column_filters = ["status", "purpose", "method", "created_at", "amount_minor", "currency",
                       "gateway_id"]
     column_searchable_list = ["contact.last_name", "contact.email", "gateway_id", "description"]
+    contact_search_column = "contact_id"
+    exact_search_columns = ("gateway_id",)
     column_sortable_list = ["id", "created_at", "amount_minor", "status", "purpose"]
     column_labels = {"amount_minor": "Amount", "amount_refunded_minor": "Refunded",
                      "gateway_id": "Gateway ID", "paid_at": "Paid at", "created_at": "Date",
@@ -68,6 +70,8 @@ class PaymentMethodView(PaymentMethodActionsMixin, ReadOnlyView):
     column_list = ["id", "contact", "display_name", "expiry", "is_default", "gateway_id"]
     column_filters = ["brand", "is_default", "exp_year"]
     column_searchable_list = ["last4", "gateway_id", "contact.last_name"]
+    contact_search_column = "contact_id"
+    exact_search_columns = ("gateway_id", "last4")
     column_labels = {"last4": "Last 4", "exp_month": "Exp. month", "exp_year": "Exp. year",
                      "display_name": "Card", "expiry": "Expires",
                      "is_default": "Default", "gateway_id": "Gateway ID",
@@ -82,9 +86,23 @@ class CreditEntryView(ReadOnlyView):
                    "expires_at", "created_by"]
     column_filters = ["reason", "service.name", "created_at", "expires_at"]
     column_searchable_list = ["contact.last_name", "note"]
+    contact_search_column = "contact_id"
     column_labels = {"created_by": "By", "expires_at": "Expires", "created_at": "Date",
                      "service.name": "Service", "contact.last_name": "Contact"}
     column_default_sort = ("created_at", True)
 
 
-__all__ = ["PaymentView", "RefundView", "PaymentMethodView", "CreditEntryView", "DocumentView"]
+class AccountCreditEntryView(ReadOnlyView):
+    """Cashier → Account credit: every line of every contact's account credit."""
+
+    column_list = ["id", "created_at", "contact", "amount_minor", "reason", "note", "payment",
+                   "refund", "actor"]
+    column_filters = ["reason", "currency", "created_at"]
+    column_searchable_list = ["contact.last_name", "note"]
+    column_labels = {"amount_minor": "Amount", "actor": "By", "created_at": "Date",
+                     "contact.last_name": "Contact"}
+    column_default_sort = ("created_at", True)
+
+
+__all__ = ["PaymentView", "RefundView", "PaymentMethodView", "CreditEntryView",
+           "AccountCreditEntryView", "DocumentView"]

@@ -20,15 +20,31 @@ from wtforms.validators import AnyOf, DataRequired, InputRequired, Optional
 
 from ..actions.add_payment_method import add_payment_method
 from ..actions.charge_custom_bill import charge_custom_bill
+from ..billing.account_credit import account_credit_balance
 from ..billing.charging import default_card
 from ..extensions import db
-from ..models import CashierSettings, Contact, PaymentMethodKind, Plan, Service
+from ..models import CashierSettings, Contact, PaymentMethod, PaymentMethodKind, Plan, Service
 from ..money import format_money, is_currency_code, parse_money
 from ..payments import CardDetails
 from .action_forms import ActionForm
 from .action_pages import ActionPage, contact_tab
 from .card_fields import CardExpiryField
 from .fields import MoneyField, is_large_amount
+
+
+def _account_credit_facts(contact: Contact, review) -> list[tuple[str, str]]:
+    """What the contact's account credit pays of the bill first (``charge_custom_bill``)."""
+    currency = review.currency.data or ""
+    try:
+        amount = review.amount_minor()
+    except ValueError:
+        return []
+    held = account_credit_balance(contact.id, currency) if is_currency_code(currency) else 0
+    used = min(held, amount)
+    if used <= 0:
+        return []
+    return [("Paid from account credit first", format_money(used, currency)),
+            ("Left to pay", format_money(amount - used, currency))]
 
 
 def currency_choices() -> list[tuple[str, str]]:
@@ -38,6 +54,13 @@ def currency_choices() -> list[tuple[str, str]]:
     codes |= set(db.session.scalars(select(Plan.currency).distinct()))
     codes |= set(db.session.scalars(select(Service.currency).distinct()))
     return [(code, code) for code in sorted(c for c in codes if is_currency_code(c))]
+
+
+def saved_card_choice(contact: Contact) -> tuple[PaymentMethod | None, str]:
+    """The contact's default card and how a "paid by" choice names it."""
+    card = default_card(contact)
+    return card, (f"Saved card: {card.display_name} (expires {card.expiry})" if card else
+                  "Saved card: none saved yet, add one under Payment methods")
 
 
 class ChargeForm(ActionForm):
@@ -53,9 +76,7 @@ class ChargeForm(ActionForm):
         self.currency.choices = currency_choices()
 
     def offer_methods(self, contact: Contact) -> None:
-        card = default_card(contact)
-        card_label = (f"Saved card: {card.display_name} (expires {card.expiry})" if card else
-                      "Saved card: none saved yet, add one under Payment methods")
+        card, card_label = saved_card_choice(contact)
         self.charge_to.choices = [(PaymentMethodKind.CARD.value, card_label),
                                   (PaymentMethodKind.CASH.value, "Cash, taken at the desk"),
                                   (PaymentMethodKind.OTHER.value,
@@ -163,14 +184,21 @@ class ChargeActionsMixin:
                             "check it, then tick the box.")
         else:
             del review.confirm_large
+        facts = [("Contact", contact.full_name), ("Amount", amount),
+                 ("Currency", review.currency.data), ("Paid by", paid_how),
+                 ("On the receipt", review.description.data or "—")]
+        from_credit = _account_credit_facts(contact, review)
+        facts[3:3] = from_credit
+        covered = bool(from_credit) and from_credit[-1][1] == format_money(
+            0, review.currency.data)
+        if covered:
+            facts[5] = ("Paid by", "Account credit: nothing is charged")
         return page.render(title=f"Review: charge {amount} to {contact}",
                            intro="Nothing is charged until you confirm.",
-                           facts=[("Contact", contact.full_name), ("Amount", amount),
-                                  ("Currency", review.currency.data),
-                                  ("Paid by", paid_how),
-                                  ("On the receipt", review.description.data or "—")],
+                           facts=facts,
                            warnings=warnings, form=review,
-                           submit_label=f"Charge {amount}" if method is PaymentMethodKind.CARD
+                           submit_label=f"Pay {amount} from account credit" if covered
+                           else f"Charge {amount}" if method is PaymentMethodKind.CARD
                            else f"Record {amount} as paid")
 
     @expose("/payment-methods/add/", methods=("GET", "POST"))

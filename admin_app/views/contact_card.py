@@ -1,7 +1,9 @@
 """The contact card: a contact's details page with a tab per kind of record they own.
 
-Tabs: Transactions, Subscriptions, Credits (balance per service + the ledger), Appointments,
-Payment methods, Documents. Each tab is a paginated list whose rows are formatted by, and carry
+Tabs: Transactions, Subscriptions (with each billing period: its amount, status, payment and
+document), Credits (per service: balance, next expiry, and the ledger), Account credit (balance
+per currency and its history), Appointments, Payment methods, Documents. Each tab is a
+paginated list whose rows are formatted by, and carry
 the ⋯ menu of, the admin view that owns that table, so a row looks and acts the same here as in
 its own list.
 """
@@ -14,20 +16,27 @@ from math import ceil
 from flask import abort, current_app, request, url_for
 from sqlalchemy import func, select
 
+from ..billing.account_credit import account_credit_balances
+from ..billing.credit_lots import credit_summary
+from ..billing.period_retries import retry_state
 from ..billing.retry_rules import retryable_failed_payments
 from ..extensions import db
 from ..models import (
+    AccountCreditEntry,
     Appointment,
+    BillingPeriod,
     CreditEntry,
     Document,
     Payment,
     PaymentMethod,
     Subscription,
-    credit_balances,
 )
+from ..money import format_money
+from .formatting import format_datetime
 from .row_menu import render_row_menu
 
 TAB_PAGE_SIZE = 20
+PERIODS_SHOWN = 50
 
 
 @dataclass(frozen=True)
@@ -46,12 +55,15 @@ TABS = (
              "method", "description", "failure_reason"), "created_at"),
     CardTab("subscriptions", "Subscriptions", Subscription, "subscription",
             ("id", "plan", "status", "current_period_start", "current_period_end",
-             "cancel_at_period_end", "scheduled_plan", "promo_code")),
+             "next_renewal", "next_charge", "retry_state", "scheduled_plan", "promo_code")),
     CardTab("credits", "Credits", CreditEntry, "credit_entry",
             ("created_at", "service", "quantity", "reason", "note", "expires_at", "created_by"),
             "created_at"),
+    CardTab("account_credit", "Account credit", AccountCreditEntry, "account_credit_entry",
+            ("created_at", "amount_minor", "reason", "note", "payment", "refund", "actor"),
+            "created_at"),
     CardTab("appointments", "Appointments", Appointment, "appointment",
-            ("id", "starts_at", "service", "status", "no_show_fee_status",
+            ("id", "starts_at", "service", "status", "credit_status", "no_show_fee_status",
              "no_show_fee_payment"), "starts_at"),
     CardTab("payment_methods", "Payment methods", PaymentMethod, "payment_method",
             ("display_name", "expiry", "is_default", "created_at")),
@@ -76,6 +88,16 @@ def _tab_counts(contact_id: int) -> dict[str, int]:
     }
 
 
+def _badges(counts: dict[str, int], credits, account_credit) -> dict[str, str]:
+    """What each tab's badge shows: its rows, but the Credits tab the total credit balance and
+    the Account credit tab the balance (per currency)."""
+    badges = {key: str(count) for key, count in counts.items()}
+    badges["credits"] = str(sum(line.balance for line in credits))
+    badges["account_credit"] = ", ".join(format_money(amount, currency)
+                                         for currency, amount in account_credit) or "0"
+    return badges
+
+
 def _tab_rows(tab: CardTab, contact_id: int, page: int) -> list[TabRow]:
     view = current_app.extensions["admin_views"][tab.endpoint]
     order = getattr(tab.model, tab.order_by)
@@ -95,6 +117,24 @@ def _tab_rows(tab: CardTab, contact_id: int, page: int) -> list[TabRow]:
     ]
 
 
+@dataclass
+class PeriodRow:
+    period: BillingPeriod
+    payment: Payment | None
+    document: Document | None
+    retry: str
+
+
+def _period_rows(contact_id: int) -> list[PeriodRow]:
+    """The contact's billing periods, latest first: each period billed, its payment (the
+    paying one, or the latest attempt) and its document (receipt or open invoice)."""
+    periods = db.session.scalars(
+        select(BillingPeriod).join(Subscription).where(Subscription.contact_id == contact_id)
+        .order_by(BillingPeriod.starts_at.desc(), BillingPeriod.id.desc())
+        .limit(PERIODS_SHOWN)).all()
+    return [PeriodRow(p, p.payment, p.document, retry_state(p)) for p in periods]
+
+
 def render_contact_card(contact_view):
     """Render the card of the contact ``?id=``, on tab ``?tab=`` and page ``?page=``."""
     contact = contact_view.get_one(request.args.get("id", ""))
@@ -103,6 +143,7 @@ def render_contact_card(contact_view):
     tab = TABS_BY_KEY.get(request.args.get("tab", ""), TABS[0])
     page = max(request.args.get("page", 0, type=int), 0)
     counts = _tab_counts(contact.id)
+    credits, account_credit = credit_summary(contact.id), account_credit_balances(contact.id)
     pages = max(ceil(counts[tab.key] / TAB_PAGE_SIZE), 1)
     view = current_app.extensions["admin_views"][tab.endpoint]
     return contact_view.render(
@@ -111,13 +152,18 @@ def render_contact_card(contact_view):
         tabs=TABS,
         tab=tab,
         counts=counts,
+        badges=_badges(counts, credits, account_credit),
         headers=[view.get_column_name(c) for c in tab.columns],
         rows=_tab_rows(tab, contact.id, page),
         page=page,
         pages=pages,
         page_url=lambda p: url_for(".details_view", id=contact.id, tab=tab.key, page=p),
         tab_url=lambda key: url_for(".details_view", id=contact.id, tab=key),
-        balances=credit_balances(contact.id) if tab.key == "credits" else [],
+        credits=credits,
+        account_credit=account_credit,
+        format_datetime=format_datetime,
+        format_money=format_money,
+        periods=_period_rows(contact.id) if tab.key == "subscriptions" else [],
         # Failed charges a retry would pay now: offered where a new card is saved and where
         # the failures show.
         retryable_count=(len(retryable_failed_payments(contact))

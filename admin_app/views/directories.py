@@ -9,16 +9,20 @@ from wtforms import SelectField, ValidationError
 
 from ..contacts_search import contact_search_condition
 from ..models import DiscountDuration, DiscountType, PlanService
+from .account_credit_actions import AccountCreditActionsMixin
 from .base import AppModelView
 from .bulk_pages import BulkPagesMixin
 from .charge_actions import ChargeActionsMixin
 from .credit_actions import ADJUST_CREDITS, CreditActionsMixin
 from .formatting import details_link_formatter
+from .invitation_bulk import SEND_PLAN_INVITATIONS, InvitationBulkMixin
 from .plan_link import PlanLinkMixin
 from .row_menu import MenuItem
+from .subscribe_actions import SubscribeActionsMixin
 
 
-class ContactView(ChargeActionsMixin, CreditActionsMixin, BulkPagesMixin, AppModelView):
+class ContactView(ChargeActionsMixin, CreditActionsMixin, AccountCreditActionsMixin,
+                  SubscribeActionsMixin, InvitationBulkMixin, BulkPagesMixin, AppModelView):
     """Contacts (members, clients, patients). A contact's details page is the contact card."""
 
     column_list = ["id", "first_name", "last_name", "email", "phone", "status", "created_at"]
@@ -44,7 +48,7 @@ class ContactView(ChargeActionsMixin, CreditActionsMixin, BulkPagesMixin, AppMod
                            "stripe_customer_id", "notes", "created_at", "updated_at"]
     details_template = "admin/contact_card.html"
     search_hint = "Name, email or phone"
-    bulk_flows = (ADJUST_CREDITS,)
+    bulk_flows = (ADJUST_CREDITS, SEND_PLAN_INVITATIONS)
 
     @expose("/details/")
     def details_view(self):
@@ -93,13 +97,14 @@ class PlanView(PlanLinkMixin, AppModelView):
     column_labels = {"price_minor": "Price", "activation_fee_minor": "One time activation fee",
                      "interval_count": "Every (intervals)", "max_members": "Max members",
                      "services": "Services (credits per period)",
-                     "is_public_link_enabled": "Subscription link enabled"}
+                     "is_public_link_enabled": "Subscription link enabled",
+                     "unused_credits": "Unused credits at period end"}
     form_columns = ["name", "description", "price_minor", "currency", "interval",
                     "interval_count", "activation_fee_minor", "max_members", "is_active",
-                    "services"]
+                    "unused_credits", "services"]
     column_details_list = ["id", "name", "description", "price_minor", "currency", "interval",
                            "interval_count", "activation_fee_minor", "max_members", "is_active",
-                           "services", "is_public_link_enabled", "created_at"]
+                           "unused_credits", "services", "is_public_link_enabled", "created_at"]
     inline_models = [PlanServiceInline(PlanService)]
     column_formatters = {
         "name": details_link_formatter,

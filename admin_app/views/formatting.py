@@ -41,6 +41,9 @@ def export_time(value: datetime | None, zone: ZoneInfo) -> str:
 
 def _datetime_export(view, value, name):
     return export_time(value, g.get("export_zone") or clinic_zone())
+def format_day(value: datetime | None) -> str:
+    """ "31 Jan 2027", the clinic's day."""
+    return local_time(value).strftime("%d %b %Y") if value is not None else ""
 
 
 def row_currency(row) -> str:
@@ -102,7 +105,8 @@ STATUS_BADGES = {
     "partially_refunded": "info", "refunded": "info", "draft": "secondary", "booked": "primary",
     "failed": "danger", "canceled": "dark", "cancelled": "dark", "no_show": "danger",
     "void": "dark", "waived": "secondary", "lead": "info", "inactive": "secondary",
-    "archived": "dark",
+    "archived": "dark", "paid": "success", "unpaid": "danger", "due": "primary",
+    "invoiced": "info",
 }
 
 

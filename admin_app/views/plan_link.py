@@ -3,19 +3,24 @@ link with a copy button, "Regenerate link", the on/off switch, and "Send invitat
 
 from __future__ import annotations
 
+from datetime import datetime, time, timedelta
+
 from flask import redirect, request, url_for
 from flask_admin import expose
 from flask_admin.contrib.sqla.ajax import QueryAjaxModelLoader
 from flask_admin.model.fields import AjaxSelectField
 from flask_login import current_user
-from wtforms import RadioField
-from wtforms.validators import InputRequired
+from wtforms import DateField, RadioField, StringField
+from wtforms.validators import InputRequired, Length, Optional
 
 from ..actions.regenerate_plan_link import regenerate_plan_link
 from ..actions.runner import MANAGERS, STAFF
 from ..actions.send_plan_invitation import send_plan_invitation
 from ..actions.set_plan_link_enabled import set_plan_link_enabled
+from ..billing.plan_link_stats import invitation_stats, link_stats, recent_invitations
 from ..billing.plan_links import public_plan_url
+from ..clinic_time import clinic_zone
+from ..clock import utcnow
 from ..extensions import db
 from ..models import Contact, DeliveryChannel
 from .action_forms import ActionForm
@@ -38,8 +43,20 @@ def invitation_form_class(loader: QueryAjaxModelLoader) -> type[ActionForm]:
                                   description="Type a name, email or phone to find the member.")
         channel = RadioField("Send by", choices=[(c.value, c.label) for c in DeliveryChannel],
                              default=DeliveryChannel.EMAIL.value, validators=[InputRequired()])
+        promo_code = StringField("Promo code", validators=[Optional(), Length(max=40)],
+                                 description="Optional: applied on the member's page.")
+        expires_on = DateField("Link works until", validators=[Optional()],
+                               description="Optional: the end of that day, clinic time. "
+                                           "Empty: until it is used.")
 
     return InvitationForm
+
+
+def end_of_day(day) -> datetime | None:
+    """The end of ``day`` on the clinic's calendar (an invitation's last day), or None."""
+    if day is None:
+        return None
+    return datetime.combine(day + timedelta(days=1), time(0), tzinfo=clinic_zone())
 
 
 class PlanLinkMixin:
@@ -71,11 +88,18 @@ class PlanLinkMixin:
             warnings.append("The link is off: members who open it see “not found”.")
         elif not plan.is_active:
             warnings.append(f"{plan} is inactive: members who open the link see “not found”.")
+        stats = link_stats(plan)
+        now = utcnow()
+        invitations = [(invitation, invitation.state(now), invitation_stats(invitation))
+                       for invitation in recent_invitations(plan)]
         return self.render(
             "admin/plan_link.html", title=f"Subscription Link · {plan}", plan=plan,
-            intro="Copy the plan's public link and send it to the member, or send them an "
-                  "invitation by Email or SMS from here.",
-            facts=[("Plan", plan), ("Link", state)], warnings=warnings,
+            intro="Copy the plan's public link and send it to the member, or send them a "
+                  "personal invitation by Email or SMS from here.",
+            facts=[("Plan", plan), ("Link", state), ("Opened", stats.opened),
+                   ("Sign-ups started", stats.started), ("Paid", stats.paid),
+                   ("Conversion (paid ÷ opened)", stats.conversion)], warnings=warnings,
+            invitations=invitations,
             public_url=public_plan_url(plan), may_manage=current_user.role in MANAGERS,
             form=form if may_invite else None, submit_label="Send invitation",
             form_action=url_for(".plan_link_invite_view", id=plan.id),
@@ -87,7 +111,9 @@ class PlanLinkMixin:
         form = self._invitation_form()
         done = page.submit(form, lambda key: send_plan_invitation(
             page.record, contact=form.contact.data, channel=DeliveryChannel(form.channel.data),
-            actor=current_user, idempotency_key=key))
+            promo_code=(form.promo_code.data or "").strip() or None,
+            expires_at=end_of_day(form.expires_on.data), actor=current_user,
+            idempotency_key=key))
         return done or self.plan_link_view(form=form)
 
     @expose("/link/regenerate/", methods=("POST",))

@@ -2,19 +2,37 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
 from zoneinfo import available_timezones
 
 from flask import redirect, url_for
 from flask_admin import expose
 from flask_wtf.file import FileField
 from wtforms import BooleanField, PasswordField, SelectField, ValidationError
-from wtforms.validators import Length, Optional, Regexp
+from wtforms.validators import InputRequired, Length, NumberRange, Optional, Regexp
 
+from ..billing.period_retries import schedule_problem
 from ..extensions import db
 from ..models import CashierSettings, Role
 from ..passwords import MIN_LENGTH, password_problem
 from .base import AppModelView
 from .formatting import audit_actor_formatter, audit_target_formatter, words_formatter
+
+
+def _retry_schedule(form, field) -> None:
+    problem = schedule_problem(field.data)
+    if problem:
+        raise ValidationError(problem)
+
+
+def _web_address(form, field) -> None:
+    """Only an http(s) address with a host: what a member's page may link to."""
+    value = (field.data or "").strip()
+    parts = urlsplit(value)
+    if value and (parts.scheme not in ("http", "https") or not parts.netloc
+                  or any(ch.isspace() or ord(ch) < 32 for ch in value)):
+        raise ValidationError("Enter a web address starting with https://")
+    field.data = value or None
 
 
 class CashierSettingsView(AppModelView):
@@ -37,13 +55,21 @@ class CashierSettingsView(AppModelView):
         "receipt_prefix": "Receipt number prefix",
         "credit_note_prefix": "Credit note number prefix",
         "paper_size": "Paper size (PDF)",
+        "retry_schedule_days": "Retry schedule (days after a failed renewal)",
+        "after_final_retry": "After the last retry",
+        "invoice_due_days": "Invoice due days (members paying without a card)",
+        "credit_use": "Appointments use a credit",
+        "cancel_notice_hours": "Cancellation notice (hours)",
+        "terms_url": "Terms for members (link)",
     }
     form_columns = ["auto_send_receipts", "auto_send_channel", "auto_send_invoices",
                     "auto_send_receipts_docs", "auto_send_credit_notes", "no_show_fee_minor",
                     "currency", "time_zone", "business_name", "business_address",
                     "business_tax_id", "business_email", "business_phone",
                     "invoice_prefix", "receipt_prefix", "credit_note_prefix", "paper_size",
-                    "logo_upload", "remove_logo"]
+                    "logo_upload", "remove_logo",
+                    "retry_schedule_days", "after_final_retry", "invoice_due_days",
+                    "credit_use", "cancel_notice_hours", "terms_url"]
     column_details_exclude_list = ["logo"]
     form_overrides = {"time_zone": SelectField, "paper_size": SelectField}
     _prefix = {"validators": [Length(max=12), Regexp(r"^[A-Za-z0-9/_.#-]*$", message=(
@@ -51,7 +77,20 @@ class CashierSettingsView(AppModelView):
     form_args = {"time_zone": {"choices": sorted(available_timezones())},
                  "paper_size": {"choices": [("A4", "A4"), ("Letter", "Letter")]},
                  "invoice_prefix": _prefix, "receipt_prefix": _prefix,
-                 "credit_note_prefix": _prefix}
+                 "credit_note_prefix": _prefix,
+                 "retry_schedule_days": {"validators": [_retry_schedule],
+                                         "description": "e.g. 1,3,5,7: a failed renewal is "
+                                                        "retried 1, 3, 5 and 7 days after it "
+                                                        "failed; a hard decline is not "
+                                                        "retried."},
+                 "invoice_due_days": {"validators": [NumberRange(0, 365)]},
+                 "cancel_notice_hours": {
+                     "validators": [InputRequired(), NumberRange(0, 720)],
+                     "description": "An appointment cancelled at least this long before it "
+                                    "starts gives its credit back; later, it stays used."},
+                 "terms_url": {"validators": [Optional(), _web_address],
+                               "description": "The sign-up page asks members to accept them "
+                                              "(a checkbox) when set."}}
     form_extra_fields = {
         "logo_upload": FileField("Logo", description="PNG or JPEG, at most 512 KB: printed "
                                  "on every document (issued documents included)."),

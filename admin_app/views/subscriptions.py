@@ -1,28 +1,37 @@
 """Subscriptions and Appointments: the two top-level menus.
 
-A subscription is created through ``actions.create_subscription`` (with its promo code, if one
-is chosen) and changes afterwards only through its actions: its status, period, plan,
-cancellation, scheduled change and promo code are shown on the edit form, not edited there.
+A subscription is started with "Subscribe to a plan" (``actions.subscribe_to_plan``: the first
+payment, the first period, its credits and receipt): Subscriptions → Create picks the contact,
+the plan and a promo code, then opens that action's page for the contact, prefilled. It
+changes afterwards only through its actions: its status, period, plan, cancellation, scheduled
+change and promo code are shown on the edit form, not edited there.
 """
 
 from __future__ import annotations
 
-from flask_login import current_user
+from flask import redirect, request, url_for
+from flask_admin import expose
 from sqlalchemy import select
 from wtforms import HiddenField
 
-from ..actions.create_subscription import create_subscription
 from ..billing.no_show_rules import check_fee_still_open
 from ..errors import ActionError
 from ..extensions import db
-from ..models import Plan, Subscription
+from ..models import Plan
 from .action_forms import new_idempotency_key
-from .action_pages import run_action
+from .appointment_credit_actions import AppointmentCreditActionsMixin
 from .base import AppModelView
 from .bulk_pages import BulkPagesMixin
 from .no_show_actions import CHARGE_NO_SHOW_FEES, NoShowActionsMixin
 from .plan_change_actions import PlanChangeActionsMixin
 from .promo_actions import APPLY_PROMO, PromoActionsMixin, PromoPickerField
+from .promo_actions import APPLY_PROMO, PromoActionsMixin
+from .renewal_columns import (
+    RENEWAL_COLUMNS,
+    RENEWAL_EXPORT_FORMATTERS,
+    RENEWAL_FORMATTERS,
+    RENEWAL_LABELS,
+)
 from .subscription_actions import CANCEL_SUBSCRIPTIONS, SubscriptionActionsMixin
 from .subscription_pages import canceled_at_formatter, period_end_formatter
 
@@ -43,10 +52,14 @@ def _active_plans():
 class SubscriptionView(SubscriptionActionsMixin, PlanChangeActionsMixin, PromoActionsMixin,
                        BulkPagesMixin, AppModelView):
     column_list = ["id", "contact", "plan", "status", "current_period_start",
-                   "current_period_end", "cancel_at_period_end", "scheduled_plan", "promo_code"]
+                   "current_period_end", *RENEWAL_COLUMNS, "cancel_at_period_end",
+                   "scheduled_plan", "promo_code"]
+    column_formatters = RENEWAL_FORMATTERS
+    column_formatters_export = RENEWAL_EXPORT_FORMATTERS
     column_filters = ["status", "plan.name", "current_period_end", "cancel_at_period_end",
                       "promo_code.code"]
     column_searchable_list = ["contact.last_name", "contact.email"]
+    contact_search_column = "contact_id"
     column_sortable_list = ["id", ("contact", "contact.last_name"), ("plan", "plan.name"),
                             "status", "current_period_start", "current_period_end"]
     column_labels = {"current_period_start": "Period start", "current_period_end": "Period end",
@@ -54,7 +67,8 @@ class SubscriptionView(SubscriptionActionsMixin, PlanChangeActionsMixin, PromoAc
                      "canceled_at": "Cancelled",
                      "scheduled_plan": "Scheduled plan change", "promo_code": "Promo code",
                      "gateway_id": "Gateway ID", "plan.name": "Plan",
-                     "promo_code.code": "Promo code", "contact.last_name": "Contact"}
+                     "promo_code.code": "Promo code", "contact.last_name": "Contact",
+                     **RENEWAL_LABELS}
     form_columns = ["contact", "plan", "promo_code", "idempotency_key"]
     form_overrides = {"promo_code": PromoPickerField}
     form_args = {"plan": {"query_factory": _active_plans},
@@ -89,37 +103,58 @@ class SubscriptionView(SubscriptionActionsMixin, PlanChangeActionsMixin, PromoAc
                                       self.column_type_formatters_detail))
                 for name in READ_ONLY_COLUMNS]
 
-    def create_model(self, form):
-        """Create through ``create_subscription`` (one transaction, with the promo code's
-        redemption), said as every action page says it (``run_action``); a refusal keeps the
-        form, with a fresh key."""
-        ran = run_action(lambda: create_subscription(
-            form.contact.data, plan=form.plan.data, promo_code=form.promo_code.data,
-            actor=current_user, idempotency_key=form.idempotency_key.data), form)
-        if ran.result is not None:
-            return ran.result.record
-        earlier = ran.replayed.request if ran.replayed is not None else None
-        if earlier is not None and earlier.result_id:
-            return db.session.get(Subscription, int(earlier.result_id)) or False
+    @expose("/new/", methods=("GET", "POST"))
+    def create_view(self):
+        """The contact, plan and promo code chosen here go on to the contact's "Subscribe to
+        a plan" page (start, first payment, review): nothing is created before it confirms."""
+        if request.method == "POST" and self.can_create:
+            form = self.create_form()
+            if self.validate_form(form):
+                promo = form.promo_code.data
+                return redirect(url_for("contact.subscribe_view", id=form.contact.data.id,
+                                        plan=form.plan.data.id,
+                                        promo=promo.code if promo is not None else None))
+        return super().create_view()
+
+    def create_model(self, form):  # pragma: no cover - create_view never gets here
         return False
 
 
-class AppointmentView(NoShowActionsMixin, BulkPagesMixin, AppModelView):
-    column_list = ["id", "contact", "service", "starts_at", "status", "no_show_fee_status",
-                   "no_show_fee_payment"]
-    column_filters = ["status", "no_show_fee_status", "starts_at", "service.name"]
+class AppointmentView(AppointmentCreditActionsMixin, NoShowActionsMixin, BulkPagesMixin,
+                      AppModelView):
+    """Appointments. Booked through Create (``book_appointment``); attended, cancelled,
+    no-show and charged through the ⋯ actions, never by editing the status."""
+
+    column_list = ["id", "contact", "service", "starts_at", "status", "credit_status",
+                   "no_show_fee_status", "no_show_fee_payment"]
+    column_filters = ["status", "credit_status", "no_show_fee_status", "starts_at",
+                      "service.name"]
     column_searchable_list = ["contact.last_name", "contact.email"]
+    contact_search_column = "contact_id"
     column_sortable_list = ["id", ("contact", "contact.last_name"), "starts_at", "status"]
     column_default_sort = ("starts_at", True)
     column_labels = {"starts_at": "Time", "no_show_fee_status": "No-show fee",
                      "no_show_fee_payment": "Fee payment", "service.name": "Service",
-                     "no_show_waive_reason": "Waive reason", "contact.last_name": "Contact"}
-    form_columns = ["contact", "service", "starts_at", "status", "notes"]
+                     "no_show_waive_reason": "Waive reason", "contact.last_name": "Contact",
+                     "credit_status": "Credit", "credit_payment": "Charge (no credit)"}
+    form_columns = ["contact", "service", "starts_at", "notes"]
+    form_extra_fields = {"idempotency_key": HiddenField(default=new_idempotency_key)}
     form_ajax_refs = {"contact": CONTACT_LOOKUP}
     bulk_flows = (CHARGE_NO_SHOW_FEES,)
 
     def row_menu_items(self, row):
-        return [*super().row_menu_items(row), *self.no_show_menu_items(row)]
+        return [*super().row_menu_items(row), *self.credit_menu_items(row),
+                *self.no_show_menu_items(row)]
+
+    def details_menu_items(self, row):
+        return [*self.credit_menu_items(row), *self.no_show_menu_items(row)]
+
+    def get_edit_form(self):
+        """The booking's details are corrected by hand; its status changes through actions."""
+        form_class = super().get_edit_form()
+        if hasattr(form_class, "idempotency_key"):
+            delattr(form_class, "idempotency_key")
+        return form_class
 
     def is_record_editable(self, row) -> bool:
         """An appointment whose no-show fee was charged, waived or is being charged keeps what

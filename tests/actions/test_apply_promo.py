@@ -239,15 +239,19 @@ def test_promo_chosen_when_creating_a_subscription(client, login, app):
     assert db.session.query(Subscription).filter_by(contact_id=contact.id).count() == 0
     created = client.post("/admin/subscription/new/",
                           data=_new_subscription_form(contact.id, plan.id, good.id, "new-2"))
-    assert created.status_code == 302, created.data
+    assert created.status_code == 302, created.data  # on to Subscribe to a plan, prefilled
+    confirmed = client.post(created.location, data={
+        "plan": str(plan.id), "promo_code": "WELCOME", "paid_with": "cash", "reviewed": "1",
+        "idempotency_key": "new-2"})
+    assert confirmed.status_code == 302
     (redemption,) = db.session.query(PromoRedemption).all()
     subscription = redemption.subscription
-    assert subscription.promo_code_id == good.id and subscription.promo_periods_left == 1
+    assert subscription.promo_code_id == good.id and subscription.promo_periods_left == 0
     db.session.refresh(good)
     assert good.times_redeemed == 1
-    (entry,) = audit_entries("create_subscription")  # through the action, audited once
+    (entry,) = audit_entries("subscribe_to_plan")  # through the action, audited once
     assert entry.target_id == str(subscription.id)
-    assert entry.after["promo_redemption_id"] == redemption.id
+    assert entry.after["promo_code_id"] == good.id
     edit = client.get(f"/admin/subscription/edit/?id={subscription.id}").get_data(as_text=True)
     assert 'name="promo_code"' not in edit  # changed only through Apply Promo
 

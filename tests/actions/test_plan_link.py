@@ -103,7 +103,7 @@ def test_public_page_unknown_and_inactive(plan, client):
 
 # --- invitations -----------------------------------------------------------------------------
 
-def test_invitation_by_email_and_sms_is_queued_with_the_link(plan, cashier, key):
+def test_invitation_by_email_and_sms_is_queued_with_a_personal_link(plan, cashier, key):
     contact = make_contact(first_name="Grace", email="grace@example.com", phone="+15550001")
     db.session.commit()
     by_email = send_plan_invitation(plan, contact=contact, channel=DeliveryChannel.EMAIL,
@@ -111,12 +111,42 @@ def test_invitation_by_email_and_sms_is_queued_with_the_link(plan, cashier, key)
     by_sms = send_plan_invitation(plan, contact=contact, channel=DeliveryChannel.SMS,
                                   actor=cashier, idempotency_key=key()).record
     assert [m.recipient for m in _messages()] == ["grace@example.com", "+15550001"]
-    for message in (by_email, by_sms):
+    assert by_email.token != by_sms.token
+    for invitation in (by_email, by_sms):
+        message = db.session.get(OutboundMessage, invitation.outbound_message_id)
         assert message.status is MessageStatus.QUEUED and message.document_id is None
-        assert f"/join/{plan.public_token}" in message.body and "Monthly Physio" in message.subject
+        assert message.body.endswith(f"/join/invite/{invitation.token}")
+        assert plan.public_token not in message.body and "Monthly Physio" in message.subject
+        assert invitation.contact_id == contact.id and invitation.expires_at is None
     entries = audit_entries("send_plan_invitation")
     assert [e.after["channel"] for e in entries] == ["email", "sms"]
-    assert entries[0].after["outbound_message_id"] == by_email.id
+    assert entries[0].after["outbound_message_id"] == by_email.outbound_message_id
+
+
+def test_invitation_with_a_promo_and_an_expiry(plan, cashier, key):
+    from datetime import timedelta
+
+    from admin_app.clock import utcnow
+    from tests.factories import make_promo
+
+    contact = make_contact(email="ana@example.com")
+    make_promo(code="VIP", percent_off=20)
+    make_promo(code="GONE", is_active=False)
+    db.session.commit()
+    until = utcnow() + timedelta(days=7)
+    invitation = send_plan_invitation(plan, contact=contact, channel=DeliveryChannel.EMAIL,
+                                      promo_code="vip", expires_at=until, actor=cashier,
+                                      idempotency_key=key()).record
+    assert invitation.promo_code.code == "VIP" and invitation.expires_at == until
+    body = db.session.get(OutboundMessage, invitation.outbound_message_id).body
+    assert "Your promo code VIP (20% off, once) is applied" in body and "works until" in body
+    for kw, code in [({"promo_code": "GONE"}, "promo_inactive"),
+                     ({"expires_at": utcnow() - timedelta(days=1)}, "expiry_in_past")]:
+        with pytest.raises(ActionError) as refused:
+            send_plan_invitation(plan, contact=contact, channel=DeliveryChannel.EMAIL,
+                                 actor=cashier, idempotency_key=key(), **kw)
+        assert refused.value.code == code
+    assert len(_messages()) == 1
 
 
 @pytest.mark.parametrize(("channel", "missing", "code"), [

@@ -57,7 +57,7 @@ def test_subscription_forms_leave_business_changes_to_the_actions(page: Page, li
     shot(page, "32_subscription_edit")
 
     page.goto(f"{live_server.url}/admin/subscription/new/")
-    expect(page.locator(".subscription-create-note")).to_contain_text("starts now")
+    expect(page.locator(".subscription-create-note")).to_contain_text("Subscribe to a")
     expect(page.locator("select[name=status]")).to_have_count(0)
     shot(page, "33_subscription_create")
 

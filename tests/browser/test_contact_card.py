@@ -116,7 +116,9 @@ def test_find_contact_and_walk_the_card(page: Page, live_server, shot):
     balance = page.locator("#tab-credits .credit-balance")
     expect(balance).to_have_count(1)
     expect(balance).to_be_visible()
-    expect(balance).to_have_text(f"{data.service_name}: 3")
+    expect(balance).to_contain_text(data.service_name)
+    expect(balance.locator("td").nth(1)).to_have_text("3")
+    expect(page.locator("a[data-tab=credits] .badge")).to_have_text("3")
     expect(page.locator("#tab-credits table.card-tab-table tbody tr")).to_have_count(2)
     shot(page, "06_card_credits")
 

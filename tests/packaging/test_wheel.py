@@ -49,7 +49,7 @@ def test_the_wheel_carries_the_migrations(wheel_files):
 def test_the_wheel_carries_the_templates_and_static_files(wheel_files):
     templates, static = _shipped("templates"), _shipped("static")
     assert {"admin_app/templates/auth/login.html",
-            "admin_app/templates/public/subscribe.html"} <= templates <= wheel_files
+            "admin_app/templates/public/join.html"} <= templates <= wheel_files
     assert static and static <= wheel_files
 
 

@@ -91,6 +91,7 @@ def test_the_schedule_says_when_each_task_runs_next():
     at = datetime(2026, 12, 1, 10, 7, 30, tzinfo=UTC)
     assert next_run("reconcile_payments", at) == datetime(2026, 12, 1, 10, 10, tzinfo=UTC)
     assert next_run("sweep_jobs", at) == datetime(2026, 12, 1, 10, 8, tzinfo=UTC)
+    assert next_run("billing_run", at) == datetime(2026, 12, 1, 11, 7, tzinfo=UTC)
 
 
 def test_checking_many_pending_payments_with_the_processor_is_a_job(client, login, app):

@@ -16,6 +16,8 @@ FLOWS = [
     ("subscription", "apply_promo", "Apply Promo to 2 subscriptions", {"promo_code": "NONE"}),
     ("contact", "adjust_credits", "Adjust credits of 2 contacts",
      {"service": "0", "quantity": "1", "reason": "x"}),
+    ("contact", "send_plan_invitations", "Invite 2 contacts to a plan",
+     {"plan": "0", "channel": "email"}),
     ("appointment", "charge_no_show_fee", "Charge the no-show fee for 2 appointment(s)",
      {"fee_minor": "7500", "confirm": "y"}),
 ]

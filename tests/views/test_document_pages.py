@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from admin_app.extensions import db
 from tests.documents.pdf_text import pdf_text
-from tests.factories import make_contact, make_document
+from tests.factories import cashier_settings_form, make_contact, make_document
 
 
 def test_document_page_shows_the_paper_and_its_actions(client, login, app):
@@ -71,9 +71,7 @@ def test_logo_upload_prints_on_documents(client, login, app):
                            "DwADhgGAWjR9awAAAABJRU5ErkJggg==")
     CashierSettings.get()
     db.session.commit()
-    form = {"business_name": "Harbor Physio", "time_zone": "UTC", "currency": "USD",
-            "auto_send_channel": "email", "no_show_fee_minor": "75.00", "paper_size": "A4",
-            "invoice_prefix": "INV-", "receipt_prefix": "RCT-", "credit_note_prefix": "CN-"}
+    form = cashier_settings_form()
     refused = client.post("/admin/cashier_settings/edit/?id=1", data={
         **form, "logo_upload": (io.BytesIO(b"GIF89a..."), "logo.gif")},
         content_type="multipart/form-data")
@@ -87,6 +85,17 @@ def test_logo_upload_prints_on_documents(client, login, app):
     db.session.commit()
     page = client.get(f"/admin/document/details/?id={document.id}").get_data(as_text=True)
     assert 'class="doc-logo" src="data:image/png;base64,' in page
+    client.post("/admin/logout")
+    served = client.get("/logo")  # the members' pages (sign-up, a document's link) link here
+    assert served.status_code == 200 and served.mimetype == "image/png" and served.data == png
+
+
+def test_no_logo_is_a_404_for_members(client, app):
+    from admin_app.models import CashierSettings
+
+    CashierSettings.get()
+    db.session.commit()
+    assert client.get("/logo").status_code == 404
 
 
 def test_send_selected_and_download_selected_as_zip(client, login, app):

@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 
 from admin_app.extensions import db
+from admin_app.reports.catalog import REPORTS
 from tests.factories import make_admin
 from tests.views.test_action_pages import ACTION_ENDPOINTS
 
@@ -30,8 +31,8 @@ EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "8"))
 # (the failing values are printed as they were drawn), on with FUZZ_SHRINK=1.
 PHASES = [p for p in Phase if p is not Phase.shrink or os.environ.get("FUZZ_SHRINK") == "1"]
 VIEWS = ["contact", "service", "plan", "promo_code", "subscription", "appointment", "payment",
-         "refund", "document", "payment_method", "credit_entry", "cashier_settings",
-         "admin_user", "audit_entry", "stripe_event", "bulk_job", "outbox"]
+         "refund", "document", "payment_method", "credit_entry", "account_credit_entry",
+         "cashier_settings", "admin_user", "audit_entry", "stripe_event", "bulk_job", "outbox"]
 HOSTILE = ["", " ", "\t\n", "-1", "0", "1", "1.5", "-0.01", "9" * 30, "9223372036854775808",
            "-9223372036854775809", "2147483648", "92233720368547758.08", "1e309", "-1e309",
            "1e-400", "NaN", "nan", "inf", "-Infinity", "0x10", "1_000", "1,2", "1;1", "１２",
@@ -98,8 +99,29 @@ def _check(response, what) -> None:
     pass
 
 
+REPORT_VIEWS = [f"report_{slug.replace('-', '_')}" for slug in REPORTS]
+
+
 def test_every_view_is_fuzzed(app):
-    assert sorted(VIEWS) == sorted(app.extensions["admin_views"].keys() - {"quick_search"})
+    assert sorted(VIEWS + REPORT_VIEWS) == sorted(app.extensions["admin_views"].keys()
+                                                  - {"quick_search"})
+
+
+@pytest.mark.parametrize("slug", list(REPORTS))
+def test_no_report_choice_is_a_500(client, login, records, slug):
+    login("viewer")
+    client = Fuzzed(client)
+
+    @settings(max_examples=EXAMPLES, deadline=None, database=None, phases=PHASES,
+              suppress_health_check=list(HealthCheck))
+    @given(data=st.data())
+    def probe(data):
+        args = {key: data.draw(st.one_of(HOSTILE_VALUES, st.just("2026-01")), label=key)
+                for key in ("from", "to", "plan")}
+        for page in ("", "csv"):
+            _check(client.get(f"/admin/reports/{slug}/{page}?{urlencode(args)}"), (page, args))
+
+    probe()
 
 
 # NOTE: the plan's inline services picker still reaches the database with a junk offset

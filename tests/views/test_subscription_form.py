@@ -13,7 +13,6 @@ from admin_app.models import (
     AuditEntry,
     BillingInterval,
     DiscountDuration,
-    PromoCode,
     PromoRedemption,
     Subscription,
     SubscriptionStatus,
@@ -61,51 +60,37 @@ def test_status_period_and_plan_cannot_be_edited_by_hand(client, login, records)
     assert not _audit("edit")  # nothing changed, nothing to audit
 
 
-def test_create_starts_an_active_subscription_through_the_action(client, login, app):
+def test_create_goes_on_to_subscribe_to_a_plan_prefilled(client, login, app):
     contact, plan = make_contact(), make_plan(interval=BillingInterval.MONTH)
+    promo = make_promo(code="WELCOME", duration=DiscountDuration.ONCE)
     db.session.commit()
-    user = login("cashier")
+    login("cashier")
     form = client.get("/admin/subscription/new/").get_data(as_text=True)
     assert 'name="status"' not in form and 'name="current_period_end"' not in form
-    assert 'name="promo_code"' in form and 'name="idempotency_key"' in form
+    assert 'name="promo_code"' in form and "Subscribe to a" in form
     response = client.post("/admin/subscription/new/", data={
-        **HAND_EDITS, "contact": str(contact.id), "plan": str(plan.id), "promo_code": "",
+        **HAND_EDITS, "contact": str(contact.id), "plan": str(plan.id),
+        "promo_code": str(promo.id), "idempotency_key": "create-1"})
+    assert response.status_code == 302
+    assert f"/admin/contact/subscribe/?id={contact.id}&plan={plan.id}&promo=WELCOME" in \
+        response.location
+    assert db.session.query(Subscription).count() == 0  # nothing before the review confirms
+    page = client.get(response.location).get_data(as_text=True)
+    assert f'<option selected value="{plan.id}">' in page and 'value="WELCOME"' in page
+    review = client.post(response.location, data={
+        "plan": plan.id, "promo_code": "WELCOME", "start": "now", "paid_with": "cash",
+        "idempotency_key": "create-1"}).get_data(as_text=True)
+    assert "Review: subscribe" in review and "promo code WELCOME" in review
+    done = client.post(response.location, data={
+        "plan": str(plan.id), "promo_code": "WELCOME", "paid_with": "cash", "reviewed": "1",
         "idempotency_key": "create-1"})
-    assert response.status_code == 302, response.data
+    assert done.status_code == 302
     sub = db.session.query(Subscription).one()
-    assert sub.status is SubscriptionStatus.ACTIVE and not sub.cancel_at_period_end
-    assert sub.canceled_at is None and sub.promo_code_id is None
-    start = sub.current_period_start
-    assert abs(datetime.now(UTC) - start) < timedelta(minutes=5)  # now, not what was posted
-    assert sub.current_period_end > start + timedelta(days=27)
-    (entry,) = _audit("create_subscription")
-    assert entry.actor_id == user.id and entry.target_id == str(sub.id)
-    assert entry.after["status"] == "active" and "promo_code_id" not in entry.after
-    assert not _audit("create")  # one audit entry: the action's
-    again = client.post("/admin/subscription/new/", data={
-        "contact": str(contact.id), "plan": str(plan.id), "idempotency_key": "create-1"},
-        follow_redirects=True)
-    assert "Already done, not repeated" in again.get_data(as_text=True)
-    assert db.session.query(Subscription).count() == 1
-
-
-def test_create_with_a_promo_is_audited_with_its_redemption(client, login, app):
-    contact, plan = make_contact(), make_plan(price_minor=12000)
-    promo = make_promo(code="WELCOME", duration=DiscountDuration.ONCE, max_redemptions=5)
-    db.session.commit()
-    login("manager")
-    response = client.post("/admin/subscription/new/", data={
-        "contact": str(contact.id), "plan": str(plan.id), "promo_code": str(promo.id),
-        "idempotency_key": "create-p"}, follow_redirects=True)
-    html = response.get_data(as_text=True)
-    assert "promo code WELCOME (10% off, once) applied" in html
-    (redemption,) = db.session.query(PromoRedemption).all()
-    sub = redemption.subscription
-    assert (sub.promo_code_id, sub.promo_periods_left) == (promo.id, 1)
-    assert db.session.get(PromoCode, promo.id).times_redeemed == 1
-    (entry,) = _audit("create_subscription")
-    assert entry.after["promo_code_id"] == promo.id
-    assert entry.after["promo_redemption_id"] == redemption.id
+    assert sub.status is SubscriptionStatus.ACTIVE and sub.promo_code_id == promo.id
+    assert sub.periods.one().status.value == "paid"
+    assert abs(datetime.now(UTC) - sub.current_period_start) < timedelta(minutes=5)
+    assert _audit("subscribe_to_plan") and not _audit("create")
+    assert db.session.query(PromoRedemption).count() == 1
 
 
 @pytest.mark.parametrize(("promo_kw", "rule"), [
@@ -113,21 +98,19 @@ def test_create_with_a_promo_is_audited_with_its_redemption(client, login, app):
     ({"max_redemptions": 1, "times_redeemed": 1}, "was already used 1 times"),
     ({"expires_at": datetime(2020, 1, 1, tzinfo=UTC)}, "expired on"),
 ])
-def test_create_with_a_refused_promo_creates_nothing(client, login, app, promo_kw, rule):
+def test_a_refused_promo_is_said_at_the_review_and_creates_nothing(client, login, app,
+                                                                   promo_kw, rule):
     contact, plan = make_contact(), make_plan()
-    promo = make_promo(code="NOPE", **promo_kw)
+    make_promo(code="NOPE", **promo_kw)
     db.session.commit()
     login("cashier")
-    response = client.post("/admin/subscription/new/", data={
-        "contact": str(contact.id), "plan": str(plan.id), "promo_code": str(promo.id),
+    response = client.post(f"/admin/contact/subscribe/?id={contact.id}", data={
+        "plan": plan.id, "promo_code": "NOPE", "start": "now", "paid_with": "cash",
         "idempotency_key": "refused-1"})
     html = response.get_data(as_text=True)
     assert response.status_code == 200 and rule in html
-    assert 'value="refused-1"' not in html  # a fresh key for the next try
     assert db.session.query(Subscription).count() == 0
     assert db.session.query(PromoRedemption).count() == 0
-    assert not _audit("create_subscription") and not _audit("create")
-    assert db.session.get(PromoCode, promo.id).times_redeemed == promo_kw.get("times_redeemed", 0)
 
 
 def test_inactive_plans_are_not_offered_nor_accepted(client, login, app):
