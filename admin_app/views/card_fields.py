@@ -19,7 +19,9 @@ class CardExpiryField(StringField):
         super().__init__(label, validators, render_kw=render_kw, **kwargs)
 
     def pre_validate(self, form) -> None:
-        if (self.data or "").strip() and not EXPIRY_FORMAT.match(self.data):
+        """Only MM/YY (or MM/YYYY); blank (spaces included) is refused too: every form asks
+        for the expiry."""
+        if not EXPIRY_FORMAT.match(self.data or ""):
             raise ValidationError("Enter the expiry as MM/YY.")
 
     @property

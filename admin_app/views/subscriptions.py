@@ -54,7 +54,6 @@ class SubscriptionView(SubscriptionActionsMixin, PlanChangeActionsMixin, PromoAc
     column_list = ["id", "contact", "plan", "status", "current_period_start",
                    "current_period_end", *RENEWAL_COLUMNS, "cancel_at_period_end",
                    "scheduled_plan", "promo_code"]
-    column_formatters = RENEWAL_FORMATTERS
     column_formatters_export = RENEWAL_EXPORT_FORMATTERS
     column_filters = ["status", "plan.name", "current_period_end", "cancel_at_period_end",
                       "promo_code.code"]
@@ -79,7 +78,7 @@ class SubscriptionView(SubscriptionActionsMixin, PlanChangeActionsMixin, PromoAc
                            "current_period_end", "cancel_at_period_end", "canceled_at",
                            "scheduled_plan", "promo_code", "promo_periods_left", "gateway_id",
                            "created_at", "updated_at"]
-    column_formatters = {"current_period_end": period_end_formatter,
+    column_formatters = {**RENEWAL_FORMATTERS, "current_period_end": period_end_formatter,
                          "canceled_at": canceled_at_formatter}
     form_ajax_refs = {"contact": CONTACT_LOOKUP}
     create_template = "admin/model/subscription_create.html"

@@ -59,7 +59,7 @@ def test_find_contact_and_walk_the_card(page: Page, live_server, shot):
     sign_in(page, live_server, shot)
 
     # Dashboard: the latest transactions show money formatted, not minor units.
-    recent = page.locator("h5:has-text('Latest transactions') + table")
+    recent = page.locator("h3:has-text('Latest transactions') + table")
     expect(recent).to_contain_text("$75.00")
     expect(recent).to_contain_text("Grace Hopper")
     shot(page, "02_dashboard")

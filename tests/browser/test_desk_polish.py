@@ -213,7 +213,7 @@ def test_the_desk_card_form_and_the_guide_words(page: Page, live_server, shot):
     shot(page, "polish_card_expiry")
     page.goto(f"{live_server.url}/admin/document/")
     expect(page.locator("input[name=search]")).to_have_attribute(
-        "placeholder", "Contact's last name or email")
+        "placeholder", "Number (INV-000012 or 12), contact, or amount (75.00)")
     page.goto(f"{live_server.url}/admin/plan/")
     page.get_by_role("link", name=live_server.data.plan_name).first.click()
     expect(page).to_have_url(re.compile(r"/admin/plan/details/\?id="))

@@ -166,7 +166,8 @@ def test_promo_choices_are_marked_with_the_rule_they_break(client, login, app):
 
 def test_search_boxes_say_what_they_search_in_words(client, login, app):
     login("owner")
-    for url, words in {"/admin/document/": "Contact's last name or email",
+    for url, words in {"/admin/document/": "Number (INV-000012 or 12), contact, or amount "
+                                           "(75.00)",
                        "/admin/payment/": "Contact's last name, email, processor ID or "
                                           "description",
                        "/admin/contact/": "Name, email or phone"}.items():

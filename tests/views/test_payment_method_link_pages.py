@@ -64,6 +64,7 @@ def test_public_page_saves_the_card_once(grace, client):
     ({"number": "4242 4242 4242 4241", "expiry": "11/31", "cvc": "123"}, "not valid"),
     ({"number": "4242 4242 4242 4242", "expiry": "01/20", "cvc": "123"}, "has expired"),
     ({"number": "4242 4242 4242 4242", "expiry": "13/31", "cvc": "123"}, "MM/YY"),
+    ({"number": "4242 4242 4242 4242", "expiry": " \t", "cvc": "123"}, "MM/YY"),
     ({"number": "4242 4242 4242 4242", "expiry": "11/31", "cvc": "1"}, "3 or 4 digits"),
 ])
 def test_public_page_refusals_are_shown_and_save_nothing(grace, client, form, says):
