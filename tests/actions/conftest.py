@@ -51,7 +51,10 @@ def reaches_processor(fixturenames, node) -> bool:
     of ``PROCESSOR_FIXTURES``, directly or through its fixtures), or is marked
     ``@pytest.mark.processor`` (it reaches the processor through a helper such as
     ``give_card`` or ``subscriber`` without looking at what the processor holds).
-    ``TEST_STRIPE_LEG=all`` puts every action test on the Stripe leg."""
+    ``TEST_STRIPE_LEG=all`` puts every action test on the Stripe leg; a test marked
+    ``@pytest.mark.offline_gateway_only`` (localstripe cannot play its part) never is."""
+    if node.get_closest_marker("offline_gateway_only") is not None:
+        return False
     return bool(PROCESSOR_FIXTURES & set(fixturenames)) or \
         node.get_closest_marker("processor") is not None or \
         os.environ.get("TEST_STRIPE_LEG") == "all"
@@ -93,6 +96,7 @@ def _stripe_leg_guard(request):
     callspec = getattr(request.node, "callspec", None)
     setup = callspec.params.get("action_setup") if callspec else None
     if setup is None or setup[1] != "offline" or \
+            request.node.get_closest_marker("offline_gateway_only") is not None or \
             reaches_processor(request.fixturenames, request.node):
         return
     from admin_app.payments.offline import _engine, metadata

@@ -248,10 +248,9 @@ def test_the_period_api_opens_once_and_settles_once(app, clock):
 
 
 @pytest.mark.backends("sqlite")
-def test_a_hard_decline_is_not_retried_on_the_same_card(app, clock, processor,
-                                                        gateway_kind):
-    if gateway_kind != "offline":
-        pytest.skip("localstripe declines a lost card when it is saved, not when charged")
+@pytest.mark.offline_gateway_only("localstripe declines a lost card when it is saved, never "
+                                  "when a saved card is charged")
+def test_a_hard_decline_is_not_retried_on_the_same_card(app, clock):
     member = subscriber(card="4000000000009987", paid=False)
     run(PERIOD_END + timedelta(days=6))
     period = latest_period(member.subscription)
