@@ -102,7 +102,7 @@ def load_demo() -> bool:
     session.add_all(history.ledger())
     session.add_all(history.audit_entries())
     session.flush()
-    seed_billing_cycle(rng, now)
+    seed_billing_cycle(rng, now, history.past_periods)
     sync_document_sequences()
     session.commit()
     return True

@@ -56,6 +56,7 @@ class DemoBase:
         self.attended: list[Appointment] = []
         self.canceled_now: list[tuple[Subscription, Payment, datetime]] = []
         self.live_subs: list[Subscription] = []
+        self.past_periods: list = []  # demo_subscriptions.PastPeriod, before the current one
         self.redeemed = {code: 0 for code in promos}
         self._audit: list[tuple] = []
         self._emails: set[str] = set()

@@ -3,6 +3,7 @@ credits it granted, used and let expire."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from admin_app.models import (
@@ -29,6 +30,20 @@ from .common import (
     periods,
     promo_periods,
 )
+
+@dataclass
+class PastPeriod:
+    """A period the history billed and paid before the current one (its row is written by
+    ``demo_billing.record_past_periods`` once the payments have ids)."""
+
+    subscription: Subscription
+    number: int
+    starts_at: datetime
+    ends_at: datetime
+    amount_minor: int
+    discount_minor: int
+    charges: list[Payment]  # in order; the last one paid it
+
 
 PLAN_WEIGHTS = {"physio": 34, "reformer": 34, "recovery": 14, "wellness": 10, "legacy": 8}
 
@@ -161,20 +176,26 @@ class SubscriptionsMixin:
                                    promo.amount_off_minor)
             label = f"{plan.name}: {begin:%d %b %Y} – {end:%d %b %Y}"
             last = index == len(spans) - 1
-            paid = self._bill_period(sub, story, index, last, begin, price, label)
+            paid, charges = self._bill_period(sub, story, index, last, begin, price, label)
             if paid is None:
                 continue
+            if not (last and sub in self.live_subs):  # the current one: adopt_current_period
+                self.past_periods.append(PastPeriod(sub, index + 1, begin, end, price,
+                                                    plan.price_minor - price, charges))
             if last and story == "canceled" and cancel_at < end:
                 self.canceled_now.append((sub, paid, cancel_at))
             self._period_credits(sub, begin, end, paid, cancel_at)
         return sub
 
     def _bill_period(self, sub: Subscription, story: str, index: int, last: bool,
-                     begin: datetime, price: int, label: str) -> Payment | None:
-        """The payments of one period; returns the successful one, if any."""
+                     begin: datetime, price: int, label: str
+                     ) -> tuple[Payment | None, list[Payment]]:
+        """The payments of one period: (the successful charge, if any; every charge of the
+        period in order, failed ones first)."""
         rng, contact, plan = self.rng, sub.contact, sub.plan
         when = begin + timedelta(minutes=rng.randint(1, 30))
         fee_status = PaymentStatus.SUCCEEDED
+        charges: list[Payment] = []
         if story == "incomplete":
             status = rng.choice([PaymentStatus.FAILED] * 2 + [PaymentStatus.PENDING])
             self.payment(contact, price, PaymentPurpose.SUBSCRIPTION_PERIOD, when,
@@ -193,14 +214,16 @@ class SubscriptionsMixin:
                          when, subscription=sub, description=f"Activation fee: {plan.name}",
                          status=fee_status, method=PaymentMethodKind.CASH if cash else None)
         if story == "incomplete" or (story == "past_due" and last):
-            return None
+            return None, charges
         retry = when + timedelta(days=1)
         if index > 0 and retry < self.now and rng.random() < 0.05:  # declined, paid on retry
-            self.payment(contact, price, PaymentPurpose.SUBSCRIPTION_PERIOD, when,
-                         subscription=sub, description=label, status=PaymentStatus.FAILED)
+            charges.append(self.payment(contact, price, PaymentPurpose.SUBSCRIPTION_PERIOD,
+                                        when, subscription=sub, description=label,
+                                        status=PaymentStatus.FAILED))
             when = retry
-        return self.payment(contact, price, PaymentPurpose.SUBSCRIPTION_PERIOD, when,
+        paid = self.payment(contact, price, PaymentPurpose.SUBSCRIPTION_PERIOD, when,
                             subscription=sub, description=label)
+        return paid, [*charges, paid]
 
     def _period_credits(self, sub: Subscription, begin: datetime, end: datetime,
                         paid: Payment, cancel_at: datetime | None) -> None:

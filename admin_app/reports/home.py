@@ -44,6 +44,7 @@ class Headline:
     before: int | Fraction | None
     kind: str  # money, count, rate
     report: str  # the report's slug
+    higher_is_better: bool = True  # refunds: a rise is shown in red
 
 
 def headlines(now: datetime | None = None) -> tuple[list[Headline], datetime | None]:
@@ -73,7 +74,8 @@ def headlines(now: datetime | None = None) -> tuple[list[Headline], datetime | N
     for c in currencies:
         refunds = this.total("revenue_refunds", c), last.total("revenue_refunds", c)
         if any(refunds):
-            found.append(Headline("Refunds this month", c, *refunds, "money", "revenue"))
+            found.append(Headline("Refunds this month", c, *refunds, "money", "revenue",
+                                  higher_is_better=False))
     for c in currencies:
         if this.value("failed_count", c) or last.value("failed_count", c):
             found.append(Headline("Failed-payment recovery", c, _recovery(this, c),

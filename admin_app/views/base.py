@@ -247,13 +247,17 @@ class AppModelView(AccessMixin, ModelView):
         return query, count_query, joins, count_joins
 
     def search_placeholder(self) -> str:
-        """What the search box searches, in words ("Contact's last name, email or note"),
-        not column names: the view's ``search_hint``, else said from its searchable columns."""
+        """What the search box searches, in words ("Contact's name, email, phone or processor
+        ID"), not column names: the view's ``search_hint``, else said from how it searches."""
         if self.search_hint:
             return self.search_hint
-        words = list(dict.fromkeys(
-            SEARCH_WORDS.get(str(column), self.get_column_name(str(column)).lower())
-            for column in self.column_searchable_list or ()))
+        if self.contact_search_column is not None:  # as the top bar finds people
+            words = ["contact's name", "email", "phone",
+                     *(SEARCH_WORDS.get(name, name) for name in self.exact_search_columns)]
+        else:
+            words = list(dict.fromkeys(
+                SEARCH_WORDS.get(str(column), self.get_column_name(str(column)).lower())
+                for column in self.column_searchable_list or ()))
         if not words:
             return super().search_placeholder()
         text = words[0] if len(words) == 1 else f"{', '.join(words[:-1])} or {words[-1]}"

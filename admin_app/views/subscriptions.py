@@ -51,8 +51,9 @@ def _active_plans():
 
 class SubscriptionView(SubscriptionActionsMixin, PlanChangeActionsMixin, PromoActionsMixin,
                        BulkPagesMixin, AppModelView):
-    column_list = ["id", "contact", "plan", "status", "current_period_start",
-                   "current_period_end", *RENEWAL_COLUMNS, "cancel_at_period_end",
+    # The period's start is on the record's page; the list keeps to what comes next.
+    column_list = ["id", "contact", "plan", "status", "current_period_end", *RENEWAL_COLUMNS,
+                   "cancel_at_period_end",
                    "scheduled_plan", "promo_code"]
     column_formatters_export = RENEWAL_EXPORT_FORMATTERS
     column_filters = ["status", "plan.name", "current_period_end", "cancel_at_period_end",

@@ -168,8 +168,9 @@ def test_search_boxes_say_what_they_search_in_words(client, login, app):
     login("owner")
     for url, words in {"/admin/document/": "Number (INV-000012 or 12), contact, or amount "
                                            "(75.00)",
-                       "/admin/payment/": "Contact's last name, email, processor ID or "
-                                          "description",
+                       "/admin/payment/": "Contact's name, email, phone or processor ID",
+                       "/admin/payment_method/": "Contact's name, email, phone, processor ID or "
+                                                 "last 4 digits",
                        "/admin/contact/": "Name, email or phone"}.items():
         page = client.get(url).get_data(as_text=True)
         shown = words.replace("'", "&#39;")

@@ -107,6 +107,11 @@ def test_home_headlines_against_last_month(client, login, history):
     assert "€100.00" in headlines
     assert "end of last month" in headlines
     assert "$470.00" in headlines  # March's net revenue: 450 + 40 − 20
+    refunds = headlines[headlines.index("Refunds this month"):]
+    arrow = re.search(r'<span class="(text-\w+)">([▲▼])</span>', refunds)
+    assert arrow is not None  # April's refunds differ from March's $20.00
+    # fewer refunds is good news (green ▼), more is bad news (red ▲)
+    assert arrow.groups() in (("text-success", "▼"), ("text-danger", "▲"))
 
 
 @pytest.mark.parametrize("query", ["?from=junk", "?to=2026-13", "?from=2026-05&to=2026-01",
