@@ -46,3 +46,13 @@ def cancellation_entry(subscription: Subscription) -> AuditEntry | None:
                 or after.get("cancel_at_period_end") is True:
             return entry
     return None
+
+
+def access_ends_at(subscription: Subscription) -> datetime:
+    """When the member's access ends (or ended): a subscription cancelled at once ends when it
+    was cancelled (its unused share refunded or kept as account credit); one cancelled at, or
+    set to cancel at, period end keeps access to the end of its period."""
+    if subscription.status is SubscriptionStatus.CANCELED and subscription.canceled_at and \
+            subscription.canceled_at < subscription.current_period_end:
+        return subscription.canceled_at
+    return subscription.current_period_end

@@ -6,9 +6,10 @@ from __future__ import annotations
 
 from flask import has_request_context, request, url_for
 
-from ..billing.cancellation import cancellation_entry, undo_refusal
+from ..billing.cancellation import access_ends_at, cancellation_entry, undo_refusal
 from ..billing.plan_change import plan_moves
 from ..clinic_time import format_clinic, format_day
+from ..clock import utcnow
 from ..models import Subscription, SubscriptionStatus
 from ..money import format_money
 from .action_pages import ActionPage, contact_tab
@@ -56,7 +57,8 @@ class SubscriptionPagesMixin:
         if is_ending(subscription):
             facts += [("Cancelled" if subscription.status is SubscriptionStatus.CANCELED
                        else "Cancellation scheduled", cancelled_when_by(subscription)),
-                      ("Access until", format_day(subscription.current_period_end))]
+                      ("Access ended" if access_ends_at(subscription) <= utcnow()
+                       else "Access until", format_day(access_ends_at(subscription)))]
         return facts
 
 
@@ -76,9 +78,13 @@ def cancelled_when_by(subscription: Subscription) -> str:
 
 
 def period_end_formatter(view, context, row, name):
-    """A subscription's period end; "access until …" once it is cancelled or cancelling."""
-    end = format_clinic(row.current_period_end, "%Y-%m-%d %H:%M %Z")
-    return f"access until {end}" if is_ending(row) else end
+    """A subscription's period end; once it is cancelled or cancelling, when access ends
+    ("access until …", or "access ended …" once past: ``access_ends_at``)."""
+    if not is_ending(row):
+        return format_clinic(row.current_period_end, "%Y-%m-%d %H:%M %Z")
+    ends = access_ends_at(row)
+    said = "access ended" if ends <= utcnow() else "access until"
+    return f"{said} {format_clinic(ends, '%Y-%m-%d %H:%M %Z')}"
 
 
 def canceled_at_formatter(view, context, row, name):

@@ -111,7 +111,7 @@ def test_the_menu_of_a_top_plan_subscription_offers_only_what_works(page: Page, 
     expect(menu.get_by_role("link", name="Upgrade")).to_have_count(0)
     shot(page, "polish_top_plan_menu")
 
-    # Cancel: the way back says what it does; once cancelled: when, by whom, access until.
+    # Cancel: the way back says what it does; once cancelled: when, by whom, access ended (cancelled at once).
     menu.get_by_role("link", name="Cancel").click()
     expect(page.locator("#action-keep")).to_have_text("Keep the subscription")
     page.get_by_role("button", name="Confirm cancellation").click()
@@ -121,7 +121,7 @@ def test_the_menu_of_a_top_plan_subscription_offers_only_what_works(page: Page, 
     shot(page, "polish_cancelled_subscription")
     expect(facts).to_contain_text(re.compile(rf"Cancelled\s*\d{{4}}-\d\d-\d\d \d\d:\d\d \w+ by "
                                              rf"{re.escape(data.admin_email)}"))
-    expect(facts).to_contain_text("Access until")
+    expect(facts).to_contain_text("Access ended")
 
 
 def test_a_no_show_fee_is_said_in_the_clinic_time(page: Page, live_server, shot):

@@ -119,6 +119,7 @@ def test_csv_times_are_in_the_clinic_zone_and_the_header_says_which(client, logi
 
 def test_cancelled_subscription_says_when_by_whom_and_access_until(client, login, app):
     from admin_app.actions.cancel_subscription import cancel_subscription
+    from admin_app.clinic_time import format_clinic
 
     sub = make_subscription(plan=make_plan(price_minor=9000))
     manager = make_admin(role="manager")
@@ -127,10 +128,19 @@ def test_cancelled_subscription_says_when_by_whom_and_access_until(client, login
     login("owner")
     page = client.get(f"/admin/subscription/cancel/?id={sub.id}").get_data(as_text=True)
     assert "is already cancelled" in page
-    assert f"by {manager.email}" in page and "Access until" in page
+    # cancelled at once: access ended then, not at the period's end
+    assert f"by {manager.email}" in page and "Access ended" in page
     assert "Confirm cancellation" not in page
     details = client.get(f"/admin/subscription/details/?id={sub.id}").get_data(as_text=True)
-    assert "access until" in details and f"by {manager.email}" in details
+    assert "access ended" in details and f"by {manager.email}" in details
+    assert format_clinic(sub.current_period_end, "%Y-%m-%d %H:%M") not in details
+
+    later = make_subscription(plan=make_plan(price_minor=9000))
+    db.session.commit()
+    cancel_subscription(later, at_period_end=True, actor=manager, idempotency_key="cancel-2")
+    details = client.get(f"/admin/subscription/details/?id={later.id}").get_data(as_text=True)
+    end = format_clinic(later.current_period_end, "%Y-%m-%d %H:%M")
+    assert f"access until {end}" in details
 
 
 def test_the_cancel_form_says_keep_the_subscription(client, login, app):
