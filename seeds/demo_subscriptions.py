@@ -31,6 +31,7 @@ from .common import (
     promo_periods,
 )
 
+
 @dataclass
 class PastPeriod:
     """A period the history billed and paid before the current one (its row is written by

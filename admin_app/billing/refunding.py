@@ -19,8 +19,8 @@ from ..actors import Actor
 from ..errors import ActionError
 from ..extensions import db
 from ..models import (
-    CreditEntry,
     AccountCreditReason,
+    CreditEntry,
     Payment,
     PaymentMethodKind,
     PaymentStatus,

@@ -35,12 +35,12 @@ from ..billing.subscribing import SubscriptionQuote
 from ..clock import utcnow
 from ..errors import ActionError
 from ..extensions import db, limiter
-from .logo import logo_url
 from ..models import CashierSettings, Plan, PlanInvitation, SignupAttempt, SignupStatus
 from ..payments import get_gateway
 from ..security_headers import allow_stripe_js
 from ..views.action_forms import ActionForm, new_idempotency_key
 from .card import MemberCardForm
+from .logo import logo_url
 
 bp = Blueprint("public", __name__, url_prefix="/join")
 

@@ -38,8 +38,8 @@ from .cashier import (
 from .dashboard import DashboardView
 from .directories import ContactView, PlanView, PromoCodeView, ServiceView
 from .jobs import BulkJobView
-from .reports import report_views
 from .outbox import OutboxView
+from .reports import report_views
 from .search import QuickSearchView
 from .settings import AdminUserView, AuditLogView, CashierSettingsView, StripeEventView
 from .subscriptions import AppointmentView, SubscriptionView

@@ -25,7 +25,6 @@ from .bulk_pages import BulkPagesMixin
 from .no_show_actions import CHARGE_NO_SHOW_FEES, NoShowActionsMixin
 from .plan_change_actions import PlanChangeActionsMixin
 from .promo_actions import APPLY_PROMO, PromoActionsMixin, PromoPickerField
-from .promo_actions import APPLY_PROMO, PromoActionsMixin
 from .renewal_columns import (
     RENEWAL_COLUMNS,
     RENEWAL_EXPORT_FORMATTERS,

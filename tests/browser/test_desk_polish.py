@@ -111,7 +111,7 @@ def test_the_menu_of_a_top_plan_subscription_offers_only_what_works(page: Page, 
     expect(menu.get_by_role("link", name="Upgrade")).to_have_count(0)
     shot(page, "polish_top_plan_menu")
 
-    # Cancel: the way back says what it does; once cancelled: when, by whom, access ended (cancelled at once).
+    # Cancel: the way back says what it does; once cancelled at once: when, by whom, access ended.
     menu.get_by_role("link", name="Cancel").click()
     expect(page.locator("#action-keep")).to_have_text("Keep the subscription")
     page.get_by_role("button", name="Confirm cancellation").click()
