@@ -27,7 +27,6 @@ from admin_app.models import (
     AccountCreditReason,
     AdminUser,
     BillingPeriod,
-    CashierSettings,
     Contact,
     CreditEntry,
     CreditReason,
