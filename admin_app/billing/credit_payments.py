@@ -23,7 +23,15 @@ from sqlalchemy import func, select
 
 from ..actors import Actor
 from ..extensions import db
-from ..models import Contact, Document, DocumentType, Payment, PaymentMethodKind, PaymentPurpose
+from ..models import (
+    BillingPeriod,
+    Contact,
+    Document,
+    DocumentType,
+    Payment,
+    PaymentMethodKind,
+    PaymentPurpose,
+)
 from ..money import format_money
 from .account_credit import account_credit_balance, spend_account_credit
 from .charging import record_offline_payment
@@ -91,6 +99,11 @@ def credit_paid_on_period(period_id: int) -> int:
         .where(
             Payment.period_id == period_id,
             Payment.method == PaymentMethodKind.ACCOUNT_CREDIT)))
+
+
+def period_still_owed(period: BillingPeriod) -> int:
+    """What the period still owes: its price less what account credit paid of it."""
+    return period.amount_minor - credit_paid_on_period(period.id)
 
 
 def credit_payments_of_period(period_id: int) -> list[Payment]:

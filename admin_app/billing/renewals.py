@@ -73,9 +73,9 @@ from .charging import ChargeNotMade, charge_saved_card, default_card
 from .credit_expiry import close_due_lots
 from .credit_payments import (
     CreditPaid,
-    credit_paid_on_period,
     credit_payments_of_period,
     pay_from_account_credit,
+    period_still_owed,
 )
 from .locks import lock
 from .period_billing import adopt_current_period, latest_period, open_period, settle_period_paid
@@ -346,7 +346,7 @@ def _charge_locked(subscription: Subscription, period: BillingPeriod,
         return True
     credit = _pay_from_account_credit(subscription, period)
     said = f" {credit.sentence()}" if credit is not None else ""
-    owed = period.amount_minor - credit_paid_on_period(period.id)
+    owed = period_still_owed(period)
     if owed <= 0:
         return _paid_from_account_credit(period, report, first=first)
     card = default_card(contact)
@@ -420,7 +420,7 @@ def _pay_from_account_credit(subscription: Subscription,
     """The contact's account credit in the period's currency pays what the period still owes
     (``credit_payments``): a payment linked to the period (no attempt number: it is no card
     attempt), with its receipt and an audit entry; ``None`` when they hold none."""
-    period_id, owed = period.id, period.amount_minor - credit_paid_on_period(period.id)
+    period_id, owed = period.id, period_still_owed(period)
 
     def attach(payment: Payment) -> None:
         payment.subscription_id, payment.period_id = subscription.id, period_id

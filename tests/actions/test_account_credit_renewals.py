@@ -17,6 +17,7 @@ from admin_app.actions.charge_custom_bill import charge_custom_bill
 from admin_app.actions.charge_invoice import charge_invoice
 from admin_app.actions.issue_document import issue_draft_document
 from admin_app.actions.reconcile_pending import reconcile_pending
+from admin_app.actions.retry_failed_payment import retry_failed_payment
 from admin_app.billing.account_credit import account_credit_balance, add_account_credit_entry
 from admin_app.billing.period_billing import latest_period
 from admin_app.billing.renewals import Did, billing_run
@@ -415,3 +416,22 @@ def test_a_renewal_and_a_bill_at_once_never_spend_below_zero(app, clock):
         BillingPeriod.subscription_id == subscription_id)
         .order_by(BillingPeriod.starts_at.desc()).limit(1))
     assert period.status in (PeriodStatus.PAID, PeriodStatus.INVOICED)
+
+
+def test_an_admin_retry_charges_only_what_the_period_still_owes(app, clock, processor,
+                                                                 cashier, key):
+    member = subscriber(card=DECLINES, paid=False)
+    give_credit(member.contact, 2000)
+    run(PERIOD_END)
+    period = latest_period(member.subscription)
+    first_failure = card_payments(period)[0]
+    give_credit(member.contact, 3000)
+    run(PERIOD_END + timedelta(days=1, hours=1))  # the engine's retry: 3000 more from credit
+    assert [p.amount_minor for p in card_payments(period)] == [10000, 7000]
+    clock(PERIOD_END + timedelta(days=2))
+    give_card(member.contact)
+    retry = retry_failed_payment(first_failure, actor=cashier, idempotency_key=key()).record
+    assert retry.status is PaymentStatus.SUCCEEDED and retry.amount_minor == 7000
+    assert processor.charge(retry.gateway_id).amount_minor == 7000
+    db.session.expire_all()
+    assert period.status is PeriodStatus.PAID and grants(period) == 4
