@@ -122,3 +122,11 @@ def credit_paid_on_invoice(invoice: Document) -> int:
         .where(Document.doc_type == DocumentType.RECEIPT,
                Document.related_document_id == invoice.id,
                Payment.method == PaymentMethodKind.ACCOUNT_CREDIT)))
+
+
+def invoice_split(invoice: Document) -> tuple[int, int]:
+    """(paid from account credit now, left to charge or take) if the invoice were paid now:
+    what the contact's account credit would pay first of what it still owes, and the rest."""
+    owed = invoice.total_minor - credit_paid_on_invoice(invoice)
+    from_credit = max(min(account_credit_balance(invoice.contact_id, invoice.currency), owed), 0)
+    return from_credit, owed - from_credit
