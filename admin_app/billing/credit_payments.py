@@ -101,6 +101,18 @@ def credit_paid_on_period(period_id: int) -> int:
             Payment.method == PaymentMethodKind.ACCOUNT_CREDIT)))
 
 
+def credit_paid_on_periods(period_ids: list[int]) -> dict[int, int]:
+    """{period id: what account credit paid of it} for those it paid part of (one query: the
+    contact card's billing periods)."""
+    if not period_ids:
+        return {}
+    return {period_id: int(paid) for period_id, paid in db.session.execute(
+        select(Payment.period_id, func.sum(Payment.amount_minor - Payment.amount_refunded_minor))
+        .where(Payment.period_id.in_(period_ids),
+               Payment.method == PaymentMethodKind.ACCOUNT_CREDIT)
+        .group_by(Payment.period_id)) if paid}
+
+
 def period_still_owed(period: BillingPeriod) -> int:
     """What the period still owes: its price less what account credit paid of it."""
     return period.amount_minor - credit_paid_on_period(period.id)
