@@ -9,9 +9,10 @@ database, or localstripe); the only thing added in this process is where it dies
 - ``after_processor``: the processor did the work, the answer dies with the process;
 - ``in_phase_2``: the answer arrived and phase 2 was being written, not committed.
 
-Environment: ``CRASH_CONFIG`` (the app's settings, JSON), ``CRASH_ACTION`` (``charge`` or
-``refund``), ``CRASH_TARGET`` (a contact id to charge, a payment id to refund),
-``CRASH_ACTOR`` (an admin user id), ``CRASH_AT``.
+Environment: ``CRASH_CONFIG`` (the app's settings, JSON), ``CRASH_ACTION`` (``charge``,
+``refund`` or ``renew``), ``CRASH_TARGET`` (a contact id to charge, a payment id to refund;
+ignored by ``renew``, a billing run until ``CRASH_UNTIL``), ``CRASH_ACTOR`` (an admin user
+id), ``CRASH_AT``.
 """
 
 from __future__ import annotations
@@ -61,9 +62,15 @@ def main() -> None:
     action, target = os.environ["CRASH_ACTION"], int(os.environ["CRASH_TARGET"])
     with app.app_context():
         actor = db.session.get(AdminUser, int(os.environ["CRASH_ACTOR"]))
-        _crash_around(get_gateway(), "charge" if action == "charge" else "refund",
+        _crash_around(get_gateway(), "refund" if action == "refund" else "charge",
                       os.environ["CRASH_AT"])
-        if action == "charge":
+        if action == "renew":
+            from datetime import datetime
+
+            from admin_app.billing.renewals import billing_run
+
+            billing_run(datetime.fromisoformat(os.environ["CRASH_UNTIL"]))
+        elif action == "charge":
             charge_custom_bill(db.session.get(Contact, target), amount_minor=4500,
                                currency="USD", description="Crash test",
                                method=PaymentMethodKind.CARD, actor=actor,

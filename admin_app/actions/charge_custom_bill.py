@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from ..actors import Actor
-from ..billing.account_credit import account_credit_balance, spend_account_credit
 from ..billing.charging import (
     ChargeNotMade,
     charge_saved_card,
     checked_money,
     record_offline_payment,
 )
+from ..billing.credit_payments import pay_from_account_credit
 from ..billing.locks import lock
 from ..errors import ActionError
 from ..models import Contact, Payment, PaymentMethodKind, PaymentPurpose
@@ -48,9 +48,12 @@ def charge_custom_bill(contact: Contact, *, amount_minor: int, currency: str, de
         if not description:
             raise ActionError("description_required", "Say what the bill is for.")
         method = PaymentMethodKind(method)
-        from_credit, credit_said = _pay_from_account_credit(
-            contact, amount_minor=amount_minor, currency=currency, description=description,
-            actor=actor)
+        credit = pay_from_account_credit(
+            contact.id, owed_minor=amount_minor, currency=currency,
+            purpose=PaymentPurpose.CUSTOM_BILL, description=description,
+            note=f"Custom bill: {description}", actor=actor)
+        from_credit = credit.payment if credit is not None else None
+        credit_said = credit.sentence() if credit is not None else ""
         rest = amount_minor - from_credit.amount_minor if from_credit else amount_minor
         bill = {"amount_minor": rest, "currency": currency,
                 "purpose": PaymentPurpose.CUSTOM_BILL, "description": description,
@@ -82,20 +85,3 @@ def charge_custom_bill(contact: Contact, *, amount_minor: int, currency: str, de
             "account_credit_payment_id": from_credit.id if from_credit else None,
             "receipt_id": settlement.document.id if settlement and settlement.document
             else None})
-
-
-def _pay_from_account_credit(contact: Contact, *, amount_minor: int, currency: str,
-                             description: str, actor: Actor) -> tuple[Payment | None, str]:
-    """The part of the bill the contact's account credit pays (locked by the caller): a
-    payment "paid from account credit" with its receipt, or None when they hold none."""
-    usable = min(account_credit_balance(contact.id, currency), amount_minor)
-    if usable <= 0:
-        return None, ""
-    payment, settlement = record_offline_payment(
-        contact, amount_minor=usable, currency=currency, purpose=PaymentPurpose.CUSTOM_BILL,
-        description=f"{description} (paid from account credit)",
-        method=PaymentMethodKind.ACCOUNT_CREDIT)
-    spend_account_credit(contact.id, currency, usable, note=f"Custom bill: {description}",
-                         actor=actor, payment_id=payment.id)
-    return payment, (f"Paid {format_money(usable, currency)} from account credit: "
-                     f"{settlement.document_sentence()}")

@@ -3,9 +3,13 @@ paid in cash / other (workflow 6)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from ..actors import Actor
-from ..billing.charging import charge_saved_card, record_offline_payment
+from ..billing.charging import ChargeNotMade, charge_saved_card, record_offline_payment
+from ..billing.credit_payments import credit_paid_on_invoice, pay_from_account_credit
 from ..billing.locks import lock
+from ..billing.settling import Settlement
 from ..documents.invoices import is_open_invoice
 from ..errors import ActionError
 from ..models import Contact, Document, DocumentType, Payment, PaymentMethodKind, PaymentPurpose
@@ -20,6 +24,12 @@ def charge_invoice(invoice: Document, *, method: PaymentMethodKind, actor: Actor
     be charged twice); ``cash`` / ``other`` records money taken at the desk. Paid: the invoice
     shows paid, and a receipt is issued that names it (sent when Cashier settings send
     receipts). A declined card leaves the invoice open, the failed payment on record.
+
+    **Account credit first**, whichever the method (the desk then takes only the rest): what
+    the contact holds in the invoice's currency pays it first, as a payment "paid from account
+    credit" whose receipt names the invoice; all of it → the invoice is paid by it and nothing
+    else is charged; else only the rest is charged or taken. A declined card keeps the credit
+    part paid: the invoice stays open for the rest, and charging it again charges only that.
 
     Error codes: ``not_permitted``, ``not_an_invoice``, ``invoice_not_open`` (a draft, void or
     paid invoice), ``invoice_payment_pending`` (a charge of it awaits the processor's answer),
@@ -46,19 +56,48 @@ def charge_invoice(invoice: Document, *, method: PaymentMethodKind, actor: Actor
         def attach(payment: Payment) -> None:
             lock(Document, invoice_id).payment_id = payment.id
 
-        bill = {"amount_minor": invoice.total_minor, "currency": invoice.currency,
-                "purpose": PaymentPurpose.INVOICE, "description": f"{invoice}",
-                "idempotency_key": idempotency_key, "attach": attach}
-        amount = format_money(invoice.total_minor, invoice.currency)
-        if method is PaymentMethodKind.CARD:
-            charged = charge_saved_card(contact, **bill)
-            payment, settlement, how = charged.payment, charged.settlement, f"to {charged.card}"
+        owed = invoice.total_minor - credit_paid_on_invoice(invoice)
+        credit = pay_from_account_credit(
+            contact.id, owed_minor=owed, currency=invoice.currency,
+            purpose=PaymentPurpose.INVOICE, description=f"{invoice}",
+            note=f"Invoice {invoice}", actor=actor, attach_if_whole=attach, part_of=invoice)
+        rest = owed - (credit.amount_minor if credit is not None else 0)
+        said = [credit.sentence()] if credit is not None else []
+        if rest > 0:
+            payment, settlement, how = _take_the_rest(
+                contact, invoice, rest, method, attach=attach, key=idempotency_key,
+                credit_said=" ".join(said))
+            said.append(f"{format_money(rest, invoice.currency)} {how}: "
+                        f"{settlement.document_sentence()}")
         else:
-            payment, settlement = record_offline_payment(contact, method=method, **bill)
-            how = f"paid by {method.label.lower()}"
+            payment, settlement = credit.payment, credit.settlement
         invoice = lock(Document, invoice_id)
-        message = (f"{invoice}: {amount} {how}. {settlement.document_sentence()}")
+        message = (f"{invoice} ({format_money(invoice.total_minor, invoice.currency)}) is paid. "
+                   f"{' '.join(said)}")
         return run.done(payment, message, before={"paid_at": None}, after={
             "invoice_id": invoice.id, "payment_id": payment.id, "method": method.value,
             "paid_at": invoice.paid_at.isoformat() if invoice.paid_at else None,
+            "from_account_credit_minor": credit.amount_minor if credit is not None else 0,
+            "account_credit_payment_id": credit.payment.id if credit is not None else None,
             "receipt_id": settlement.document.id if settlement.document else None})
+
+
+def _take_the_rest(contact: Contact, invoice: Document, rest: int, method: PaymentMethodKind,
+                   *, attach: Callable[[Payment], None], key: str,
+                   credit_said: str) -> tuple[Payment, Settlement, str]:
+    """Charge to the card, or record as taken at the desk, what account credit did not pay
+    (``rest``), the invoice linked to the payment so that paying it marks the invoice paid:
+    (payment, settlement, how it was paid)."""
+    bill = {"amount_minor": rest, "currency": invoice.currency,
+            "purpose": PaymentPurpose.INVOICE, "description": f"{invoice}",
+            "idempotency_key": key, "attach": attach}
+    if method is not PaymentMethodKind.CARD:
+        payment, settlement = record_offline_payment(contact, method=method, **bill)
+        return payment, settlement, f"paid by {method.label.lower()}"
+    try:
+        charged = charge_saved_card(contact, **bill)
+    except ChargeNotMade as refused:
+        if credit_said:
+            refused.message = f"{credit_said} {invoice} stays open for the rest: {refused.message}"
+        raise
+    return charged.payment, charged.settlement, f"charged to {charged.card}"

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from ..actors import Actor
 from ..billing.charging import charge_saved_card
+from ..billing.credit_payments import period_still_owed
 from ..billing.locks import lock
 from ..billing.paid_for import lock_owed
 from ..billing.retry_rules import original_of, retry_refusal
 from ..extensions import db
-from ..models import Contact, Payment
+from ..models import BillingPeriod, Contact, Payment
 from ..money import format_money
 from .runner import STAFF, ActionResult, ActionRun
 
@@ -39,9 +40,10 @@ def retry_failed_payment(payment: Payment, *, actor: Actor,
         if refusal is not None:
             raise refusal
         contact = lock(Contact, original.contact_id)
-        amount, original_id = format_money(original.amount_minor, original.currency), original.id
+        amount_minor = _still_owed(original)
+        amount, original_id = format_money(amount_minor, original.currency), original.id
         charged = charge_saved_card(
-            contact, amount_minor=original.amount_minor, currency=original.currency,
+            contact, amount_minor=amount_minor, currency=original.currency,
             purpose=original.purpose, description=original.description or "",
             subscription_id=original.subscription_id, retry_of_id=original.id,
             idempotency_key=idempotency_key)
@@ -53,3 +55,12 @@ def retry_failed_payment(payment: Payment, *, actor: Actor,
             "payment_id": retry.id, "status": retry.status.value,
             "receipt_id": settled.document.id if settled.document else None,
             "effects": settled.effects})
+
+
+def _still_owed(original: Payment) -> int:
+    """What the retry charges: the failed amount, or less when it was a billing period's charge
+    and account credit has paid more of the period since (never the part already paid)."""
+    if original.period_id is None:
+        return original.amount_minor
+    period = db.session.get(BillingPeriod, original.period_id)
+    return max(min(original.amount_minor, period_still_owed(period)), 0)

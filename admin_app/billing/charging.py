@@ -21,6 +21,7 @@ from ..errors import ActionError
 from ..extensions import db
 from ..models import (
     Contact,
+    Document,
     Payment,
     PaymentMethod,
     PaymentMethodKind,
@@ -186,9 +187,11 @@ def record_offline_payment(contact: Contact, *, amount_minor: int, currency: str
                            method: PaymentMethodKind,
                            idempotency_key: str | None = None,
                            attach: Callable[[Payment], None] | None = None,
+                           part_of: Document | None = None,
                            ) -> tuple[Payment, Settlement]:
-    """A payment taken outside the processor (cash, bank transfer...), succeeded now, with its
-    receipt, settled as a processor's "paid" is (``attach`` links it first, as for a card)."""
+    """A payment taken outside the processor (cash, bank transfer, account credit...),
+    succeeded now, with its receipt, settled as a processor's "paid" is (``attach`` links it
+    first, as for a card; ``part_of``: the invoice it pays part of, named on the receipt)."""
     payment = Payment(contact_id=contact.id, amount_minor=amount_minor, currency=currency,
                       purpose=purpose, method=method, description=description[:200],
                       status=PaymentStatus.SUCCEEDED, paid_at=utcnow(),
@@ -197,4 +200,4 @@ def record_offline_payment(contact: Contact, *, amount_minor: int, currency: str
     db.session.flush()
     if attach is not None:
         attach(payment)
-    return payment, record_paid(payment)
+    return payment, record_paid(payment, part_of=part_of)

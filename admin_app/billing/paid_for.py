@@ -22,6 +22,7 @@ from ..models import (
     BillingPeriod,
     NoShowFeeStatus,
     Payment,
+    PaymentMethodKind,
     PaymentPurpose,
     PeriodStatus,
     Subscription,
@@ -126,7 +127,12 @@ def release_what_it_was_for(failed: Payment) -> list[str]:
 
 def settle_what_it_paid_for(owed: Owed, paid: Payment) -> list[str]:
     """Apply the paid payment ``paid`` to what it was owed for (locked by the caller);
-    returns what changed, in sentences (none when nothing was owed any more)."""
+    returns what changed, in sentences (none when nothing was owed any more). A payment from
+    account credit settles nothing here: it may be only part of what is owed."""
+    if paid.method is PaymentMethodKind.ACCOUNT_CREDIT:
+        # NOTE: a part paid from account credit pays only its part: whoever spent it settles
+        # what it was part of once that is paid in full (``credit_payments``).
+        return []
     effects = []
     subscription, appointment = owed.subscription, owed.appointment
     period = paid_period(paid)

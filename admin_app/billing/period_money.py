@@ -5,7 +5,13 @@ subscription actions' unit of work.
 **The period payments** are the succeeded (or partly refunded) "subscription period" payments
 of the subscription paid at most a day before the current period began (renewals are charged as
 the period turns) or since: the renewal, then any upgrade charged mid-period. The first one
-pays for the whole period, a later one for the rest of the period from when it was paid.
+pays for the whole period, a later one for the rest of the period from when it was paid; the
+payments of the current billing period (the part paid from account credit, the card's charge of
+the rest) each pay for the whole period.
+
+**Paid partly from account credit**: the unused time of the part paid from account credit goes
+back to the account credit (a payment from account credit is refunded into it,
+``refunding``), never to the card; the card's part is refunded to the card.
 
 **The refund of unused time** of each is its amount × the unused share of the time it paid
 for, rounded half up, less what was already refunded of it (so a retry, or a cancellation after
@@ -27,6 +33,7 @@ from ..extensions import db
 from ..models import (
     AccountCreditEntry,
     AccountCreditReason,
+    BillingPeriod,
     Payment,
     PaymentPurpose,
     PaymentStatus,
@@ -89,7 +96,8 @@ def unused_time_refunds(subscription: Subscription, payments: list[Payment], *,
     start, end = subscription.current_period_start, subscription.current_period_end
     refunds = []
     for index, payment in enumerate(payments):
-        paid_for_from = start if index == 0 else min(max(payment.paid_at, start), end)
+        paid_for_from = start if index == 0 or _pays_the_whole_period(subscription, payment) \
+            else min(max(payment.paid_at, start), end)
         if paid_for_from >= end:
             continue
         share = unused_share(paid_for_from, end, at=at)
@@ -98,6 +106,16 @@ def unused_time_refunds(subscription: Subscription, payments: list[Payment], *,
         if amount > 0:
             refunds.append(UnusedTimeRefund(payment, amount, share))
     return refunds
+
+
+def _pays_the_whole_period(subscription: Subscription, payment: Payment) -> bool:
+    """A payment of the billing period that is the current one (a part paid from account
+    credit, the card's charge of the rest, a retry) pays for the whole period, as the first
+    payment does; a later payment (an upgrade) pays from when it was paid."""
+    if payment.period_id is None:
+        return False
+    period = db.session.get(BillingPeriod, payment.period_id)
+    return period is not None and period.starts_at == subscription.current_period_start
 
 
 def refund_period_payment(payment: Payment, *, amount_minor: int, reason: RefundReason,

@@ -8,10 +8,14 @@ up to date, one step at a time, in order:
   the next period opens (``period_billing.open_period``: same anchor day, promo price and
   countdown) and is charged;
 - **a charge** of a period that is due (just opened), past due (a retry on the schedule of
-  ``period_retries``) or unpaid (the member saved a new card): nothing to pay → paid; a default
-  card → charged off-session in two phases (``charging``), with the processor's idempotency key
-  ``renewal-<subscription>-<period>-<attempt>``; no card on a first charge → an open invoice,
-  due in ``CashierSettings.invoice_due_days`` days; paid → receipt and credits; declined →
+  ``period_retries``) or unpaid (the member saved a new card): nothing to pay → paid; the
+  contact's account credit in the period's currency pays first, at every attempt
+  (``credit_payments``: a payment "paid from account credit" with its receipt, linked to the
+  period) and, when it pays all, the period is paid and no card is asked; what is still owed
+  goes to a default card, charged off-session in two phases (``charging``), with the
+  processor's idempotency key ``renewal-<subscription>-<period>-<attempt>``; no card on a first
+  charge → an open invoice for what is still owed, due in ``CashierSettings.invoice_due_days``
+  days; paid → receipt and credits; declined (the credit part stays paid) →
   past due (``period_retries``); no answer → the payment stays pending for reconcile and the
   period is not charged again meanwhile;
 - while a period is owed (in retry, unpaid, or its charge pending), the subscription does not
@@ -67,6 +71,12 @@ from ..models import (
 from ..money import format_money
 from .charging import ChargeNotMade, charge_saved_card, default_card
 from .credit_expiry import close_due_lots
+from .credit_payments import (
+    CreditPaid,
+    credit_payments_of_period,
+    pay_from_account_credit,
+    period_still_owed,
+)
 from .locks import lock
 from .period_billing import adopt_current_period, latest_period, open_period, settle_period_paid
 from .period_retries import is_hard_decline, record_period_failure
@@ -322,38 +332,45 @@ def _charge(subscription_id: int, step: Step, until: datetime, report: RunReport
 
 def _charge_locked(subscription: Subscription, period: BillingPeriod,
                    report: RunReport) -> bool:
-    """Charge the owed ``period`` (both rows locked by the caller): see the module."""
+    """Charge the owed ``period`` (both rows locked by the caller): see the module. Account
+    credit pays first, at every attempt (it may have come in since the last): what it pays is
+    paid at once; all of it → the period is paid and no card is asked; else only what is
+    still owed goes to the card (or the open invoice), never the part already paid."""
     subscription_id = subscription.id
     first = period.attempts == 0
     contact = db.session.get(Contact, subscription.contact_id)
-    card = default_card(contact)
-    last = db.session.get(Payment, period.payment_id) if period.payment_id else None
     if period.amount_minor == 0:
         settle_period_paid(period, None, actor=SYSTEM)
         db.session.commit()
         report.add(Did.PAID, f"{period}: nothing to pay (promo); credits granted.")
         return True
+    credit = _pay_from_account_credit(subscription, period)
+    said = f" {credit.sentence()}" if credit is not None else ""
+    owed = period_still_owed(period)
+    if owed <= 0:
+        return _paid_from_account_credit(period, report, first=first)
+    card = default_card(contact)
+    last = db.session.get(Payment, period.payment_id) if period.payment_id else None
     if card is None or not card.gateway_id or not contact.stripe_customer_id:
         if first:
-            return _invoice(subscription, period, report)
-        return _fail_without_card(subscription, period, report)
+            return _invoice(subscription, period, report, owed_minor=owed, said=said)
+        return _fail_without_card(subscription, period, report, said=said)
     if last is not None and is_hard_decline(last) and card.created_at <= last.created_at:
-        return _fail_without_card(subscription, period, report, reason=last.failure_reason)
+        return _fail_without_card(subscription, period, report, reason=last.failure_reason,
+                                  said=said)
     attempt = period.attempts + 1
     period.attempts = attempt
     period_id, label = period.id, str(period)
-    amount = format_money(period.amount_minor, period.currency)
+    amount = format_money(owed, period.currency)
 
     def attach(payment: Payment) -> None:
         payment.period_id, payment.period_attempt = period_id, attempt
 
-    description = (f"{period.plan.name}: {format_clinic(period.starts_at, '%d %b %Y')} – "
-                   f"{format_clinic(period.ends_at, '%d %b %Y')}")
     reference = f"renewal-{subscription_id}-{period_id}-{attempt}"
     try:
         charged = charge_saved_card(
-            contact, amount_minor=period.amount_minor, currency=period.currency,
-            purpose=PaymentPurpose.SUBSCRIPTION_PERIOD, description=description,
+            contact, amount_minor=owed, currency=period.currency,
+            purpose=PaymentPurpose.SUBSCRIPTION_PERIOD, description=_describe(period),
             subscription_id=subscription_id, idempotency_key=reference, reference=reference,
             attach=attach)
     except ChargeNotMade as refused:
@@ -361,7 +378,7 @@ def _charge_locked(subscription: Subscription, period: BillingPeriod,
         if refused.code == "gateway_unavailable":
             report.add(Did.PENDING, f"{label}: the processor did not answer; payment "
                                     f"#{refused.payment.id} is pending until reconcile settles "
-                                    "it.")
+                                    f"it.{said}")
             return False
         period = db.session.get(BillingPeriod, period_id)
         became = period.status
@@ -371,29 +388,73 @@ def _charge_locked(subscription: Subscription, period: BillingPeriod,
             report.add(Did.UNPAID, f"{label}: {amount} declined on attempt {attempt} "
                                    f"({refused.payment.failure_reason}); the retries are over: "
                                    f"subscription #{subscription_id} is "
-                                   f"{period.subscription.status.label.lower()}.",
+                                   f"{period.subscription.status.label.lower()}.{said}",
                        needs_admin=True)
             return False
         report.add(Did.FAILED if first else Did.RETRY_FAILED,
                    f"{label}: {amount} declined ({refused.payment.failure_reason}); past due, "
-                   f"next retry {format_clinic(period.next_retry_at) or 'none'}.")
+                   f"next retry {format_clinic(period.next_retry_at) or 'none'}.{said}")
         return True
     except ActionError as refused:  # another card payment of the contact is pending
-        # NOTE: refused before anything was written: the period (if just opened) stays open
-        # and due, charged by a later run; the attempt number is not used up.
+        # NOTE: refused before the card payment was written: the period (if just opened) stays
+        # open and due, charged by a later run; the attempt number is not used up. A part paid
+        # from account credit stays paid.
         db.session.get(BillingPeriod, period_id).attempts = attempt - 1
         db.session.commit()
-        report.add(Did.SKIPPED, f"{label}: not charged now: {refused.message}")
+        report.add(Did.SKIPPED, f"{label}: not charged now: {refused.message}{said}")
         return False
     db.session.commit()
     report.add(Did.PAID if first else Did.RETRIED_PAID,
                f"{label}: {amount} charged to {charged.card} (payment #{charged.payment.id}); "
-               "receipt issued, credits granted.")
+               f"receipt issued, credits granted.{said}")
     return True
 
 
-def _invoice(subscription: Subscription, period: BillingPeriod, report: RunReport) -> bool:
-    """A member without a card: the period's open invoice, due in N days."""
+def _describe(period: BillingPeriod) -> str:
+    return (f"{period.plan.name}: {format_clinic(period.starts_at, '%d %b %Y')} – "
+            f"{format_clinic(period.ends_at, '%d %b %Y')}")
+
+
+def _pay_from_account_credit(subscription: Subscription,
+                             period: BillingPeriod) -> CreditPaid | None:
+    """The contact's account credit in the period's currency pays what the period still owes
+    (``credit_payments``): a payment linked to the period (no attempt number: it is no card
+    attempt), with its receipt and an audit entry; ``None`` when they hold none."""
+    period_id, owed = period.id, period_still_owed(period)
+
+    def attach(payment: Payment) -> None:
+        payment.subscription_id, payment.period_id = subscription.id, period_id
+
+    credit = pay_from_account_credit(
+        subscription.contact_id, owed_minor=owed, currency=period.currency,
+        purpose=PaymentPurpose.SUBSCRIPTION_PERIOD, description=_describe(period),
+        note=f"Renewal: {period}", actor=SYSTEM, attach=attach)
+    if credit is not None:
+        record_audit(actor=SYSTEM, action="billing_account_credit", target=subscription,
+                     summary=f"{period}: {credit.sentence()}"[:300],
+                     after={"period_id": period_id, "payment_id": credit.payment.id,
+                            "amount_minor": credit.amount_minor, "owed_minor": owed})
+    return credit
+
+
+def _paid_from_account_credit(period: BillingPeriod, report: RunReport, *,
+                              first: bool) -> bool:
+    """Account credit paid all the period owed: it is paid as any paid period (credits
+    granted, the subscription active again), its receipt the last credit part's; no card is
+    charged."""
+    paid_by = credit_payments_of_period(period.id)[-1]
+    settle_period_paid(period, paid_by, actor=SYSTEM)
+    line = (f"{period}: {format_money(period.amount_minor, period.currency)} paid from account "
+            f"credit (payment #{paid_by.id}); receipt issued, credits granted.")
+    db.session.commit()
+    report.add(Did.PAID if first else Did.RETRIED_PAID, line)
+    return True
+
+
+def _invoice(subscription: Subscription, period: BillingPeriod, report: RunReport, *,
+             owed_minor: int, said: str = "") -> bool:
+    """A member without a card: the period's open invoice for what it still owes (less what
+    account credit paid), due in N days."""
     due_days = CashierSettings.get().invoice_due_days
     due = clock.utcnow() + timedelta(days=due_days)
     invoice = Document(doc_type=DocumentType.INVOICE, contact_id=subscription.contact_id,
@@ -402,27 +463,31 @@ def _invoice(subscription: Subscription, period: BillingPeriod, report: RunRepor
                              f"{period.number} of subscription #{subscription.id}).")
     discount = (f", {format_money(period.discount_minor, period.currency)} promo discount"
                 if period.discount_minor else "")
+    from_credit = period.amount_minor - owed_minor
+    credit = (f", less {format_money(from_credit, period.currency)} paid from account credit"
+              if from_credit else "")
     invoice.lines.append(DocumentLine(
-        description=(f"{period.plan.name}: {format_clinic(period.starts_at, '%d %b %Y')} – "
-                     f"{format_clinic(period.ends_at, '%d %b %Y')}{discount}")[:200],
-        quantity=1, unit_amount_minor=period.amount_minor))
+        description=f"{_describe(period)}{discount}{credit}"[:200],
+        quantity=1, unit_amount_minor=owed_minor))
     db.session.add(invoice)
     issue_document(invoice)
     queue_if_auto_send(invoice)
     period.status, period.document_id, period.next_retry_at = (
         PeriodStatus.INVOICED, invoice.id, None)
     line = (f"{period}: no card on file; {invoice} of "
-            f"{format_money(period.amount_minor, period.currency)} issued, due by "
-            f"{format_clinic(due, '%d %b %Y')}.")
+            f"{format_money(owed_minor, period.currency)} issued, due by "
+            f"{format_clinic(due, '%d %b %Y')}.{said}")
     record_audit(actor=SYSTEM, action="billing_invoice", target=subscription,
-                 summary=line[:300], after={"period_id": period.id, "document_id": invoice.id})
+                 summary=line[:300], after={"period_id": period.id, "document_id": invoice.id,
+                                            "amount_minor": owed_minor,
+                                            "from_account_credit_minor": from_credit})
     db.session.commit()
     report.add(Did.INVOICED, line)
     return True
 
 
 def _fail_without_card(subscription: Subscription, period: BillingPeriod, report: RunReport,
-                       *, reason: str = "no_payment_method") -> bool:
+                       *, reason: str = "no_payment_method", said: str = "") -> bool:
     """A retry with nothing to charge (no card, or the card that was hard-declined): counted
     as a failed attempt, without asking the processor."""
     period.attempts += 1
@@ -431,10 +496,11 @@ def _fail_without_card(subscription: Subscription, period: BillingPeriod, report
     label = str(period)
     db.session.commit()
     if became is not PeriodStatus.PAST_DUE:
-        report.add(Did.UNPAID, f"{label}: not charged ({reason}); " + " ".join(effects[1:]),
-                   needs_admin=True)
+        report.add(Did.UNPAID, f"{label}: not charged ({reason}); " + " ".join(effects[1:])
+                   + said, needs_admin=True)
         return False
-    report.add(Did.RETRY_FAILED, f"{label}: not charged ({reason}); {status.label.lower()}.")
+    report.add(Did.RETRY_FAILED,
+               f"{label}: not charged ({reason}); {status.label.lower()}.{said}")
     return True
 
 

@@ -87,13 +87,15 @@ def apply_charge_answer(payment: Payment, answer: ChargeResult | None) -> Settle
     return record_paid(payment)
 
 
-def record_paid(payment: Payment) -> Settlement:
+def record_paid(payment: Payment, *, part_of: Document | None = None) -> Settlement:
     """A payment that is now succeeded (at the processor, or in cash at the desk): its receipt
-    and what it was owed for."""
+    and what it was owed for. ``part_of``: the invoice it pays only part of (the part paid from
+    account credit): its receipt names it, and the invoice stays open for the rest."""
     invoice = invoice_paid_by(payment)
     receipt = receipt_for_payment(payment,
                                   description=payment.description or payment.purpose.label,
-                                  invoice=invoice, lines=first_payment_lines(payment))
+                                  invoice=invoice or part_of,
+                                  lines=first_payment_lines(payment))
     if invoice is not None:
         mark_invoice_paid(invoice, payment)
     queued = queue_if_auto_send(receipt)

@@ -18,6 +18,7 @@ from sqlalchemy import func, select
 
 from ..billing.account_credit import account_credit_balances
 from ..billing.credit_lots import credit_summary
+from ..billing.credit_payments import credit_paid_on_periods
 from ..billing.period_retries import retry_state
 from ..billing.retry_rules import retryable_failed_payments
 from ..extensions import db
@@ -123,16 +124,20 @@ class PeriodRow:
     payment: Payment | None
     document: Document | None
     retry: str
+    from_credit: int = 0
 
 
 def _period_rows(contact_id: int) -> list[PeriodRow]:
     """The contact's billing periods, latest first: each period billed, its payment (the
-    paying one, or the latest attempt) and its document (receipt or open invoice)."""
+    paying one, or the latest attempt), its document (receipt or open invoice) and what
+    account credit paid of it."""
     periods = db.session.scalars(
         select(BillingPeriod).join(Subscription).where(Subscription.contact_id == contact_id)
         .order_by(BillingPeriod.starts_at.desc(), BillingPeriod.id.desc())
         .limit(PERIODS_SHOWN)).all()
-    return [PeriodRow(p, p.payment, p.document, retry_state(p)) for p in periods]
+    from_credit = credit_paid_on_periods([p.id for p in periods])
+    return [PeriodRow(p, p.payment, p.document, retry_state(p), from_credit.get(p.id, 0))
+            for p in periods]
 
 
 def render_contact_card(contact_view):

@@ -12,6 +12,7 @@ from wtforms.validators import DataRequired, Length
 from ..actions.charge_invoice import charge_invoice
 from ..actions.void_document import void_document
 from ..billing.charging import default_card
+from ..billing.credit_payments import invoice_split
 from ..documents.invoices import is_open_invoice
 from ..money import format_money
 from .action_forms import ActionForm, new_idempotency_key
@@ -30,7 +31,10 @@ class InvoiceActionsMixin:
     def invoice_menu_items(self, row, back) -> list[MenuItem]:
         if not is_open_invoice(row) or row.payment_id is not None:
             return []
-        amount = format_money(row.total_minor, row.currency)
+        from_credit, rest = invoice_split(row)
+        amount = format_money(rest, row.currency)
+        first = (f"{format_money(from_credit, row.currency)} is paid from account credit first"
+                 + ("; nothing else is taken. " if not rest else ". ")) if from_credit else ""
         endpoint = self.endpoint
         card = default_card(row.contact)
         items = []
@@ -39,13 +43,15 @@ class InvoiceActionsMixin:
                 "Charge saved card", url_for(f"{endpoint}.charge_invoice_view", id=row.id,
                                              method="card", url=back),
                 "fa-credit-card", method="POST",
-                confirm=f"Charge {amount} to {card} for {row}?",
+                confirm=f"{first}Charge {amount} to {card} for {row}?" if rest
+                else f"{first}Pay {row}?",
                 idempotency_key=new_idempotency_key()))
         for method, label in (("cash", "Mark paid (cash)"), ("other", "Mark paid (other)")):
             items.append(MenuItem(label, url_for(f"{endpoint}.charge_invoice_view", id=row.id,
                                                  method=method, url=back),
                                   "fa-money", method="POST",
-                                  confirm=f"Record {amount} received by {method} for {row}?",
+                                  confirm=f"{first}Record {amount} received by {method} for "
+                                          f"{row}?" if rest else f"{first}Pay {row}?",
                                   idempotency_key=new_idempotency_key()))
         items.append(MenuItem("Void", url_for(f"{endpoint}.void_invoice_view", id=row.id,
                                               url=back), "fa-ban", is_danger=True))

@@ -23,17 +23,25 @@ from sqlalchemy import select
 from admin_app.actions.charge_custom_bill import charge_custom_bill
 from admin_app.actions.reconcile_pending import reconcile_pending
 from admin_app.actors import SYSTEM
+from admin_app.billing.account_credit import account_credit_balance, add_account_credit_entry
+from admin_app.billing.credit_payments import credit_paid_on_period, period_still_owed
+from admin_app.billing.period_billing import latest_period
+from admin_app.billing.renewals import Did, billing_run
+from admin_app.clock import freeze
 from admin_app.errors import ActionError
 from admin_app.extensions import db
 from admin_app.models import (
+    AccountCreditReason,
     Document,
     DocumentType,
     Payment,
     PaymentMethodKind,
     PaymentStatus,
+    PeriodStatus,
     Refund,
     RefundStatus,
 )
+from tests.actions.subscription_setup import PERIOD_END, PERIOD_START, subscriber
 from tests.factories import give_card, make_contact
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -43,10 +51,12 @@ CONFIG_KEYS = ("SQLALCHEMY_DATABASE_URI", "OFFLINE_GATEWAY_URL", "PAYMENT_GATEWA
                "PUBLIC_BASE_URL", "TESTING")
 
 
-def _run_and_kill(app, *, action: str, target: int, actor_id: int, crash_at: str):
+def _run_and_kill(app, *, action: str, target: int, actor_id: int, crash_at: str,
+                  until: str = ""):
     config = {key: app.config[key] for key in CONFIG_KEYS if app.config.get(key) is not None}
     env = {**os.environ, "CRASH_CONFIG": json.dumps(config), "CRASH_ACTION": action,
-           "CRASH_TARGET": str(target), "CRASH_ACTOR": str(actor_id), "CRASH_AT": crash_at}
+           "CRASH_TARGET": str(target), "CRASH_ACTOR": str(actor_id), "CRASH_AT": crash_at,
+           "CRASH_UNTIL": until}
     done = subprocess.run([sys.executable, "-m", "tests.crash_runner"], env=env, cwd=ROOT,
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == -signal.SIGKILL, done.stderr[-3000:]
@@ -128,3 +138,38 @@ def test_a_refund_killed_between_the_phases(app, owner, key, processor, crash_at
     credit_notes = db.session.scalars(select(Document).where(
         Document.doc_type == DocumentType.CREDIT_NOTE)).all()
     assert len(credit_notes) == (1 if made else 0)
+
+
+@pytest.mark.parametrize("crash_at", CRASH_POINTS)
+def test_a_renewal_paid_partly_from_account_credit_killed_between_the_phases(
+        app, owner, processor, crash_at):
+    """The part paid from account credit is committed with the card's pending charge of the
+    rest (phase 1): after the crash the period owes only the rest, reconcile settles it, and
+    the credit is spent once."""
+    freeze(PERIOD_START)
+    try:
+        member = subscriber()
+    finally:
+        freeze(None)
+    add_account_credit_entry(member.contact.id, amount_minor=5000, currency="USD",
+                             reason=AccountCreditReason.DOWNGRADE, note="Downgrade",
+                             actor=owner)
+    db.session.commit()
+    _run_and_kill(app, action="renew", target=member.subscription.id, actor_id=owner.id,
+                  crash_at=crash_at, until=PERIOD_END.isoformat())
+    db.session.expire_all()
+    period = latest_period(member.subscription)
+    assert period.starts_at == PERIOD_END and period.status is PeriodStatus.DUE
+    assert credit_paid_on_period(period.id) == 5000 and period_still_owed(period) == 7000
+    (pending,) = db.session.scalars(select(Payment).where(
+        Payment.period_id == period.id, Payment.method == PaymentMethodKind.CARD)).all()
+    assert pending.status is PaymentStatus.PENDING and pending.amount_minor == 7000
+    assert billing_run(PERIOD_END).counts[Did.PENDING] == 1  # not charged again meanwhile
+
+    reconcile_pending(actor=SYSTEM, min_age=timedelta(0))
+    db.session.expire_all()
+    made = crash_at != "before_processor"
+    assert period.status is (PeriodStatus.PAID if made else PeriodStatus.PAST_DUE)
+    assert period_still_owed(period) == 7000  # what the card owes, or paid
+    assert account_credit_balance(member.contact.id, "USD") == 0
+    _assert_books_match_the_processor(processor)

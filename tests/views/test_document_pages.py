@@ -143,3 +143,19 @@ def test_large_zip_is_made_on_the_worker(client, login, app, tmp_path):
     assert ready.mimetype == "application/zip"
     assert len(zipfile.ZipFile(io.BytesIO(ready.data)).namelist()) == 3
     assert client.get("/admin/document/zip/../../etc").status_code == 404
+
+
+def test_an_invoice_menu_says_what_account_credit_pays_first(client, login, app):
+    from admin_app.billing.account_credit import add_account_credit_entry
+    from admin_app.models import AccountCreditReason
+    from tests.factories import make_admin
+
+    login("cashier")
+    document = make_document(issued_number=9)
+    db.session.commit()
+    add_account_credit_entry(document.contact_id, amount_minor=2000, currency="USD",
+                             reason=AccountCreditReason.MANUAL, note="Goodwill",
+                             actor=make_admin(role="owner"))
+    db.session.commit()
+    page = client.get("/admin/document/").get_data(as_text=True)
+    assert "$20.00 is paid from account credit first. Record $30.00 received by cash" in page

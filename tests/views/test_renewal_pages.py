@@ -72,3 +72,16 @@ def test_the_contact_card_lists_each_period_with_payment_and_document(client, lo
     assert 'id="billing-periods"' in html and f'data-period="{period.id}"' in html
     assert "31 Jan 2027" in html and "$150.00" in html and "($50.00 promo)" in html
     assert "RCT-" in html  # the period's receipt
+
+
+def test_the_contact_card_says_what_account_credit_paid_of_a_period(client, login):
+    from admin_app.models import PaymentMethodKind
+
+    _, failing, _, owed = _subscriptions()
+    make_payment(contact=failing.contact, amount_minor=4500, period_id=owed.id,
+                 subscription_id=failing.id, method=PaymentMethodKind.ACCOUNT_CREDIT)
+    db.session.commit()
+    login("viewer")
+    html = client.get(f"/admin/contact/details/?id={failing.contact_id}&tab=subscriptions") \
+        .get_data(as_text=True)
+    assert "$45.00 paid from account credit" in html
