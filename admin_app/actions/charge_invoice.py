@@ -71,6 +71,7 @@ def charge_invoice(invoice: Document, *, method: PaymentMethodKind, actor: Actor
                         f"{settlement.document_sentence()}")
         else:
             payment, settlement = credit.payment, credit.settlement
+        said += settlement.effects  # e.g. the billing period the invoice was for is paid
         invoice = lock(Document, invoice_id)
         message = (f"{invoice} ({format_money(invoice.total_minor, invoice.currency)}) is paid. "
                    f"{' '.join(said)}")

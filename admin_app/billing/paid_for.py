@@ -1,5 +1,6 @@
 """What a payment pays for, and settling it once the payment is paid: a billing period becomes
-paid (``period_billing.settle_period_paid``: credits, receipt, the subscription active again), a
+paid (``period_billing.settle_period_paid``: credits, receipt, the subscription active again),
+also when it was invoiced and its invoice is paid (``settle_invoiced_period``), a
 past due subscription becomes active again, a failed no-show fee becomes charged, an appointment
 that had no credit left is charged; and what a failed one leaves: a period's failed charge makes
 it past due (``period_retries``).
@@ -20,6 +21,7 @@ from ..models import (
     Appointment,
     AppointmentCredit,
     BillingPeriod,
+    Document,
     NoShowFeeStatus,
     Payment,
     PaymentMethodKind,
@@ -88,6 +90,22 @@ def paid_period(payment: Payment) -> BillingPeriod | None:
     period = db.session.get(BillingPeriod, period_id)
     lock(Subscription, period.subscription_id)
     return lock(BillingPeriod, period_id)
+
+
+def settle_invoiced_period(invoice: Document, paid: Payment) -> list[str]:
+    """The open invoice of a billing period (a renewal of a member paying without a card, or
+    the desk's first invoice) is paid by ``paid``: so is its period (its credits granted once,
+    the subscription active again); returns what changed, in sentences."""
+    period_id = db.session.scalar(select(BillingPeriod.id).where(
+        BillingPeriod.document_id == invoice.id, BillingPeriod.status == PeriodStatus.INVOICED))
+    if period_id is None:
+        return []
+    lock(Subscription, db.session.get(BillingPeriod, period_id).subscription_id)
+    period = lock(BillingPeriod, period_id)
+    if period.status is not PeriodStatus.INVOICED:
+        return []
+    settle_period_paid(period, paid, actor=SYSTEM)
+    return [f"{period} is paid."]
 
 
 def release_what_it_was_for(failed: Payment) -> list[str]:

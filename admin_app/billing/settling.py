@@ -41,7 +41,12 @@ from ..models import (
 from ..money import format_money
 from ..payments import ChargeResult, RefundResult
 from .account_credit import give_back_account_credit
-from .paid_for import lock_owed, release_what_it_was_for, settle_what_it_paid_for
+from .paid_for import (
+    lock_owed,
+    release_what_it_was_for,
+    settle_invoiced_period,
+    settle_what_it_paid_for,
+)
 from .subscribing import first_payment_lines
 
 NOT_AT_PROCESSOR = "not_at_processor"
@@ -96,10 +101,12 @@ def record_paid(payment: Payment, *, part_of: Document | None = None) -> Settlem
                                   description=payment.description or payment.purpose.label,
                                   invoice=invoice or part_of,
                                   lines=first_payment_lines(payment))
+    effects = []
     if invoice is not None:
         mark_invoice_paid(invoice, payment)
+        effects += settle_invoiced_period(invoice, payment)
     queued = queue_if_auto_send(receipt)
-    effects = settle_what_it_paid_for(lock_owed(payment), payment)
+    effects += settle_what_it_paid_for(lock_owed(payment), payment)
     return Settlement(applied=True, document=receipt, queued=queued, effects=effects)
 
 

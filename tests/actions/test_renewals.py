@@ -27,6 +27,7 @@ from admin_app.models import (
     DocumentType,
     OutboundMessage,
     Payment,
+    PaymentMethodKind,
     PaymentStatus,
     PeriodStatus,
     Subscription,
@@ -200,6 +201,30 @@ def test_a_cash_member_gets_an_open_invoice(app, clock, processor):
     assert invoice.total_minor == 12000 and "Due by 11 May 2025" in invoice.notes
     assert member.subscription.status is SubscriptionStatus.ACTIVE and grants(period) == 0
     assert run(PERIOD_END + timedelta(days=2)).subscriptions == 0  # invoiced once
+
+
+def test_a_paid_renewal_invoice_pays_its_period(app, clock, processor):
+    """The member pays the renewal's open invoice at the desk: the period is paid, its
+    credits granted once, and the next run renews from there."""
+    from admin_app.actions.charge_invoice import charge_invoice
+    from admin_app.actions.runner import AlreadyDone
+
+    member = subscriber(card=None, paid=False)
+    db.session.commit()
+    run(PERIOD_END)
+    period = latest_period(member.subscription)
+    invoice = db.session.get(Document, period.document_id)
+    result = charge_invoice(invoice, method=PaymentMethodKind.CASH, actor=SYSTEM,
+                            idempotency_key="pay-renewal-invoice")
+    assert f"{period} is paid." in result.message
+    db.session.expire_all()
+    period = db.session.get(BillingPeriod, period.id)
+    assert period.status is PeriodStatus.PAID and grants(period) == 4
+    assert period.payment_id == result.record.id and invoice.paid_at is not None
+    with pytest.raises(AlreadyDone):  # the same submission again changes nothing
+        charge_invoice(invoice, method=PaymentMethodKind.CASH, actor=SYSTEM,
+                       idempotency_key="pay-renewal-invoice")
+    assert grants(period) == 4
 
 
 def test_a_silent_processor_leaves_the_renewal_pending_for_reconcile(app, clock, processor):
