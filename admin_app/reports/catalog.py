@@ -72,9 +72,11 @@ REPORTS = {r.slug: r for r in (
     ), members_tables),
     ReportKind("revenue", "Revenue", (
         ("Payments", "succeeded payments, in the month they were paid, by what they paid for "
-                     "(a payment refunded later still counts here)."),
+                     "(a payment refunded later still counts here). What account credit paid "
+                     "is not counted again: that money came in with the payment it was kept "
+                     "from."),
         ("Refunds", "succeeded refunds, in the month they were made, under what the refunded "
-                    "payment paid for."),
+                    "payment paid for (account credit refunded to the card included)."),
         ("Net revenue", "payments − refunds, per currency (never added across currencies); "
                         "each column by purpose is that purpose's payments − refunds."),
     ), revenue_tables),

@@ -5,6 +5,11 @@ refunded, fully or partly, still counts: its refund counts on its own, in the mo
 was made (``created_at``), once it succeeded. Net revenue = payments − refunds. A payment's plan
 is the plan of the period it paid for, else of its subscription; payments of no subscription
 (custom bills, no-show fees, invoices) count in all plans only.
+
+Money counts once, when it comes in: a payment made from account credit (and what of it went
+back to account credit) is not revenue again — the credit was money paid before, kept when a
+downgrade or cancellation did not refund it; account credit refunded to the card is a refund
+of the card payment it was kept from.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from ..extensions import db
 from ..models import (
     BillingPeriod,
     Payment,
+    PaymentMethodKind,
     PaymentStatus,
     Refund,
     RefundStatus,
@@ -43,7 +49,8 @@ def revenue_figures(start: datetime, end: datetime) -> list[Figure]:
         select(Payment.purpose, Payment.currency, plan, func.sum(Payment.amount_minor))
         .outerjoin(period, period.id == Payment.period_id)
         .outerjoin(subscription, subscription.id == Payment.subscription_id)
-        .where(Payment.paid_at >= start, Payment.paid_at < end, unindexed(Payment.status).in_(PAID))
+        .where(Payment.paid_at >= start, Payment.paid_at < end, unindexed(Payment.status).in_(PAID),
+               unindexed(Payment.method) != PaymentMethodKind.ACCOUNT_CREDIT)
         .group_by(Payment.purpose, Payment.currency, plan))
     for purpose, currency, plan_id, total in paid:
         tally.add("revenue_payments", plan_id, currency, int(total), dimension=purpose.value)
@@ -53,7 +60,8 @@ def revenue_figures(start: datetime, end: datetime) -> list[Figure]:
         .outerjoin(period, period.id == Payment.period_id)
         .outerjoin(subscription, subscription.id == Payment.subscription_id)
         .where(Refund.created_at >= start, Refund.created_at < end,
-               unindexed(Refund.status) == RefundStatus.SUCCEEDED)
+               unindexed(Refund.status) == RefundStatus.SUCCEEDED,
+               unindexed(Payment.method) != PaymentMethodKind.ACCOUNT_CREDIT)
         .group_by(Payment.purpose, Refund.currency, plan))
     for purpose, currency, plan_id, total in refunded:
         tally.add("revenue_refunds", plan_id, currency, int(total), dimension=purpose.value)

@@ -27,6 +27,7 @@ from admin_app.extensions import db
 from admin_app.models import (
     ALL_PLANS,
     BillingInterval,
+    PaymentMethodKind,
     PaymentPurpose,
     PeriodStatus,
     SubscriptionStatus,
@@ -190,6 +191,18 @@ def test_month_in_the_clinics_time_zone(app):
     jan = by_key(compute_month(JAN, now=NOW).figures)
     assert jan[("revenue_payments", ALL_PLANS, "USD", "custom_bill")] == 700
     assert not by_key(compute_month(FEB, now=NOW).figures)
+
+
+def test_what_account_credit_pays_is_not_revenue_again(app):
+    """A $60.00 card payment kept as account credit pays part of a later bill: the money
+    counts once, when the card paid it; the credit's spending is not revenue again."""
+    make_payment(amount_minor=6000, created_at=at(1, 5), paid_at=at(1, 5))
+    make_payment(amount_minor=6000, created_at=at(2, 3), paid_at=at(2, 3),
+                 method=PaymentMethodKind.ACCOUNT_CREDIT)
+    make_payment(amount_minor=1500, created_at=at(2, 3), paid_at=at(2, 3))  # the rest, by card
+    db.session.commit()
+    assert figures(JAN)[("revenue_payments", "USD", "custom_bill")] == 6000
+    assert figures(FEB)[("revenue_payments", "USD", "custom_bill")] == 1500
 
 
 def test_recovery_rate_and_churn_rate_in_the_tables(history):
