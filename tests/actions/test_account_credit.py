@@ -5,6 +5,7 @@ the newest card payments) or adjusts with a reason; never below zero."""
 from __future__ import annotations
 
 import threading
+import time
 
 import pytest
 from sqlalchemy import select
@@ -230,31 +231,37 @@ def test_refund_to_card_unanswered_then_refused_gives_the_credit_back(app, cashi
 
 @pytest.mark.fresh_database
 def test_concurrent_spends_never_go_below_zero(app):
-    """Two renewals (or bills) spend the same account credit at once: the contact's row lock
-    (PostgreSQL) or the write lock (SQLite) lets them take only what is there."""
+    """Two renewals (or bills) spend the same account credit at once: the second reads the
+    balance only after the first committed — the contact's row lock (PostgreSQL) or the write
+    lock ``lock`` takes first (SQLite) — so they take only what is there. The first holds its
+    uncommitted spend while the second starts: the second must wait, not read $50.00."""
     contact = _with_credit(5000)
     contact_id = contact.id
     owner = make_admin(role="owner")
     owner_id = owner.id
-    barrier = threading.Barrier(2)
-    used: list[int] = []
+    first_spent = threading.Event()
+    used: dict[str, int] = {}
 
-    def spend() -> None:
+    def spend(name: str) -> None:
         with app.app_context():
             try:
                 actor = db.session.get(AdminUser, owner_id)
-                barrier.wait(timeout=10)
-                used.append(spend_account_credit(contact_id, "USD", 4000, note="Renewal",
-                                                 actor=actor))
+                if name == "second":
+                    first_spent.wait(timeout=10)
+                used[name] = spend_account_credit(contact_id, "USD", 4000, note="Renewal",
+                                                  actor=actor)
+                if name == "first":
+                    first_spent.set()
+                    time.sleep(0.5)  # the second starts while this spend is not committed
                 db.session.commit()
             finally:
                 db.session.remove()
 
-    threads = [threading.Thread(target=spend) for _ in range(2)]
+    threads = [threading.Thread(target=spend, args=(name,)) for name in ("first", "second")]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join(timeout=60)
-    assert sorted(used) == [1000, 4000]
+    assert used == {"first": 4000, "second": 1000}
     db.session.expire_all()
     assert account_credit_balance(contact_id, "USD") == 0
