@@ -4,6 +4,7 @@ switched-off link, and the rate limit."""
 
 from __future__ import annotations
 
+import re
 from contextlib import contextmanager
 
 import pytest
@@ -45,6 +46,19 @@ def test_the_page_shows_the_plan_and_what_is_due_and_counts_the_opening(plan, cl
         assert text in html
     assert "navbar" not in html and "I accept" not in html  # no admin chrome, no terms set
     assert db.session.scalar(select(PlanLinkCounter.opened)) == 1
+
+
+def test_the_page_shows_the_clinics_uploaded_logo(plan, client):
+    """One logo for everything a member sees: Cashier settings' upload, served at /logo."""
+    assert 'id="clinic-logo"' not in client.get(f"/join/{plan.public_token}").get_data(
+        as_text=True)
+    CashierSettings.get().logo, CashierSettings.get().logo_type = b"\x89PNG\r\n\x1a\nlogo", \
+        "image/png"
+    db.session.commit()
+    html = client.get(f"/join/{plan.public_token}").get_data(as_text=True)
+    src = re.search(r'<img src="([^"]+)" alt="" class="clinic-logo"', html).group(1)
+    assert src.startswith("/logo?v=")
+    assert client.get(src).data == b"\x89PNG\r\n\x1a\nlogo"
 
 
 def test_the_promo_box_shows_the_discounted_total_before_paying(plan, client):
