@@ -53,6 +53,8 @@ def test_a_date_is_typed_as_typed_and_the_calendar_leaves_save_visible(page: Pag
     page.wait_for_load_state("load")
     row.locator(".row-menu-toggle").click()
     row.get_by_role("link", name="Edit").click()
+    expect(page).to_have_url(re.compile(r"/admin/appointment/edit/"))
+    page.wait_for_load_state("load")  # the date field's script is attached
 
     field = page.locator("#starts_at")
     expect(field).to_have_attribute("placeholder", "YYYY-MM-DD HH:MM")
