@@ -19,7 +19,6 @@ baseline after loading).
 from __future__ import annotations
 
 import argparse
-import resource
 import sys
 import tempfile
 import time
@@ -32,11 +31,7 @@ if str(ROOT) not in sys.path:
 
 from admin_app import create_app  # noqa: E402
 from admin_app.extensions import db  # noqa: E402
-from benchmarks.admin_pages import rss_mb  # noqa: E402
-
-
-def peak_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+from benchmarks.scale import peak_mb, rss_mb, start_postgresql  # noqa: E402
 
 
 def load(count: int, idle: int = 0, batch: int = 5000) -> None:
@@ -136,10 +131,7 @@ def main() -> None:
     folder = tempfile.mkdtemp(prefix="billing-bench-")
     url = args.database_url or f"sqlite:///{folder}/bench.sqlite3"
     if args.postgresql:
-        from tests.pg import PostgresServer
-
-        server = PostgresServer().start()
-        url = server.url()
+        server, url = start_postgresql()
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "benchmark",
                       "OFFLINE_GATEWAY_URL": f"sqlite:///{folder}/gateway.sqlite3",
                       "JOBS_URL": f"sqlite:///{folder}/jobs.sqlite3"})
