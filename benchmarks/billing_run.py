@@ -19,6 +19,8 @@ baseline after loading).
 from __future__ import annotations
 
 import argparse
+import os
+import shutil
 import sys
 import tempfile
 import time
@@ -114,7 +116,8 @@ def measure(label: str, run) -> None:
     rate = report.subscriptions / seconds if seconds else 0
     print(f"{label}: {seconds:.1f} s, {report.subscriptions:,} subscriptions "
           f"({rate:,.0f}/s), peak RSS {peak_mb():.0f} MB (was {before_peak:.0f} MB, "
-          f"RSS before {before_rss:.0f} MB), {report.summary()}", flush=True)
+          f"RSS {before_rss:.0f} → {rss_mb():.0f} MB), {report.summary()}; load average "
+          f"{os.getloadavg()[0]:.1f}", flush=True)
 
 
 def main() -> None:
@@ -147,13 +150,17 @@ def main() -> None:
             print(f"{db.engine.dialect.name}: loaded {args.count:,} due subscriptions "
                   f"(and {args.idle:,} not due) in "
                   f"{time.perf_counter() - started:.1f} s; RSS {rss_mb():.0f} MB", flush=True)
+            load_average = os.getloadavg()
+            print(f"load average {load_average[0]:.1f} / {load_average[1]:.1f} on "
+                  f"{os.cpu_count()} cores", flush=True)
             measure("first run (renews every one)", billing_run)
             measure("second run (nothing to do)", billing_run)
     finally:
+        with app.app_context():
+            db.engine.dispose()
         if server is not None:
-            with app.app_context():
-                db.engine.dispose()
             server.stop()
+        shutil.rmtree(folder, ignore_errors=True)  # the gateway's, the jobs' (and SQLite's)
 
 
 if __name__ == "__main__":
