@@ -116,8 +116,8 @@ def measure(label: str, run) -> None:
     rate = report.subscriptions / seconds if seconds else 0
     print(f"{label}: {seconds:.1f} s, {report.subscriptions:,} subscriptions "
           f"({rate:,.0f}/s), peak RSS {peak_mb():.0f} MB (was {before_peak:.0f} MB, "
-          f"RSS {before_rss:.0f} → {rss_mb():.0f} MB), {report.summary()}; load average "
-          f"{os.getloadavg()[0]:.1f}", flush=True)
+          f"RSS {before_rss:.0f} → {rss_mb():.0f} MB), {report.summary()} Load average "
+          f"{os.getloadavg()[0]:.1f}.", flush=True)
 
 
 def main() -> None:
