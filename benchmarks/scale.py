@@ -76,14 +76,17 @@ def give_periods(batch: int = 20_000) -> int:
     session = db.session
     plans = {p.id: p for p in session.scalars(select(Plan))}
     next_id = (session.scalar(select(func.max(BillingPeriod.id))) or 0) + 1
-    have = select(BillingPeriod.subscription_id).distinct().scalar_subquery()
+    # NOT EXISTS, not NOT IN (subquery): PostgreSQL scans a NOT IN list too long to hash once
+    # per subscription.
+    have = select(BillingPeriod.id).where(
+        BillingPeriod.subscription_id == Subscription.id).exists()
     writer, now, written, after = _BulkWriter(session), utcnow(), 0, 0
     table = BillingPeriod.__table__
     while True:
         subs = session.execute(
             select(Subscription.id, Subscription.plan_id, Subscription.status,
                    Subscription.created_at, Subscription.canceled_at)
-            .where(Subscription.id > after, Subscription.id.not_in(have))
+            .where(Subscription.id > after, ~have)
             .order_by(Subscription.id).limit(batch)).all()
         if not subs:
             break
