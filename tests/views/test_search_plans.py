@@ -88,7 +88,9 @@ def _contact_list(search: str):
 
 def _assert_indexed(plan: str) -> None:
     if db.engine.dialect.name == "sqlite":
-        assert "SCAN contact\n" not in plan + "\n" and "SCAN contact_search_key" not in plan, plan
+        # Not even a scan of a whole index of the contacts ("SCAN contact USING COVERING
+        # INDEX ix_contact_email": SQLite had lost the lower(email) index, see migration 0018).
+        assert "SCAN contact" not in plan, plan
         assert "USING PRIMARY KEY (token>? AND token<?)" in plan, plan
         assert "USING INTEGER PRIMARY KEY (rowid=?)" in plan, plan
     else:
