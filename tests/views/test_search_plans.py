@@ -143,3 +143,15 @@ def test_related_lists_join_the_contacts_they_search(app):
     for statement in (page.statement, count.counting_statement()):
         plan = _plan(statement)
         assert "SubPlan" not in plan and "SCAN payment\n" not in plan + "\n", plan
+
+
+def test_several_words_intersect_their_ids_before_reading_contacts(app):
+    """A search of several words ("nor ree") intersects the words' id lists, then reads the
+    contacts found: one ``IN`` per word made PostgreSQL read every contact the first word
+    matched (7,225 for "nora", 59 found with "reed"; 2× slower at a million contacts)."""
+    for search in ("nor ree", "berg chloe", "van der"):
+        page, count = _contact_list(search)
+        for plan in (_plan(page), _plan(count)):
+            assert "intersect" in plan.lower(), plan
+    page, count = _contact_list("zelda")
+    assert "intersect" not in _plan(page).lower()
