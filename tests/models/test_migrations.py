@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
@@ -21,8 +22,6 @@ def test_postgresql_keeps_statistics_of_many_search_words(app):
     the search keys keep the 1,000 most common words (migration 0018), so a word thousands of
     contacts share is never estimated at one row (which planned a nested loop over both lists
     of a two-word search: 1.3 s at a million contacts)."""
-    import pytest
-
     if db.engine.dialect.name != "postgresql":
         pytest.skip("SQLite keeps no per-column statistics target")
     with db.engine.connect() as connection:
