@@ -7,26 +7,28 @@ and how fast the CSV export streams next to the database's own CSV tool.
     python benchmarks/admin_pages.py --database-url sqlite:////tmp/bench.sqlite3   # keep it
 
 Builds the schema with the real migrations, loads N contacts with ``seed scale`` (skipped when
-the database already holds that many), signs in, then for each page prints the p50 and p95 of
-the page through the app (Flask test client: routing, the view, its queries, the template)
-next to the p50 and p95 of the **raw page query** — the plain SQL a list page needs (COUNT of
-the matching rows + the page of rows), run through the same driver, no app. The CSV export of
-every payment is streamed while watching memory, next to ``sqlite3 -csv`` / ``psql \\copy`` of
-the same columns. Runs of each page alternate with the raw query's.
+the database already holds that many) and gives the seeded subscriptions their billing periods,
+builds the reports' summary as the worker keeps it (``benchmarks/scale.py``), signs in, then for
+each page prints the p50 and p95 of the page through the app (Flask test client: routing, the
+view, its queries, the template) next to the p50 and p95 of the **raw page query** — the plain
+SQL the page needs, run through the same driver, no app: for a list, COUNT of the matching rows
++ the page of rows; for Home and each report (12 months, all plans), the summary table's rows
+for those months plus the plans, and for Home its to-do counts and latest payments. The CSV
+export of every payment is streamed while watching memory, next to ``sqlite3 -csv`` /
+``psql \\copy`` of the same columns. Runs of each page alternate with the raw query's.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
-import resource
 import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from datetime import timedelta
+from datetime import UTC, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -37,6 +39,12 @@ from sqlalchemy import text  # noqa: E402
 
 from admin_app import create_app  # noqa: E402
 from admin_app.extensions import db  # noqa: E402
+from benchmarks.scale import (  # noqa: E402
+    at_scale,
+    rss_mb,
+    start_postgresql,
+    summary_built,
+)
 
 PAGE = 50
 CONTACT_COLUMNS = "id, first_name, last_name, email, phone, status, created_at"
@@ -63,6 +71,20 @@ def _list(table: str, where: str = "", order: str = "id DESC", offset: int = 0,
             f"SELECT {columns} FROM {table}{condition} ORDER BY {order} "
             f"LIMIT {PAGE} OFFSET {offset}"]
 
+
+# What Home and a report page read: the summary's months and their figures for all plans
+# (plan 0); ``{months}`` is the page's months, quoted and comma-separated.
+SUMMARY = ("SELECT month, as_of FROM report_month WHERE month IN ({months});"
+           "SELECT month, metric, currency, dimension, value FROM report_figure "
+           "WHERE month IN ({months}) AND plan_id = 0")
+# (slug, title, what else the page reads): admin_app/reports/catalog.py REPORTS
+REPORT_PAGES = [
+    ("mrr", "MRR", []),
+    ("members", "Members", []),
+    ("revenue", "Revenue", []),
+    ("failed-payments", "Failed payments", []),
+    ("credits-appointments", "Credits and appointments", ["SELECT id, name FROM service"]),
+]
 
 # (label, path, raw queries)
 PAGES = [
@@ -114,20 +136,30 @@ PAGES = [
       f"'reed%' ORDER BY p.id DESC LIMIT {PAGE}"]),
     ("subscriptions: filter past due", "/admin/subscription/?flt0_status_equals=past_due",
      _list("subscription", "status = 'past_due'")),
-    ("Home", "/admin/",
-     ["SELECT status, count(*) FROM subscription GROUP BY status",
-      "SELECT count(*) FROM payment WHERE status = 'failed' AND created_at >= '{week_ago}'",
-      "SELECT count(*) FROM payment WHERE status = 'pending' AND method = 'card'",
-      "SELECT * FROM payment ORDER BY created_at DESC LIMIT 8"]),
+    ("Home", "/admin/", [
+        *SUMMARY.format(months="{home_months}").split(";"),
+        "SELECT status, count(*) FROM subscription WHERE status IN ('past_due', 'unpaid') "
+        "GROUP BY status",
+        "SELECT * FROM payment WHERE period_id IS NOT NULL AND status = 'failed' AND "
+        "created_at >= '{today}' ORDER BY created_at DESC, id DESC",
+        "SELECT count(*) FROM payment WHERE status = 'pending' AND method = 'card'",
+        "SELECT count(*) FROM refund WHERE status = 'pending'",
+        "SELECT count(*) FROM appointment WHERE status = 'no_show' AND "
+        "no_show_fee_status = 'none'",
+        "SELECT p.currency, count(*), sum(p.price_minor) FROM subscription s JOIN plan p ON "
+        "p.id = coalesce(s.scheduled_plan_id, s.plan_id) WHERE s.status = 'active' AND "
+        "s.cancel_at_period_end = false AND s.current_period_end >= '{now}' AND "
+        "s.current_period_end < '{week_on}' GROUP BY p.currency",
+        "SELECT * FROM payment ORDER BY created_at DESC LIMIT 8"]),
+    *[(f"report: {title} (12 months)", f"/admin/reports/{slug}/",
+       ["SELECT id, name FROM plan ORDER BY name", *SUMMARY.split(";"), *extra])
+      for slug, title, extra in REPORT_PAGES],
 ]
 
 
-def rss_mb() -> float:
-    with open("/proc/self/status") as status:
-        for line in status:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    return 0.0
+def stamp(moment) -> str:
+    """A moment as a literal both databases compare with their stored UTC timestamps."""
+    return moment.astimezone(UTC).replace(tzinfo=None).isoformat(" ")
 
 
 def percentiles(timings: list[float]) -> tuple[float, float]:
@@ -153,15 +185,6 @@ def raw_export(url: str, sql: str) -> tuple[int, float]:
         rows = sum(chunk.count(b"\n") for chunk in iter(lambda: written.read(1 << 20), b""))
     shutil.rmtree(os.path.dirname(out))
     return rows, elapsed
-
-
-def start_postgresql():
-    from tests.pg import PostgresServer
-
-    server = PostgresServer().start()
-    subprocess.run(["psql", server.url().replace("postgresql+psycopg://", "postgresql://"),
-                    "-q", "-c", "CREATE DATABASE bench"], check=True)
-    return server, server.url("bench")
 
 
 def main() -> None:
@@ -190,40 +213,49 @@ def run(url: str, args) -> None:
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "WTF_CSRF_ENABLED": False,
                       "SECRET_KEY": "benchmark"})
     with app.app_context():
-        from flask_migrate import upgrade
         from sqlalchemy import func, select
 
+        from admin_app.billing.renewal_outlook import clinic_day_start
+        from admin_app.clinic_time import clinic_zone
         from admin_app.clock import utcnow
         from admin_app.models import Contact
-        from seeds import load_scale
+        from admin_app.reports.calendar import month_of
+        from admin_app.reports.catalog import REPORTS
         from tests.factories import make_admin
 
-        upgrade()
-        have = db.session.scalar(select(func.count()).select_from(Contact))
-        if have < args.contacts:
-            started = time.perf_counter()
-            load_scale(args.contacts - have, progress=False)
-            print(f"seed: {args.contacts - have:,} contacts in "
-                  f"{time.perf_counter() - started:.1f} s")
+        assert {slug for slug, _, _ in REPORT_PAGES} == set(REPORTS), "a report is not timed"
+        contacts = at_scale(args.contacts)
+        summary_built()
         if db.engine.dialect.name == "postgresql":
             with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
                 conn.exec_driver_sql("VACUUM ANALYZE")
         email = make_admin(role="owner", email=f"bench{time.time_ns()}@example.com").email
-        contact_id = db.session.scalar(select(func.max(Contact.id)))
-        week_ago = (utcnow() - timedelta(days=7)).replace(tzinfo=None).isoformat(" ")
+        now = utcnow()
+        months = [month_of(now, clinic_zone())]
+        while len(months) < 12:
+            months.insert(0, months[0].previous())
+        keys = [f"'{month.key}'" for month in months]
+        values = {
+            "contact_id": db.session.scalar(select(func.max(Contact.id))),
+            "today": stamp(clinic_day_start(now)), "now": stamp(now),
+            "week_on": stamp(now + timedelta(days=7)),
+            "months": ", ".join(keys), "home_months": ", ".join(keys[-2:])}
         db.session.remove()
         client = app.test_client()
         client.post("/admin/login", data={"email": email, "password": "secret-pw"})
         payments = db.session.execute(text("SELECT count(*) FROM payment")).scalar()
         load = os.getloadavg()
-        print(f"database: {db.engine.dialect.name}, contacts: {max(have, args.contacts):,}, "
+        print(f"database: {db.engine.dialect.name}, contacts: {contacts:,}, "
               f"payments: {payments:,}; load average {load[0]:.1f} / {load[1]:.1f} on "
-              f"{os.cpu_count()} cores; {args.repeat} runs each, alternating")
-        print(f"{'page':<42} {'app p50':>8} {'app p95':>8} {'raw p50':>8} {'raw p95':>8}  ms")
-        raw = db.engine.connect()
+              f"{os.cpu_count()} cores; {args.repeat} runs each, alternating", flush=True)
+        print(f"{'page':<46} {'app p50':>8} {'app p95':>8} {'raw p50':>8} {'raw p95':>8}  ms")
+        # The driver's own connection and cursor: no SQLAlchemy, and no parameters (psycopg
+        # would read the LIKE patterns' % as placeholders).
+        raw = db.engine.raw_connection()
+        cursor = raw.cursor()
         for label, path, queries in PAGES:
-            path = path.format(contact_id=contact_id)
-            queries = [q.format(contact_id=contact_id, week_ago=week_ago) for q in queries]
+            path = path.format(**values)
+            queries = [q.format(**values) for q in queries]
             page_times, raw_times = [], []
             client.get(path).get_data()  # warm: templates compiled, pages cached
             for _ in range(args.repeat):
@@ -234,12 +266,16 @@ def run(url: str, args) -> None:
                 assert response.status_code in (200, 302), (path, response.status_code)
                 started = time.perf_counter()
                 for query in queries:
-                    raw.exec_driver_sql(query).all()
+                    cursor.execute(query)
+                    cursor.fetchall()
                 raw_times.append((time.perf_counter() - started) * 1000)
                 raw.rollback()
             (a50, a95), (r50, r95) = percentiles(page_times), percentiles(raw_times)
-            print(f"{label:<42} {a50:8.1f} {a95:8.1f} {r50:8.1f} {r95:8.1f}")
+            print(f"{label:<46} {a50:8.1f} {a95:8.1f} {r50:8.1f} {r95:8.1f}", flush=True)
+        cursor.close()
         raw.close()
+        load = os.getloadavg()
+        print(f"load average after the pages: {load[0]:.1f} / {load[1]:.1f}", flush=True)
         if not args.no_export:
             export(client, url)
 
@@ -250,18 +286,20 @@ def export(client, url: str) -> None:
     started = time.perf_counter()
     response = client.get("/admin/payment/export/csv/", buffered=False)
     first_byte = None
-    rows = 0
-    for chunk in response.response:
+    rows, highest = 0, before
+    for chunks, chunk in enumerate(response.response, start=1):
         if first_byte is None:
             first_byte = time.perf_counter() - started
         rows += chunk.count(b"\n")
-    rows -= 1
+        if chunks % 256 == 0:  # the export's own high-water mark, not the seeding's
+            highest = max(highest, rss_mb())
+    rows, highest = rows - 1, max(highest, rss_mb())
     elapsed = time.perf_counter() - started
     cpu = time.process_time() - cpu
     print(f"payments CSV export: {rows:,} rows in {elapsed:.1f} s ({rows / elapsed:,.0f} rows/s, "
           f"CPU {cpu:.1f} s), first byte {first_byte * 1000:.0f} ms; RSS {before:.0f} MB → "
-          f"{rss_mb():.0f} MB, peak {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f}"
-          f" MB")
+          f"{rss_mb():.0f} MB, highest while streaming {highest:.0f} MB; load average "
+          f"{os.getloadavg()[0]:.1f}", flush=True)
     tool = "sqlite3 -csv" if url.startswith("sqlite") else "psql \\copy"
     sql = (PAYMENT_PAGE.replace("c.first_name, c.last_name", "c.first_name || ' ' || c.last_name")
            + " ORDER BY p.id DESC")

@@ -19,7 +19,8 @@ baseline after loading).
 from __future__ import annotations
 
 import argparse
-import resource
+import os
+import shutil
 import sys
 import tempfile
 import time
@@ -32,11 +33,7 @@ if str(ROOT) not in sys.path:
 
 from admin_app import create_app  # noqa: E402
 from admin_app.extensions import db  # noqa: E402
-from benchmarks.admin_pages import rss_mb  # noqa: E402
-
-
-def peak_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+from benchmarks.scale import peak_mb, rss_mb, start_postgresql  # noqa: E402
 
 
 def load(count: int, idle: int = 0, batch: int = 5000) -> None:
@@ -119,7 +116,8 @@ def measure(label: str, run) -> None:
     rate = report.subscriptions / seconds if seconds else 0
     print(f"{label}: {seconds:.1f} s, {report.subscriptions:,} subscriptions "
           f"({rate:,.0f}/s), peak RSS {peak_mb():.0f} MB (was {before_peak:.0f} MB, "
-          f"RSS before {before_rss:.0f} MB), {report.summary()}", flush=True)
+          f"RSS {before_rss:.0f} → {rss_mb():.0f} MB), {report.summary()} Load average "
+          f"{os.getloadavg()[0]:.1f}.", flush=True)
 
 
 def main() -> None:
@@ -136,10 +134,7 @@ def main() -> None:
     folder = tempfile.mkdtemp(prefix="billing-bench-")
     url = args.database_url or f"sqlite:///{folder}/bench.sqlite3"
     if args.postgresql:
-        from tests.pg import PostgresServer
-
-        server = PostgresServer().start()
-        url = server.url()
+        server, url = start_postgresql()
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "benchmark",
                       "OFFLINE_GATEWAY_URL": f"sqlite:///{folder}/gateway.sqlite3",
                       "JOBS_URL": f"sqlite:///{folder}/jobs.sqlite3"})
@@ -155,13 +150,17 @@ def main() -> None:
             print(f"{db.engine.dialect.name}: loaded {args.count:,} due subscriptions "
                   f"(and {args.idle:,} not due) in "
                   f"{time.perf_counter() - started:.1f} s; RSS {rss_mb():.0f} MB", flush=True)
+            load_average = os.getloadavg()
+            print(f"load average {load_average[0]:.1f} / {load_average[1]:.1f} on "
+                  f"{os.cpu_count()} cores", flush=True)
             measure("first run (renews every one)", billing_run)
             measure("second run (nothing to do)", billing_run)
     finally:
+        with app.app_context():
+            db.engine.dispose()
         if server is not None:
-            with app.app_context():
-                db.engine.dispose()
             server.stop()
+        shutil.rmtree(folder, ignore_errors=True)  # the gateway's, the jobs' (and SQLite's)
 
 
 if __name__ == "__main__":

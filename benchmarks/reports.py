@@ -4,12 +4,10 @@
     python benchmarks/reports.py --contacts 1000000 \
         --database-url 'postgresql+psycopg://postgres@/bench?host=/tmp/pg'
 
-(Kept apart from ``benchmarks/admin_pages.py``, which times the lists and the export.)
-Builds the schema with the real migrations, loads N contacts with ``seed scale`` (skipped
-when the database already holds that many), gives the scale subscriptions their billing
-periods when they have none (the scale seeder writes payments but no periods: each
-subscription's periods from its start to its cancellation or now, paid, the last one past due
-or due as its status says), then measures:
+(``benchmarks/admin_pages.py`` times the same pages side by side with the raw queries behind
+them, p50 and p95.) Builds the database at scale as ``benchmarks/scale.py`` does (migrations,
+``seed scale`` unless the database holds N contacts, billing periods for the seeded
+subscriptions), then measures:
 
 - ``reports rebuild``: every month recomputed from the billing tables;
 - ``reports refresh`` with nothing changed, and after one payment was written;
@@ -34,54 +32,7 @@ if str(ROOT) not in sys.path:
 
 from admin_app import create_app  # noqa: E402
 from admin_app.extensions import db  # noqa: E402
-
-
-def give_periods(batch: int = 20_000) -> int:
-    """Billing periods for subscriptions that have none, as the renewal engine would have
-    left them; returns how many were written."""
-    from sqlalchemy import func, select
-
-    from admin_app.clock import utcnow
-    from admin_app.models import BillingPeriod, Plan, Subscription
-    from seeds.common import periods
-    from seeds.scale import _BulkWriter, _reset_sequences
-
-    session = db.session
-    plans = {p.id: p for p in session.scalars(select(Plan))}
-    next_id = (session.scalar(select(func.max(BillingPeriod.id))) or 0) + 1
-    have = select(BillingPeriod.subscription_id).distinct().scalar_subquery()
-    writer, now, written, after = _BulkWriter(session), utcnow(), 0, 0
-    table = BillingPeriod.__table__
-    while True:
-        subs = session.execute(
-            select(Subscription.id, Subscription.plan_id, Subscription.status,
-                   Subscription.created_at, Subscription.canceled_at)
-            .where(Subscription.id > after, Subscription.id.not_in(have))
-            .order_by(Subscription.id).limit(batch)).all()
-        if not subs:
-            break
-        rows = []
-        for sub_id, plan_id, status, start, canceled_at in subs:
-            plan = plans[plan_id]
-            spans = periods(start, plan.interval, plan.interval_count, canceled_at or now)
-            for number, (begin, end) in enumerate(spans, start=1):
-                last = number == len(spans)
-                state = ("past_due" if status == "past_due" and last else
-                         "due" if status == "incomplete" else "paid")
-                rows.append({"id": next_id, "subscription_id": sub_id, "plan_id": plan_id,
-                             "number": number, "starts_at": begin, "ends_at": end,
-                             "amount_minor": plan.price_minor, "discount_minor": 0,
-                             "currency": plan.currency, "status": state,
-                             "attempts": 1, "paid_at": begin if state == "paid" else None,
-                             "created_at": begin, "updated_at": begin})
-                next_id += 1
-        if rows:
-            writer.write(table, rows)
-        session.commit()
-        written += len(rows)
-        after = subs[-1][0]
-    _reset_sequences(["billing_period"])
-    return written
+from benchmarks.scale import at_scale  # noqa: E402
 
 
 def timed(label: str, run, repeat: int = 1) -> float:
@@ -107,7 +58,6 @@ def main() -> None:
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "WTF_CSRF_ENABLED": False,
                       "SECRET_KEY": "benchmark"})
     with app.app_context():
-        from flask_migrate import upgrade
         from sqlalchemy import func, select
 
         from admin_app.clinic_time import clinic_zone
@@ -116,21 +66,9 @@ def main() -> None:
         from admin_app.reports.calendar import month_of
         from admin_app.reports.catalog import REPORTS
         from admin_app.reports.summary import compute_month, rebuild_summary, refresh_summary
-        from seeds import load_scale
         from tests.factories import make_admin, make_payment
 
-        upgrade()
-        have = db.session.scalar(select(func.count()).select_from(Contact))
-        if have < args.contacts:
-            started = time.perf_counter()
-            load_scale(args.contacts - have, progress=False)
-            print(f"seed: {args.contacts - have:,} contacts in "
-                  f"{time.perf_counter() - started:.1f} s", flush=True)
-        started = time.perf_counter()
-        written = give_periods()
-        if written:
-            print(f"billing periods: {written:,} written in "
-                  f"{time.perf_counter() - started:.1f} s", flush=True)
+        at_scale(args.contacts)
         count = lambda model: db.session.scalar(  # noqa: E731
             select(func.count()).select_from(model))
         print(f"database: {db.engine.dialect.name}, contacts: {count(Contact):,}, payments: "

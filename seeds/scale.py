@@ -167,7 +167,8 @@ def _droppable_indexes(session: Session, tables: tuple[str, ...]) -> list[tuple[
                f"AND indexdef NOT LIKE 'CREATE UNIQUE%'")
     else:
         return []
-    return [(row[0], row[1]) for row in session.connection().exec_driver_sql(sql)]
+    # text(), not exec_driver_sql: psycopg reads the LIKE pattern's % as a placeholder.
+    return [(row[0], row[1]) for row in session.execute(text(sql))]
 
 
 class _BulkWriter:

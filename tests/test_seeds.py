@@ -93,3 +93,15 @@ def test_scale_seeder(app):
     db.session.add(contact)
     db.session.commit()
     assert contact.id > 500
+
+
+def test_large_load_finds_the_indexes_it_rebuilds(app):
+    """A load of 10,000 contacts or more drops the seeded tables' non-unique indexes and builds
+    them again at the end: it must find them on each database (on PostgreSQL the query's LIKE
+    pattern once broke psycopg's placeholders) and never a unique one."""
+    from seeds.scale import _droppable_indexes
+
+    found = dict(_droppable_indexes(db.session, ("payment", "contact_search_key")))
+    assert "ix_payment_status_created" in found
+    assert all("UNIQUE" not in create.upper() for create in found.values())
+    assert all(create.upper().startswith("CREATE INDEX") for create in found.values())

@@ -7,7 +7,7 @@ from flask_admin import expose
 from flask_admin.contrib.sqla import ModelView
 from flask_admin.model.form import InlineFormAdmin
 from flask_login import current_user
-from sqlalchemy import false, func, or_, select
+from sqlalchemy import false, func, select, union_all
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import Query, RelationshipProperty
 
@@ -241,7 +241,13 @@ class AppModelView(AccessMixin, ModelView):
         if contacts is not None:
             options.append(getattr(self.model, self.contact_search_column).in_(
                 select(Contact.id).where(contacts)))
-        condition = or_(*options) if options else false()
+        condition = options[0] if len(options) == 1 else false()
+        if len(options) > 1:
+            # NOTE: ``id IN (… UNION ALL …)``, not ``… OR contact_id IN (…)``: PostgreSQL
+            # cannot join through an IN under an OR and read every payment to test it against
+            # the matching contacts (2.8 s at a million contacts for a two-word name).
+            (key,) = sa_inspect(self.model).primary_key
+            condition = key.in_(union_all(*(select(key).where(option) for option in options)))
         query = query.filter(condition)
         count_query = count_query.filter(condition) if count_query is not None else None
         return query, count_query, joins, count_joins
