@@ -26,6 +26,7 @@ from tests.transactions import committed
 PERIOD_START = datetime(2025, 4, 1, 9, 0, tzinfo=UTC)
 PERIOD_END = PERIOD_START + timedelta(days=30)
 HALF_WAY = PERIOD_START + timedelta(days=15)
+DECLINES = "4000000000000341"  # a card the processor declines when charged
 
 
 @pytest.fixture(name="clock")
@@ -72,3 +73,12 @@ def subscriber(*, price: int = 12000, credits: int = 4, card: str | None = "4242
                                         description="First period",
                                         subscription_id=subscription.id).payment
     return Subscriber(contact, plan, service, subscription, payment)
+
+
+def run_billing(until):
+    """``billing run`` up to ``until``, then the session's rows read afresh."""
+    from admin_app.billing.renewals import billing_run
+
+    report = billing_run(until)
+    db.session.expire_all()
+    return report

@@ -42,18 +42,19 @@ from admin_app.models import (
     SubscriptionStatus,
 )
 from tests.actions.conftest import audit_entries
-from tests.actions.subscription_setup import PERIOD_END, clock_fixture, subscriber
+from tests.actions.subscription_setup import (
+    DECLINES,
+    PERIOD_END,
+    clock_fixture,
+    subscriber,
+)
+from tests.actions.subscription_setup import (
+    run_billing as run,
+)
 from tests.factories import give_card, make_admin, make_contact
 
 __all__ = ["clock_fixture"]
-DECLINES = "4000000000000341"
 pytestmark = pytest.mark.processor
-
-
-def run(until):
-    report = billing_run(until)
-    db.session.expire_all()
-    return report
 
 
 def give_credit(contact: Contact, amount: int, currency: str = "USD") -> None:

@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from admin_app.actions.reconcile_pending import reconcile_pending
 from admin_app.actors import SYSTEM
 from admin_app.billing.period_billing import latest_period, open_period, settle_period_paid
-from admin_app.billing.renewals import Did, billing_run
+from admin_app.billing.renewals import Did
 from admin_app.extensions import db
 from admin_app.models import (
     AfterFinalRetry,
@@ -33,18 +33,20 @@ from admin_app.models import (
     Subscription,
     SubscriptionStatus,
 )
-from tests.actions.subscription_setup import PERIOD_END, PERIOD_START, clock_fixture, subscriber
+from tests.actions.subscription_setup import (
+    DECLINES,
+    PERIOD_END,
+    PERIOD_START,
+    clock_fixture,
+    subscriber,
+)
+from tests.actions.subscription_setup import (
+    run_billing as run,
+)
 from tests.factories import give_card, make_plan, make_promo
 
 __all__ = ["clock_fixture"]
-DECLINES = "4000000000000341"
 pytestmark = pytest.mark.processor
-
-
-def run(until):
-    report = billing_run(until)
-    db.session.expire_all()
-    return report
 
 
 def periods(subscription) -> list[BillingPeriod]:
