@@ -46,10 +46,8 @@ from tests.actions.subscription_setup import (
     DECLINES,
     PERIOD_END,
     clock_fixture,
+    run_billing,
     subscriber,
-)
-from tests.actions.subscription_setup import (
-    run_billing as run,
 )
 from tests.factories import give_card, make_admin, make_contact
 
@@ -99,7 +97,7 @@ def test_a_renewal_paid_in_full_by_account_credit_charges_no_card(app, clock, pr
     member = subscriber(credits=4)
     give_credit(member.contact, 15000)
     charges = processor.count_charges()
-    report = run(PERIOD_END + timedelta(hours=1))
+    report = run_billing(PERIOD_END + timedelta(hours=1))
     assert report.counts[Did.RENEWED] == 1 and report.counts[Did.PAID] == 1
     period = latest_period(member.subscription)
     assert period.status is PeriodStatus.PAID and grants(period) == 4
@@ -114,13 +112,13 @@ def test_a_renewal_paid_in_full_by_account_credit_charges_no_card(app, clock, pr
     assert spent.amount_minor == -12000 and spent.payment_id == paid.id
     (audit,) = audit_entries("billing_account_credit")
     assert audit.after["payment_id"] == paid.id and audit.after["amount_minor"] == 12000
-    assert run(PERIOD_END + timedelta(hours=2)).subscriptions == 0  # billed once
+    assert run_billing(PERIOD_END + timedelta(hours=2)).subscriptions == 0  # billed once
 
 
 def test_a_renewal_paid_partly_by_account_credit_charges_the_rest(app, clock, processor):
     member = subscriber()
     give_credit(member.contact, 5000)
-    report = run(PERIOD_END)
+    report = run_billing(PERIOD_END)
     assert report.counts[Did.PAID] == 1
     assert any("$70.00 charged" in line and "Paid $50.00 from account credit" in line
                for line in report.lines)
@@ -140,7 +138,7 @@ def test_a_declined_rest_keeps_the_credit_part_and_a_retry_charges_only_the_rest
         app, clock, processor):
     member = subscriber(card=DECLINES, paid=False)
     give_credit(member.contact, 5000)
-    report = run(PERIOD_END)
+    report = run_billing(PERIOD_END)
     assert report.counts[Did.FAILED] == 1
     period = latest_period(member.subscription)
     assert period.status is PeriodStatus.PAST_DUE and grants(period) == 0
@@ -149,11 +147,11 @@ def test_a_declined_rest_keeps_the_credit_part_and_a_retry_charges_only_the_rest
     (declined,) = card_payments(period)
     assert credit.amount_minor == 5000 and credit.status is PaymentStatus.SUCCEEDED
     assert declined.amount_minor == 7000 and declined.status is PaymentStatus.FAILED
-    run(PERIOD_END + timedelta(days=1, hours=1))  # the first retry, declined again
+    run_billing(PERIOD_END + timedelta(days=1, hours=1))  # the first retry, declined again
     assert [p.amount_minor for p in card_payments(period)] == [7000, 7000]
     clock(PERIOD_END + timedelta(days=2))
     give_card(member.contact)  # a working card: retried at once, for the rest only
-    report = run(PERIOD_END + timedelta(days=2))
+    report = run_billing(PERIOD_END + timedelta(days=2))
     assert report.counts[Did.RETRIED_PAID] == 1
     assert period.status is PeriodStatus.PAID and grants(period) == 4
     paid = card_payments(period)[-1]
@@ -167,15 +165,15 @@ def test_a_declined_rest_keeps_the_credit_part_and_a_retry_charges_only_the_rest
 def test_credit_that_comes_in_before_a_retry_pays_first(app, clock, processor):
     member = subscriber(card=DECLINES, paid=False)
     give_credit(member.contact, 2000)
-    run(PERIOD_END)
+    run_billing(PERIOD_END)
     period = latest_period(member.subscription)
     give_credit(member.contact, 3000)
-    run(PERIOD_END + timedelta(days=1, hours=1))
+    run_billing(PERIOD_END + timedelta(days=1, hours=1))
     assert [p.amount_minor for p in credit_payments(period)] == [2000, 3000]
     assert [p.amount_minor for p in card_payments(period)] == [10000, 7000]
     assert period.status is PeriodStatus.PAST_DUE
     give_credit(member.contact, 9000)  # enough now: the next retry asks no card
-    report = run(PERIOD_END + timedelta(days=3, hours=1))
+    report = run_billing(PERIOD_END + timedelta(days=3, hours=1))
     assert report.counts[Did.RETRIED_PAID] == 1
     assert [p.amount_minor for p in credit_payments(period)] == [2000, 3000, 7000]
     assert len(card_payments(period)) == 2
@@ -188,7 +186,7 @@ def test_credit_that_comes_in_before_a_retry_pays_first(app, clock, processor):
 def test_a_member_without_a_card_is_invoiced_for_the_rest(app, clock, processor):
     member = subscriber(card=None, paid=False)
     give_credit(member.contact, 5000)
-    report = run(PERIOD_END)
+    report = run_billing(PERIOD_END)
     assert report.counts[Did.INVOICED] == 1
     period = latest_period(member.subscription)
     invoice = db.session.get(Document, period.document_id)
@@ -197,14 +195,14 @@ def test_a_member_without_a_card_is_invoiced_for_the_rest(app, clock, processor)
     (credit,) = credit_payments(period)
     assert credit.amount_minor == 5000 and receipt_of(credit) is not None
     assert account_credit_balance(member.contact.id, "USD") == 0
-    assert run(PERIOD_END + timedelta(days=2)).subscriptions == 0  # invoiced once
+    assert run_billing(PERIOD_END + timedelta(days=2)).subscriptions == 0  # invoiced once
 
 
 def test_a_member_without_a_card_whose_credit_covers_it_gets_no_invoice(app, clock,
                                                                         processor):
     member = subscriber(card=None, paid=False)
     give_credit(member.contact, 12000)
-    report = run(PERIOD_END)
+    report = run_billing(PERIOD_END)
     assert report.counts[Did.PAID] == 1 and not report.counts[Did.INVOICED]
     period = latest_period(member.subscription)
     assert period.status is PeriodStatus.PAID and grants(period) == 4
@@ -216,7 +214,7 @@ def test_a_member_without_a_card_whose_credit_covers_it_gets_no_invoice(app, clo
 def test_credit_in_another_currency_is_not_spent(app, clock, processor):
     member = subscriber()
     give_credit(member.contact, 5000, currency="EUR")
-    run(PERIOD_END)
+    run_billing(PERIOD_END)
     period = latest_period(member.subscription)
     assert credit_payments(period) == [] and card_payments(period)[0].amount_minor == 12000
     assert account_credit_balance(member.contact.id, "EUR") == 5000
@@ -225,8 +223,8 @@ def test_credit_in_another_currency_is_not_spent(app, clock, processor):
 def test_a_billing_run_twice_bills_nothing_twice(app, clock, processor):
     member = subscriber()
     give_credit(member.contact, 5000)
-    run(PERIOD_END + timedelta(days=40))  # two renewals
-    run(PERIOD_END + timedelta(days=40))
+    run_billing(PERIOD_END + timedelta(days=40))  # two renewals
+    run_billing(PERIOD_END + timedelta(days=40))
     first, second = db.session.scalars(select(BillingPeriod).where(
         BillingPeriod.subscription_id == member.subscription.id,
         BillingPeriod.starts_at >= PERIOD_END).order_by(BillingPeriod.starts_at)).all()
@@ -243,14 +241,14 @@ def test_a_lost_answer_leaves_the_credit_part_and_reconcile_pays_the_period(app,
     member = subscriber()
     give_credit(member.contact, 5000)
     with processor.losing_answers():
-        run(PERIOD_END)
+        run_billing(PERIOD_END)
     period = latest_period(member.subscription)
     assert period.status is PeriodStatus.DUE
     (credit,) = credit_payments(period)
     (pending,) = card_payments(period)
     assert credit.amount_minor == 5000 and pending.status is PaymentStatus.PENDING
     assert pending.amount_minor == 7000
-    assert run(PERIOD_END + timedelta(minutes=1)).counts[Did.PENDING] == 1
+    assert run_billing(PERIOD_END + timedelta(minutes=1)).counts[Did.PENDING] == 1
     assert len(payments_of(period)) == 2  # nothing charged or spent again meanwhile
     clock(PERIOD_END + timedelta(minutes=5))
     reconcile_pending(min_age=timedelta(0))
@@ -265,7 +263,7 @@ def test_cancelling_gives_the_credit_part_back_as_account_credit(app, clock, pro
                                                                   cashier, key):
     member = subscriber()
     give_credit(member.contact, 6000)
-    run(PERIOD_END)
+    run_billing(PERIOD_END)
     period = latest_period(member.subscription)
     (credit,) = credit_payments(period)
     (card,) = card_payments(period)
@@ -423,11 +421,12 @@ def test_an_admin_retry_charges_only_what_the_period_still_owes(app, clock, proc
                                                                  cashier, key):
     member = subscriber(card=DECLINES, paid=False)
     give_credit(member.contact, 2000)
-    run(PERIOD_END)
+    run_billing(PERIOD_END)
     period = latest_period(member.subscription)
     first_failure = card_payments(period)[0]
     give_credit(member.contact, 3000)
-    run(PERIOD_END + timedelta(days=1, hours=1))  # the engine's retry: 3000 more from credit
+    # the engine's retry: 3000 more from credit
+    run_billing(PERIOD_END + timedelta(days=1, hours=1))
     assert [p.amount_minor for p in card_payments(period)] == [10000, 7000]
     clock(PERIOD_END + timedelta(days=2))
     give_card(member.contact)

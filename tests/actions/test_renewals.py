@@ -38,10 +38,8 @@ from tests.actions.subscription_setup import (
     PERIOD_END,
     PERIOD_START,
     clock_fixture,
+    run_billing,
     subscriber,
-)
-from tests.actions.subscription_setup import (
-    run_billing as run,
 )
 from tests.factories import give_card, make_plan, make_promo
 
@@ -67,7 +65,7 @@ def grants(period) -> int:
 def test_a_renewal_is_charged_once_with_receipt_and_credits(app, clock, processor):
     member = subscriber(credits=4)
     charges = processor.count_charges()
-    report = run(PERIOD_END + timedelta(hours=1))
+    report = run_billing(PERIOD_END + timedelta(hours=1))
     assert report.counts[Did.RENEWED] == 1 and report.counts[Did.PAID] == 1
     first, second = periods(member.subscription)
     assert first.status is PeriodStatus.PAID and grants(first) == 0  # adopted, granted before
@@ -82,7 +80,7 @@ def test_a_renewal_is_charged_once_with_receipt_and_credits(app, clock, processo
     assert grants(second) == 4
     assert db.session.scalar(select(CreditEntry.expires_at).where(
         CreditEntry.period_id == second.id)) == second.ends_at
-    again = run(PERIOD_END + timedelta(hours=2))
+    again = run_billing(PERIOD_END + timedelta(hours=2))
     assert again.subscriptions == 0 and not again.lines
     assert processor.count_charges() == charges + 1
 
@@ -92,7 +90,7 @@ def test_months_of_renewals_count_the_promo_down(app, clock, processor):
     promo = make_promo(percent_off=50, duration=DiscountDuration.REPEATING, duration_months=2)
     member.subscription.promo_code, member.subscription.promo_periods_left = promo, 2
     db.session.commit()
-    run(PERIOD_START + timedelta(days=130))
+    run_billing(PERIOD_START + timedelta(days=130))
     amounts = [p.amount_minor for p in periods(member.subscription)[1:]]
     assert amounts == [5000, 5000, 10000, 10000]
     assert member.subscription.promo_periods_left == 0
@@ -105,7 +103,7 @@ def test_a_forever_promo_never_runs_out(app, clock, processor):
     promo = make_promo(percent_off=10, duration=DiscountDuration.FOREVER)
     member.subscription.promo_code, member.subscription.promo_periods_left = promo, None
     db.session.commit()
-    run(PERIOD_START + timedelta(days=100))
+    run_billing(PERIOD_START + timedelta(days=100))
     assert [p.amount_minor for p in periods(member.subscription)[1:]] == [9000, 9000, 9000]
 
 
@@ -114,7 +112,7 @@ def test_a_scheduled_cancellation_ends_it_at_the_period_end(app, clock, processo
     member.subscription.cancel_at_period_end = True
     db.session.commit()
     charges = processor.count_charges()
-    report = run(PERIOD_END + timedelta(days=40))
+    report = run_billing(PERIOD_END + timedelta(days=40))
     assert report.counts[Did.CANCELLED] == 1
     assert member.subscription.status is SubscriptionStatus.CANCELED
     assert member.subscription.canceled_at == PERIOD_END
@@ -127,8 +125,8 @@ def test_a_scheduled_plan_change_bills_the_new_plan(app, clock, processor):
     member.subscription.scheduled_plan = cheaper
     db.session.commit()
     clock(PERIOD_END - timedelta(minutes=1))
-    assert run(PERIOD_END - timedelta(minutes=1)).subscriptions == 0  # not a minute early
-    run(PERIOD_END)
+    assert run_billing(PERIOD_END - timedelta(minutes=1)).subscriptions == 0  # not a minute early
+    run_billing(PERIOD_END)
     renewed = periods(member.subscription)[-1]
     assert member.subscription.plan_id == cheaper.id and member.subscription.scheduled_plan_id \
         is None
@@ -137,7 +135,7 @@ def test_a_scheduled_plan_change_bills_the_new_plan(app, clock, processor):
 
 def test_a_declined_renewal_is_retried_on_schedule_then_unpaid(app, clock, processor):
     member = subscriber(card=DECLINES, paid=False)
-    report = run(PERIOD_END)
+    report = run_billing(PERIOD_END)
     assert report.counts[Did.FAILED] == 1 and not report.attention
     period = latest_period(member.subscription)
     assert period.status is PeriodStatus.PAST_DUE and grants(period) == 0
@@ -147,10 +145,10 @@ def test_a_declined_renewal_is_retried_on_schedule_then_unpaid(app, clock, proce
         OutboundMessage.contact_id == member.contact.id)) == 1  # the payment-method link
     failure = period_payments(period)[0].failure_reason
     assert failure  # the processor's reason is kept
-    run(PERIOD_END + timedelta(days=6))  # retries on days 1, 3 and 5
+    run_billing(PERIOD_END + timedelta(days=6))  # retries on days 1, 3 and 5
     assert [p.period_attempt for p in period_payments(period)] == [1, 2, 3, 4]
     assert member.subscription.status is SubscriptionStatus.PAST_DUE
-    final = run(PERIOD_END + timedelta(days=40))
+    final = run_billing(PERIOD_END + timedelta(days=40))
     assert final.counts[Did.UNPAID] == 1 and final.attention
     assert [p.status for p in period_payments(period)] == [PaymentStatus.FAILED] * 5
     assert period.status is PeriodStatus.UNPAID and period.next_retry_at is None
@@ -161,7 +159,7 @@ def test_a_declined_renewal_is_retried_on_schedule_then_unpaid(app, clock, proce
 
 def test_a_new_card_retries_at_once_and_reactivates(app, clock, processor):
     member = subscriber(card=DECLINES, paid=False)
-    run(PERIOD_END + timedelta(days=10))
+    run_billing(PERIOD_END + timedelta(days=10))
     period = latest_period(member.subscription)
     assert period.status is PeriodStatus.UNPAID
     saved_at = PERIOD_END + timedelta(days=70)  # 10 Jul: two periods went by unpaid
@@ -169,7 +167,7 @@ def test_a_new_card_retries_at_once_and_reactivates(app, clock, processor):
     give_card(member.contact)  # the member saves a working card
     db.session.expire_all()
     assert period.next_retry_at == saved_at
-    report = run(saved_at)
+    report = run_billing(saved_at)
     assert report.counts[Did.RETRIED_PAID] == 1
     assert period.status is PeriodStatus.PAID and grants(period) == 4
     assert member.subscription.status is SubscriptionStatus.ACTIVE
@@ -186,7 +184,7 @@ def test_after_the_last_retry_it_may_be_cancelled(app, clock, processor):
     CashierSettings.get().after_final_retry = AfterFinalRetry.CANCEL
     member = subscriber(card=DECLINES, paid=False)
     db.session.commit()
-    run(PERIOD_END + timedelta(days=10))
+    run_billing(PERIOD_END + timedelta(days=10))
     assert member.subscription.status is SubscriptionStatus.CANCELED
     assert latest_period(member.subscription).status is PeriodStatus.VOID
 
@@ -195,14 +193,14 @@ def test_a_cash_member_gets_an_open_invoice(app, clock, processor):
     member = subscriber(card=None, paid=False)
     CashierSettings.get().invoice_due_days = 10
     db.session.commit()
-    report = run(PERIOD_END)
+    report = run_billing(PERIOD_END)
     assert report.counts[Did.INVOICED] == 1
     period = latest_period(member.subscription)
     invoice = db.session.get(Document, period.document_id)
     assert period.status is PeriodStatus.INVOICED and invoice.doc_type is DocumentType.INVOICE
     assert invoice.total_minor == 12000 and "Due by 11 May 2025" in invoice.notes
     assert member.subscription.status is SubscriptionStatus.ACTIVE and grants(period) == 0
-    assert run(PERIOD_END + timedelta(days=2)).subscriptions == 0  # invoiced once
+    assert run_billing(PERIOD_END + timedelta(days=2)).subscriptions == 0  # invoiced once
 
 
 def test_a_paid_renewal_invoice_pays_its_period(app, clock, processor):
@@ -213,7 +211,7 @@ def test_a_paid_renewal_invoice_pays_its_period(app, clock, processor):
 
     member = subscriber(card=None, paid=False)
     db.session.commit()
-    run(PERIOD_END)
+    run_billing(PERIOD_END)
     period = latest_period(member.subscription)
     invoice = db.session.get(Document, period.document_id)
     result = charge_invoice(invoice, method=PaymentMethodKind.CASH, actor=SYSTEM,
@@ -232,11 +230,11 @@ def test_a_paid_renewal_invoice_pays_its_period(app, clock, processor):
 def test_a_silent_processor_leaves_the_renewal_pending_for_reconcile(app, clock, processor):
     member = subscriber()
     processor.set_down(True)
-    report = run(PERIOD_END)
+    report = run_billing(PERIOD_END)
     period = latest_period(member.subscription)
     (pending,) = period_payments(period)
     assert report.counts[Did.PENDING] == 1 and pending.status is PaymentStatus.PENDING
-    again = run(PERIOD_END + timedelta(hours=1))
+    again = run_billing(PERIOD_END + timedelta(hours=1))
     assert again.counts[Did.PENDING] == 1 and len(period_payments(period)) == 1
     processor.set_down(False)
     clock(PERIOD_END + timedelta(hours=2))
@@ -244,14 +242,14 @@ def test_a_silent_processor_leaves_the_renewal_pending_for_reconcile(app, clock,
     db.session.expire_all()
     assert pending.status is PaymentStatus.FAILED  # never reached the processor
     assert period.status is PeriodStatus.PAST_DUE  # a failed charge: retried on schedule
-    run(PERIOD_END + timedelta(days=1, hours=3))
+    run_billing(PERIOD_END + timedelta(days=1, hours=3))
     assert period.status is PeriodStatus.PAID and len(period_payments(period)) == 2
 
 
 def test_a_lost_answer_is_settled_by_reconcile_as_the_period_paid(app, clock, processor):
     member = subscriber()
     with processor.losing_answers():
-        run(PERIOD_END)
+        run_billing(PERIOD_END)
     period = latest_period(member.subscription)
     assert period.status is PeriodStatus.DUE
     clock(PERIOD_END + timedelta(minutes=5))
@@ -259,7 +257,7 @@ def test_a_lost_answer_is_settled_by_reconcile_as_the_period_paid(app, clock, pr
     db.session.expire_all()
     assert period.status is PeriodStatus.PAID and grants(period) == 4
     assert period_payments(period)[0].status is PaymentStatus.SUCCEEDED
-    assert run(PERIOD_END + timedelta(minutes=10)).subscriptions == 0
+    assert run_billing(PERIOD_END + timedelta(minutes=10)).subscriptions == 0
 
 
 def test_the_period_api_opens_once_and_settles_once(app, clock):
@@ -279,9 +277,9 @@ def test_the_period_api_opens_once_and_settles_once(app, clock):
                                   "when a saved card is charged")
 def test_a_hard_decline_is_not_retried_on_the_same_card(app, clock):
     member = subscriber(card="4000000000009987", paid=False)
-    run(PERIOD_END + timedelta(days=6))
+    run_billing(PERIOD_END + timedelta(days=6))
     period = latest_period(member.subscription)
     assert [p.failure_reason for p in period_payments(period)] == ["lost_card"]
     assert period.status is PeriodStatus.PAST_DUE
-    run(PERIOD_END + timedelta(days=8))
+    run_billing(PERIOD_END + timedelta(days=8))
     assert period.status is PeriodStatus.UNPAID and len(period_payments(period)) == 1
