@@ -57,9 +57,15 @@ class SubscriptionPagesMixin:
         if is_ending(subscription):
             facts += [("Cancelled" if subscription.status is SubscriptionStatus.CANCELED
                        else "Cancellation scheduled", cancelled_when_by(subscription)),
-                      ("Access ended" if access_ends_at(subscription) <= utcnow()
-                       else "Access until", format_day(access_ends_at(subscription)))]
+                      access_said(subscription, format_day)]
         return facts
+
+
+def access_said(subscription: Subscription, written) -> tuple[str, str]:
+    """("Access ended" or "Access until", when, ``written`` by the caller): whether the
+    member's access (``access_ends_at``) is over or still ahead."""
+    ends = access_ends_at(subscription)
+    return ("Access ended" if ends <= utcnow() else "Access until"), written(ends)
 
 
 def is_ending(subscription: Subscription) -> bool:
@@ -82,9 +88,8 @@ def period_end_formatter(view, context, row, name):
     ("access until …", or "access ended …" once past: ``access_ends_at``)."""
     if not is_ending(row):
         return format_clinic(row.current_period_end, "%Y-%m-%d %H:%M %Z")
-    ends = access_ends_at(row)
-    said = "access ended" if ends <= utcnow() else "access until"
-    return f"{said} {format_clinic(ends, '%Y-%m-%d %H:%M %Z')}"
+    words, when = access_said(row, lambda ends: format_clinic(ends, "%Y-%m-%d %H:%M %Z"))
+    return f"{words.lower()} {when}"
 
 
 def canceled_at_formatter(view, context, row, name):
