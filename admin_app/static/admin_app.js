@@ -20,7 +20,7 @@
     });
     box.classList.add('show');
   }
-  input.addEventListener('input', function () {
+  function suggest() {
     clearTimeout(timer);
     var q = input.value.trim();
     if (q.length < 2) { hide(); return; }
@@ -30,7 +30,10 @@
         .then(show)
         .catch(hide);
     }, 150);
-  });
+  }
+  input.addEventListener('input', suggest);
+  // Typed before this script ran (a fast typist on a slow page): suggest for it now.
+  if (document.activeElement === input && input.value.trim().length >= 2) { suggest(); }
   document.addEventListener('click', function (e) { if (!box.contains(e.target) && e.target !== input) { hide(); } });
   input.addEventListener('keydown', function (e) { if (e.key === 'Escape') { hide(); } });
 })();

@@ -35,6 +35,8 @@ def sign_in(page: Page, live_server, shot=None) -> None:
     page.get_by_role("button", name="Sign in").click()
     expect(page).to_have_url(re.compile(r"/admin/$"))
     expect(page.locator("#user-menu")).to_contain_text(live_server.data.admin_email)
+    # The page's scripts (the top-bar search) are wired once it has loaded.
+    page.wait_for_load_state("load")
 
 
 def test_wrong_password_stays_on_login(page: Page, live_server):
