@@ -21,6 +21,15 @@ def exponent(currency: str) -> int:
     return _EXPONENTS.get(currency.upper(), 2)
 
 
+def currencies_by_exponent() -> dict[int, tuple[str, ...]]:
+    """The currencies whose minor unit is not 1/100, by their number of decimal places (any
+    other currency has 2)."""
+    grouped: dict[int, list[str]] = {}
+    for code, places in _EXPONENTS.items():
+        grouped.setdefault(places, []).append(code)
+    return {places: tuple(codes) for places, codes in sorted(grouped.items())}
+
+
 def is_currency_code(value: str | None) -> bool:
     return bool(value) and bool(CURRENCY_RE.match(value))
 

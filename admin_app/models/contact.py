@@ -71,6 +71,12 @@ class Contact(TimestampMixin, db.Model):
     def label_from(first_name: str | None, last_name: str | None) -> str:
         return f"{first_name} {last_name}".strip()
 
+    @staticmethod
+    def label_sql(first_name, last_name):
+        """``label_from`` in SQL (the CSV export writes it in the SELECT); names are saved
+        stripped, so trimming spaces is all that ``strip`` does to them."""
+        return func.trim(first_name.concat(" ").concat(last_name))
+
     @property
     def full_name(self) -> str:
         return self.label_from(self.first_name, self.last_name)

@@ -21,7 +21,8 @@ from .ajax_lookups import make_strict, strict_ajax_loader
 from .audit_trail import audit_form_delete, audit_form_save
 from .converters import AppFilterConverter, AppModelConverter
 from .csv_columns import column_plan
-from .csv_export import stream_csv, stream_sql_csv
+from .csv_export import stream_csv, stream_csv_lines, stream_sql_csv
+from .csv_lines import line_plan
 from .database_errors import explain
 from .fields import MoneyAtLeastFilter, MoneyAtMostFilter, bind_money_fields, use_money_field
 from .formatting import (
@@ -367,8 +368,16 @@ class AppModelView(AccessMixin, ModelView):
         # Read before the stream starts: it runs on a connection of its own.
         g.export_zone = zone = clinic_zone()
         titles = [self._export_title(name, title, zone) for name, title in columns]
-        plan = column_plan(self.model, [name for name, _ in columns], self._money_columns,
-                           _declared(type(self), "column_formatters_export"),
+        names = [name for name, _ in columns]
+        declared = _declared(type(self), "column_formatters_export")
+        lines = line_plan(self.model, names, self._money_columns, declared,
+                          db.engine.dialect.name, zone)
+        if lines is not None:
+            statement = query.statement.with_only_columns(lines.line, maintain_column_froms=True)
+            for related, on in lines.joins:
+                statement = statement.outerjoin(related, on)
+            return stream_csv_lines(statement, titles, self.get_export_name(export_type="csv"))
+        plan = column_plan(self.model, names, self._money_columns, declared,
                            db.engine.dialect.name, zone)
         if plan is not None:
             statement = query.statement.with_only_columns(*plan.columns)

@@ -83,19 +83,87 @@ def test_exports_give_their_connection_back_finished_or_abandoned(client, login,
         assert busy == 0
 
 
-def test_every_list_exports_the_same_through_sql_rows_as_through_objects(
+def test_every_list_exports_the_same_through_sql_lines_sql_rows_and_objects(
         client, login, demo_data, monkeypatch):
-    """The fast export (plain SQL rows, per-column formatters) writes byte for byte what the
-    export through ORM objects and Flask-Admin's formatters writes, on every list."""
+    """The fastest export (each CSV line written by the SELECT, ``csv_lines``), the fast one
+    (plain SQL rows, per-column formatters in Python) and the export through ORM objects and
+    Flask-Admin's formatters write the same bytes, on every list."""
     from admin_app.views import base
 
     login("owner")
     admin = client.application.extensions["admin"][0]
     lists = [v for v in admin._views if isinstance(v, base.AppModelView) and v.can_export]
-    fast = {v.endpoint: client.get(f"/admin/{v.endpoint}/export/csv/").get_data(as_text=True)
-            for v in lists}
+
+    def exports() -> dict[str, str]:
+        return {v.endpoint: client.get(f"/admin/{v.endpoint}/export/csv/").get_data(as_text=True)
+                for v in lists}
+
+    by_lines = exports()
+    monkeypatch.setattr(base, "line_plan", lambda *args: None)
+    by_rows = exports()
     monkeypatch.setattr(base, "column_plan", lambda *args: None)
+    by_objects = exports()
     for view in lists:
-        slow = client.get(f"/admin/{view.endpoint}/export/csv/").get_data(as_text=True)
-        assert fast[view.endpoint] == slow, view.endpoint
-    assert fast["payment"].count("\n") > 100 and fast["contact"].count("\n") > 100
+        assert by_lines[view.endpoint] == by_objects[view.endpoint], view.endpoint
+        assert by_rows[view.endpoint] == by_objects[view.endpoint], view.endpoint
+    assert by_lines["payment"].count("\n") > 100 and by_lines["contact"].count("\n") > 100
+
+
+def test_the_lines_written_in_sql_quote_guard_and_convert_like_python(
+        client, login, app, monkeypatch):
+    """Cells that CSV must quote, formulas, plain signed numbers, every currency's decimals and
+    the clinic's wall clock across a daylight-saving change (to the second, not rounded): the
+    lines the SELECT writes and the ORM export agree."""
+    from datetime import UTC, datetime
+
+    from admin_app.models import CashierSettings
+    from admin_app.views import base
+
+    login("owner")
+    CashierSettings.get().time_zone = "America/New_York"
+    names = [("Ann, Jr.", 'Say "hi"'), ("=1+2", "-12"), ("+1 555", "Line\nbreak"),
+             ("Cr\rlf", "-3.50"), ("@home", "plain"), ("", "@last"), (" -lead", "space")]
+    for hour, (first, last) in enumerate(names, start=6):
+        contact = make_contact(first_name=first, last_name=last)
+        for currency, amount in (("USD", 1250), ("JPY", 1200), ("KWD", 12345), ("EUR", 5)):
+            make_payment(contact=contact, amount_minor=amount, currency=currency,
+                         description=last, failure_reason=first,
+                         created_at=datetime(2026, 3, 8, hour, 59, 59, 999_999, tzinfo=UTC))
+    db.session.commit()
+    planned = []
+    real_plan = base.line_plan
+    monkeypatch.setattr(base, "line_plan", lambda *args: planned.append(real_plan(*args))
+                        or planned[-1])
+    by_lines = {name: client.get(f"/admin/{name}/export/csv/").get_data(as_text=True)
+                for name in ("payment", "contact")}
+    assert len(planned) == 2 and None not in planned
+    monkeypatch.setattr(base, "line_plan", lambda *args: None)
+    monkeypatch.setattr(base, "column_plan", lambda *args: None)
+    for name, written in by_lines.items():
+        assert written == client.get(f"/admin/{name}/export/csv/").get_data(as_text=True), name
+
+    rows = list(csv.DictReader(io.StringIO(by_lines["payment"])))
+    assert {r["Amount"] for r in rows} == {"12.50", "1200", "12.345", "0.05"}
+    assert sorted({r["Date (America/New_York)"] for r in rows})[:2] == ["2026-03-08 01:59:59",
+                                                      "2026-03-08 03:59:59"]
+    assert {r["Contact"] for r in rows} >= {'Ann, Jr. Say "hi"', "'=1+2 -12", "'@last",
+                                             "'-lead space"}
+    assert {r["Description"] for r in rows} == {'Say "hi"', "-12", "Line\nbreak", "-3.50",
+                                                "plain", "'@last", "space"}
+    assert {r["Failure reason"] for r in rows} == {"Ann, Jr.", "'=1+2", "'+1 555", "Cr\rlf",
+                                                   "'@home", "", " -lead"}
+
+
+def test_money_in_sql_reads_as_in_python(app, backend):
+    """Every sign, size and number of decimals: the SQL the lines use and ``major`` agree."""
+    from sqlalchemy import BigInteger, String, literal, select
+
+    from admin_app.views.csv_columns import major
+    from admin_app.views.csv_lines import sql_major_units
+
+    cases = [(amount, currency) for currency in ("USD", "JPY", "KWD", "HUF")
+             for amount in (0, 5, -5, 99, 100, -1250, 12345, -100_000_001, None)]
+    in_sql = db.session.execute(select(*(
+        sql_major_units(backend, literal(amount, BigInteger), literal(currency, String))
+        for amount, currency in cases))).one()
+    assert [value or "" for value in in_sql] == [major(*case) for case in cases]
