@@ -66,23 +66,41 @@ def _words(query: str) -> list[tuple[str, str]]:
     return words
 
 
-def contact_search_condition(query: str):
-    """SQL condition for contacts matching ``query``: a phone number (in any format) when that
-    is all it is, else every word (see ``_word_matches``). ``None`` for an empty query."""
+def contact_search_ids(query: str):
+    """The ids of the contacts matching ``query``, read from the indexes only (a subquery
+    with one column, ``id``): a phone number (in any format) when that is all it is, else
+    every word (see ``_word_ids``). ``None`` for an empty query."""
     query = (query or "").strip()
     digits = typed_phone_digits(query)
     if digits is not None:
-        return Contact.id.in_(_keys_starting_with(phone_token(digits)))
-    words = _words(query)
-    if not words:
+        ids = _keys_starting_with(phone_token(digits))
+    else:
+        words = _words(query)
+        if not words:
+            return None
+        if len(words) == 1:
+            ids = _word_ids(*words[0])
+        else:
+            # NOTE: the words' id lists intersected first, then the contacts read: as one IN
+            # per word, PostgreSQL read every contact the first word matched before testing
+            # the second ("nora reed": 7,225 contacts read for 59 found, 68 ms at p95).
+            lists = [_word_ids(part, typed).subquery() for part, typed in words]
+            ids = intersect(*(select(*found.c) for found in lists))
+    found = ids.subquery()
+    return select(found.c[0].label("id")).subquery()
+
+
+def contact_search_condition(query: str, *, newest: int | None = None):
+    """SQL condition for contacts matching ``query`` (``contact_search_ids``); ``None`` for
+    an empty query. ``newest``: only the ``newest`` matching contacts by id, picked among the
+    ids alone — for a list in id order, so that its page never reads every match (8,066
+    contacts read to show 50 for "van der" at a million contacts)."""
+    ids = contact_search_ids(query)
+    if ids is None:
         return None
-    if len(words) == 1:
-        return Contact.id.in_(_word_ids(*words[0]))
-    # NOTE: the words' id lists intersected first, then the contacts read: as one IN per word,
-    # PostgreSQL read every contact the first word matched before testing the second
-    # ("nora reed": 7,225 contacts read for 59 found, 68 ms at p95 at a million contacts).
-    lists = [_word_ids(part, typed).subquery() for part, typed in words]
-    return Contact.id.in_(intersect(*(select(*ids.c) for ids in lists)))
+    if newest is not None:
+        return Contact.id.in_(select(ids.c.id).order_by(ids.c.id.desc()).limit(newest))
+    return Contact.id.in_(select(ids.c.id))
 
 
 def find_contacts(query: str, *, limit: int = 20, offset: int = 0) -> list[Contact]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask import g
 from flask_admin import expose
 from flask_admin.model.form import InlineFormAdmin
 from markupsafe import Markup, escape
@@ -56,11 +57,26 @@ class ContactView(ChargeActionsMixin, CreditActionsMixin, AccountCreditActionsMi
 
         return render_contact_card(self)
 
+    def get_list(self, page, sort_column, sort_desc, search, filters, execute=True,
+                 page_size=None):
+        """A page of a search in the list's own order (newest first, nothing filtered) needs
+        only the newest matches up to the page's end: ``_apply_search`` is told how many."""
+        in_id_order = sort_column is None and not filters and execute and page_size != 0
+        size = page_size or self.page_size
+        g.contact_search_newest = (page + 1) * size if in_id_order and size else None
+        try:
+            return super().get_list(page, sort_column, sort_desc, search, filters,
+                                    execute=execute, page_size=page_size)
+        finally:
+            g.contact_search_newest = None
+
     def _apply_search(self, query, count_query, joins, count_joins, search):
-        """The list's search box finds contacts like the top bar does (and uses its indexes)."""
+        """The list's search box finds contacts like the top bar does (and uses its indexes);
+        the count counts every match, the page reads only the newest it shows."""
         condition = contact_search_condition(search)
         if condition is not None:
-            query = query.filter(condition)
+            page = contact_search_condition(search, newest=g.get("contact_search_newest"))
+            query = query.filter(page)
             count_query = count_query.filter(condition) if count_query is not None else None
         return query, count_query, joins, count_joins
 

@@ -110,6 +110,28 @@ def test_lists_counts_and_quick_search_use_the_indexes_for_every_search(app):
         quick = (select(Contact).where(contact_search_condition(search))
                  .order_by(Contact.last_name, Contact.first_name, Contact.id).limit(8))
         _assert_indexed(_plan(quick))
+        newest_page = (select(Contact).where(contact_search_condition(search, newest=5000))
+                       .order_by(Contact.id.desc()).offset(4950).limit(50))
+        _assert_indexed(_plan(newest_page))
+
+
+def test_a_search_in_id_order_pages_through_the_newest_matches(app, client, login):
+    """The Contacts list searched, in its own order: each page reads only the newest matches
+    up to its end, and the pages together are every match, newest first, counted whole."""
+    import re
+
+    matching = [make_contact(first_name=f"Ann{n}", last_name="Vander").id for n in range(45)]
+    for n in range(30):
+        make_contact(first_name=f"Bob{n}", last_name="Other")
+    db.session.commit()
+    login("owner")  # (the row checkboxes name each row's id)
+    shown = []
+    for page in range(3):
+        html = client.get(f"/admin/contact/?search=vander&page_size=20&page={page}").get_data(
+            as_text=True)
+        assert "45" in html  # the count: every match, not the newest the page read
+        shown += [int(i) for i in re.findall(r'name="rowid"[^>]*value="(\d+)"', html)]
+    assert shown == sorted(matching, reverse=True)
 
 
 def test_the_searches_find_the_rare_contact(app, client, login):
