@@ -305,7 +305,8 @@ def export(client, url: str) -> None:
     rows, highest = rows - 1, max(highest, rss_mb())
     elapsed = time.perf_counter() - started
     cpu = time.process_time() - cpu
-    print(f"payments CSV export ({EXPORT_ZONE} time): {rows:,} rows in {elapsed:.1f} s ({rows / elapsed:,.0f} rows/s, "
+    print(f"payments CSV export ({EXPORT_ZONE} time): {rows:,} rows in {elapsed:.1f} s "
+          f"({rows / elapsed:,.0f} rows/s, "
           f"CPU {cpu:.1f} s), first byte {first_byte * 1000:.0f} ms; RSS {before:.0f} MB → "
           f"{rss_mb():.0f} MB, highest while streaming {highest:.0f} MB; load average "
           f"{os.getloadavg()[0]:.1f}", flush=True)

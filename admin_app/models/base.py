@@ -12,6 +12,19 @@ from sqlalchemy.types import TypeDecorator
 
 from ..clock import utcnow
 
+# Indexes declared for PostgreSQL only (``Index(...).ddl_if(dialect="postgresql")``).
+POSTGRESQL_ONLY_INDEXES = frozenset({"ix_contact_id_names"})
+
+
+def schema_objects_of(dialect_name: str):
+    """Alembic's ``include_object`` for a database of ``dialect_name``: what the models
+    declare for it (an index only PostgreSQL has is left out elsewhere)."""
+    def include(obj, name, type_, reflected, compare_to) -> bool:
+        return not (type_ == "index" and name in POSTGRESQL_ONLY_INDEXES
+                    and dialect_name != "postgresql")
+
+    return include
+
 
 class UTCDateTime(TypeDecorator):
     """A timestamp stored in UTC and always read back timezone-aware.

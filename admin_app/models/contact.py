@@ -40,6 +40,11 @@ class Contact(TimestampMixin, db.Model):
         Index("ix_contact_first_name_lower", func.lower(text("first_name"))),
         Index("ix_contact_last_name_lower", func.lower(text("last_name"))),
         Index("ix_contact_email_lower", func.lower(text("email"))),
+        # A search's matches put in name order from the index alone, on PostgreSQL, where a
+        # lookup by id otherwise reads the row (migration 0019; SQLite's rows are its id index;
+        # ``base.POSTGRESQL_ONLY_INDEXES``).
+        Index("ix_contact_id_names", "id",
+              postgresql_include=["last_name", "first_name"]).ddl_if(dialect="postgresql"),
         CheckConstraint("preferred_channel IS NULL OR preferred_channel IN ('email', 'sms')",
                         name="preferred_channel_known"),
     )

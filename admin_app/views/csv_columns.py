@@ -124,14 +124,20 @@ def clinic_stamp(zone: tzinfo) -> Callable[[datetime | str | None], str]:
     return write
 
 
+def stored_type(column):
+    """The column's SQL type as the database stores it (a ``TypeDecorator``'s own type)."""
+    sql_type = column.type
+    if isinstance(sql_type, TypeDecorator):
+        return sql_type.impl_instance if hasattr(sql_type, "impl_instance") else sql_type.impl
+    return sql_type
+
+
 def _reader_for(column, dialect_name: str,
                 zone: tzinfo) -> tuple[object, Callable | None] | None:
     """(what to select, how to write the value the driver returns; None: as it is) for one
     column, or None for a type this module does not write (the ORM export does). Enums and
     SQLite times are read as the stored text and converted by a lookup or a slice."""
-    sql_type = column.type
-    if isinstance(sql_type, TypeDecorator):
-        sql_type = sql_type.impl_instance if hasattr(sql_type, "impl_instance") else sql_type.impl
+    sql_type = stored_type(column)
     sqlite = dialect_name == "sqlite"
     if isinstance(sql_type, Enum) and sql_type.enum_class is not None:
         labels = {member.value: _label(member) for member in sql_type.enum_class}

@@ -45,10 +45,10 @@ from sqlalchemy import (
 )
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import ColumnProperty, RelationshipProperty, aliased
-from sqlalchemy.types import TypeDecorator
 
 from ..csv_cells import FORMULA_START
 from ..money import currencies_by_exponent
+from .csv_columns import stored_type
 
 # What ``csv_cells`` calls a plain number: a cell starting with "+" or "-" that is one is
 # not a formula (the same rule, in the regular expression both databases read).
@@ -64,13 +64,6 @@ ZONE_YEARS = (1970, 2100)
 class LinePlan:
     line: object  # the SELECT's one column: the row's CSV line, without its line break
     joins: list  # (aliased related table, ON clause): LEFT OUTER JOINs the line reads
-
-
-def _plain_type(column):
-    sql_type = column.type
-    if isinstance(sql_type, TypeDecorator):
-        return sql_type.impl_instance if hasattr(sql_type, "impl_instance") else sql_type.impl
-    return sql_type
 
 
 def _quoted_literal(text: str) -> str:
@@ -202,7 +195,7 @@ def _cell(dialect: _Dialect, column, *, zone: tzinfo, money_currency=None):
     """The SQL text of one column's cell (NULL: empty); None for a type not written here."""
     if money_currency is not None:
         return dialect.major_units(column, money_currency, nullable=column.nullable)
-    sql_type = _plain_type(column)
+    sql_type = stored_type(column)
     if isinstance(sql_type, Enum) and sql_type.enum_class is not None:
         labels = {member.value: _quoted_literal(getattr(member, "label", member.value))
                   for member in sql_type.enum_class}
