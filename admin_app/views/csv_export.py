@@ -91,7 +91,7 @@ def _line_chunks(connection, statement) -> Iterator[bytes]:
         yield from _copied_lines(connection, statement)
         return
     for rows in _chunks(connection, statement):
-        yield ("\r\n".join([row[0] for row in rows]) + "\r\n").encode()
+        yield b"\r\n".join([row[0] for row in rows]) + b"\r\n"
 
 
 # COPY's text format writes a backslash, line feed, carriage return, tab, backspace, form feed
@@ -133,6 +133,7 @@ def _copied_lines(connection, statement) -> Iterator[bytes]:
 
 
 def _as_csv(copied: bytes) -> bytes:
+    """COPY's text-format rows of one-column lines as CSV lines ending in "\r\n"."""
     copied = copied.replace(b"\n", b"\r\n")
     if b"\\" not in copied:
         return copied
@@ -140,8 +141,8 @@ def _as_csv(copied: bytes) -> bytes:
 
 
 def stream_csv_lines(statement, titles: list[str], filename: str) -> Response:
-    """A download of ``statement``'s rows, each already its CSV line (``csv_lines``), in
-    chunks of ``SQL_CHUNK_ROWS`` lines written at once."""
+    """A download of ``statement``'s rows, each already its CSV line (``csv_lines``), written
+    a chunk (about a megabyte) at once."""
 
     def lines() -> Iterator[bytes]:
         connection = db.engine.connect()

@@ -31,6 +31,7 @@ from sqlalchemy import (
     DateTime,
     Enum,
     Integer,
+    LargeBinary,
     Numeric,
     String,
     Text,
@@ -247,4 +248,7 @@ def line_plan(model, names: Sequence[str], money_columns: Sequence[str],
         if cell is None:
             return None
         cells.append(cell)
-    return LinePlan(dialect.line(cells).label("line"), joins)
+    line = dialect.line(cells)
+    if dialect.sqlite:  # read as the bytes the download sends, not decoded and encoded again
+        line = cast(line, LargeBinary)
+    return LinePlan(line.label("line"), joins)
