@@ -37,6 +37,24 @@ def test_payments_export_respects_filters_and_formats_money(client, login, app):
     assert [r["Amount"] for r in filtered] == ["19.99"]
 
 
+def test_an_export_filtered_by_date_binds_the_clinic_times(client, login, app):
+    """A date filter's bound times reach the database as the list binds them, on the
+    export's own path (on PostgreSQL the parameters of its ``COPY``)."""
+    from datetime import UTC, datetime
+
+    login("cashier")
+    for day in (3, 5, 9):
+        make_payment(amount_minor=100 * day,
+                     created_at=datetime(2026, 6, day, 12, 0, tzinfo=UTC))
+    db.session.commit()
+    between = _rows(client.get("/admin/payment/export/csv/?flt0_date_between="
+                               "2026-06-04+00:00:00+to+2026-06-10+00:00:00"))
+    assert sorted(r["Amount"] for r in between) == ["5.00", "9.00"]
+    after = _rows(client.get("/admin/payment/export/csv/?flt0_date_greater_than="
+                             "2026-06-06+00:00:00"))
+    assert [r["Amount"] for r in after] == ["9.00"]
+
+
 def test_contacts_export_follows_search_and_sort(client, login, app):
     login("viewer")
     for first in ("Zoe", "Amy", "Mia"):
