@@ -230,7 +230,7 @@ def reports_rebuild_command() -> None:
 
 @click.group("documents")
 def documents_group() -> None:
-    """Accounting documents: delivery."""
+    """Accounting documents: delivery, and the zips made for download."""
 
 
 @documents_group.command("deliver")
@@ -241,6 +241,15 @@ def deliver_documents_command() -> None:
     from .jobs.tasks import record_run
 
     click.echo(record_run("deliver_messages", deliver_due))
+
+
+@documents_group.command("remove-expired-zips")
+def remove_expired_zips_command() -> None:
+    """Remove the zips of documents asked for more than 7 days ago (the worker does it
+    daily; this is for cron)."""
+    from .jobs.tasks import record_run, remove_expired_zips_now
+
+    click.echo(record_run("remove_expired_zips", remove_expired_zips_now))
 
 
 def register_cli(app: Flask) -> None:

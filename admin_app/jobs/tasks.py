@@ -24,7 +24,7 @@ from ..actions.reconcile_pending import reconcile_pending
 from ..billing.reconciling import MIN_AGE, Outcome
 from ..billing.renewals import bill_contact_now, billing_run
 from ..clock import utcnow
-from ..documents.archive import build_export
+from ..documents.archive import build_export, remove_expired_exports
 from ..documents.delivery import on_message_committed
 from ..documents.sending import deliver, deliver_due
 from ..extensions import db
@@ -37,7 +37,8 @@ SCHEDULE = {"sweep_jobs": ("every minute", crontab()),
             "reconcile_payments": ("every 5 minutes", crontab(minute="*/5")),
             "deliver_messages": ("every minute", crontab()),
             "billing_run": ("hourly", crontab(minute="7")),
-            "refresh_reports": ("every 10 minutes", crontab(minute="*/10"))}
+            "refresh_reports": ("every 10 minutes", crontab(minute="*/10")),
+            "remove_expired_zips": ("daily at 03:23 UTC", crontab(minute="23", hour="3"))}
 
 
 def next_run(name: str, after: datetime) -> datetime | None:
@@ -143,6 +144,17 @@ def deliver_messages() -> str:
 def zip_documents(document_ids: list[int], name: str) -> None:
     """The selected documents' PDFs in one zip (Accounting documents → Download selected)."""
     build_export(document_ids, name)
+
+
+def remove_expired_zips_now() -> str:
+    removed = remove_expired_exports()
+    return f"{removed} expired zip(s) of documents removed." if removed else "Nothing expired."
+
+
+@app_periodic_task(SCHEDULE["remove_expired_zips"][1])
+def remove_expired_zips() -> str:
+    """The documents' zips past their 7 days (``documents.archive``)."""
+    return record_run("remove_expired_zips", remove_expired_zips_now)
 
 
 def renew() -> str:

@@ -12,7 +12,14 @@ from flask_admin.actions import action
 from markupsafe import Markup
 from sqlalchemy import select
 
-from ..documents.archive import NAME_RE, export_path, new_export_name, write_zip
+from ..documents.archive import (
+    EXPORT_RETENTION,
+    NAME_RE,
+    export_path,
+    has_expired,
+    new_export_name,
+    write_zip,
+)
 from ..documents.rendering import logo_data_uri, pdf_filename, render_paper, render_pdf
 from ..extensions import db
 from ..models import DeliveryAttempt, Document, MessageStatus, OutboundMessage
@@ -148,5 +155,5 @@ class DocumentPagesMixin:
                              download_name="accounting-documents.zip")
         if not NAME_RE.match(name):
             abort(404)
-        return self.render("admin/zip_waiting.html", name=name,
-                           back=url_for(".index_view"))
+        return self.render("admin/zip_waiting.html", name=name, expired=has_expired(name),
+                           kept_days=EXPORT_RETENTION.days, back=url_for(".index_view"))

@@ -145,6 +145,40 @@ def test_large_zip_is_made_on_the_worker(client, login, app, tmp_path):
     assert client.get("/admin/document/zip/../../etc").status_code == 404
 
 
+def test_a_zip_is_kept_seven_days_then_removed_and_its_page_says_so(client, login, app):
+    """The worker's daily task removes the zips asked for more than 7 days ago (and a
+    half-written one), keeps the others, and runs twice without harm; the page of a removed
+    zip says it expired instead of waiting for it."""
+    from datetime import UTC, datetime, timedelta
+
+    from admin_app.clock import freeze
+    from admin_app.documents.archive import exports_dir, new_export_name
+    from admin_app.jobs.tasks import remove_expired_zips_now
+
+    login("viewer")
+    asked = datetime(2026, 11, 1, 9, 0, tzinfo=UTC)
+    freeze(asked)
+    try:
+        old, partial = new_export_name(), new_export_name()
+        freeze(asked + timedelta(days=6))
+        recent = new_export_name()
+        folder = exports_dir()
+        folder.mkdir(parents=True, exist_ok=True)
+        for path in (folder / old, folder / f".{partial}.part", folder / recent):
+            path.write_bytes(b"PK")
+        freeze(asked + timedelta(days=7, minutes=1))
+        assert client.get(f"/admin/document/zip/{recent}").mimetype == "application/zip"
+        assert remove_expired_zips_now() == "2 expired zip(s) of documents removed."
+        ran = app.test_cli_runner().invoke(args=["documents", "remove-expired-zips"])
+        assert ran.exit_code == 0 and ran.output.strip() == "Nothing expired."
+        assert (folder / recent).exists() and not (folder / old).exists()
+        page = client.get(f"/admin/document/zip/{old}").get_data(as_text=True)
+        assert "This download has expired" in page and 'http-equiv="refresh"' not in page
+    finally:
+        freeze(None)
+        (exports_dir() / recent).unlink(missing_ok=True)
+
+
 def test_an_invoice_menu_says_what_account_credit_pays_first(client, login, app):
     from admin_app.billing.account_credit import add_account_credit_entry
     from admin_app.models import AccountCreditReason
