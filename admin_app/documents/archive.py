@@ -58,7 +58,11 @@ def asked_at(name: str) -> datetime | None:
 def has_expired(name: str) -> bool:
     """The zip ``name`` is past ``EXPORT_RETENTION``: removed, or about to be."""
     when = asked_at(name)
-    return when is not None and utcnow() - when > EXPORT_RETENTION
+    return when is not None and _too_old(when)
+
+
+def _too_old(asked: datetime) -> bool:
+    return utcnow() - asked > EXPORT_RETENTION
 
 
 def export_path(name: str) -> Path | None:
@@ -71,12 +75,14 @@ def export_path(name: str) -> Path | None:
 
 def remove_expired_exports() -> int:
     """Remove the zips (and any half-written one) asked for more than ``EXPORT_RETENTION``
-    ago; returns how many. Safe to run twice: what is gone is not counted again."""
+    ago — or, for a zip named before names said when, last written that long ago; returns
+    how many. Safe to run twice: what is gone is not counted again."""
     folder = exports_dir()
     removed = 0
     for path in folder.glob("*documents-*.zip*") if folder.is_dir() else ():
         name = path.name.removeprefix(".").removesuffix(".part")
-        if has_expired(name):
+        asked = asked_at(name) or datetime.fromtimestamp(path.stat().st_mtime, UTC)
+        if _too_old(asked):
             path.unlink(missing_ok=True)
             removed += 1
     return removed

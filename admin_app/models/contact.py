@@ -78,9 +78,9 @@ class Contact(TimestampMixin, db.Model):
 
     @staticmethod
     def label_sql(first_name, last_name):
-        """``label_from`` in SQL (the CSV export writes it in the SELECT); names are saved
-        stripped, so trimming spaces is all that ``strip`` does to them."""
-        return func.trim(first_name.concat(" ").concat(last_name))
+        """``label_from`` in SQL (the CSV export writes it in the SELECT): whitespace trimmed
+        at both ends, as ``strip`` does (ASCII whitespace)."""
+        return func.trim(first_name.concat(" ").concat(last_name), " \t\n\r\v\f")
 
     @property
     def full_name(self) -> str:

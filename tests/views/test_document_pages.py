@@ -147,8 +147,10 @@ def test_large_zip_is_made_on_the_worker(client, login, app, tmp_path):
 
 def test_a_zip_is_kept_seven_days_then_removed_and_its_page_says_so(client, login, app):
     """The worker's daily task removes the zips asked for more than 7 days ago (and a
-    half-written one), keeps the others, and runs twice without harm; the page of a removed
-    zip says it expired instead of waiting for it."""
+    half-written one, and one named before names said when, by its age), keeps the others,
+    and runs twice without harm; the page of a removed zip says it expired instead of
+    waiting for it."""
+    import os
     from datetime import UTC, datetime, timedelta
 
     from admin_app.clock import freeze
@@ -166,9 +168,13 @@ def test_a_zip_is_kept_seven_days_then_removed_and_its_page_says_so(client, logi
         folder.mkdir(parents=True, exist_ok=True)
         for path in (folder / old, folder / f".{partial}.part", folder / recent):
             path.write_bytes(b"PK")
+        unnamed = folder / f"documents-{'0' * 32}.zip"  # named before names said when
+        unnamed.write_bytes(b"PK")
+        written = (asked - timedelta(days=1)).timestamp()
+        os.utime(unnamed, (written, written))
         freeze(asked + timedelta(days=7, minutes=1))
         assert client.get(f"/admin/document/zip/{recent}").mimetype == "application/zip"
-        assert remove_expired_zips_now() == "2 expired zip(s) of documents removed."
+        assert remove_expired_zips_now() == "3 expired zip(s) of documents removed."
         ran = app.test_cli_runner().invoke(args=["documents", "remove-expired-zips"])
         assert ran.exit_code == 0 and ran.output.strip() == "Nothing expired."
         assert (folder / recent).exists() and not (folder / old).exists()

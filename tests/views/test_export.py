@@ -140,7 +140,8 @@ def test_the_lines_written_in_sql_quote_guard_and_convert_like_python(
     login("owner")
     CashierSettings.get().time_zone = "America/New_York"
     names = [("Ann, Jr.", 'Say "hi"'), ("=1+2", "-12"), ("+1 555", "Line\nbreak"),
-             ("Cr\rlf", "-3.50"), ("@home", "plain"), ("", "@last"), (" -lead", "space")]
+             ("Cr\rlf", "-3.50"), ("@home", "plain"), ("", "@last"), (" -lead", "space"),
+             ("Tab\t", "End\t")]
     for hour, (first, last) in enumerate(names, start=6):
         contact = make_contact(first_name=first, last_name=last)
         for currency, amount in (("USD", 1250), ("JPY", 1200), ("KWD", 12345), ("EUR", 5)):
@@ -165,11 +166,11 @@ def test_the_lines_written_in_sql_quote_guard_and_convert_like_python(
     assert sorted({r["Date (America/New_York)"] for r in rows})[:2] == ["2026-03-08 01:59:59",
                                                       "2026-03-08 03:59:59"]
     assert {r["Contact"] for r in rows} >= {'Ann, Jr. Say "hi"', "'=1+2 -12", "'@last",
-                                             "'-lead space"}
+                                             "'-lead space", "Tab\t End"}
     assert {r["Description"] for r in rows} == {'Say "hi"', "-12", "Line\nbreak", "-3.50",
-                                                "plain", "'@last", "space"}
+                                                "plain", "'@last", "space", "End\t"}
     assert {r["Failure reason"] for r in rows} == {"Ann, Jr.", "'=1+2", "'+1 555", "Cr\rlf",
-                                                   "'@home", "", " -lead"}
+                                                   "'@home", "", " -lead", "Tab\t"}
 
 
 def test_money_in_sql_reads_as_in_python(app, backend):
