@@ -96,7 +96,7 @@ PAGES = [
     ("contacts: first page", "/admin/contact/", _list("contact")),
     ("contacts: page 100", "/admin/contact/?page=100", _list("contact", offset=99 * PAGE)),
     ("contacts: sorted by last name", "/admin/contact/?sort=2",
-     _list("contact", order="last_name, id")),
+     _list("contact", order="last_name, first_name, id")),
     ("contacts: filter status inactive", "/admin/contact/?flt0_status_equals=inactive",
      _list("contact", "status = 'inactive'")),
     ("contacts: search 'smith'", "/admin/contact/?search=smith",

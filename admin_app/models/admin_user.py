@@ -6,7 +6,7 @@ from datetime import datetime
 
 from flask import current_app, has_app_context
 from flask_login import UserMixin
-from sqlalchemy import Boolean, Integer, String, event
+from sqlalchemy import Boolean, Integer, String, event, func
 from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.orm.base import NO_VALUE
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -73,8 +73,19 @@ class AdminUser(UserMixin, TimestampMixin, db.Model):
     def can_manage_users(self) -> bool:
         return self.role is Role.OWNER
 
+    # Its name as lists' CSV exports write it (see ``Contact.label_columns``).
+    label_columns = ("name", "email")
+
+    @staticmethod
+    def label_from(name: str | None, email: str | None) -> str | None:
+        return name or email
+
+    @staticmethod
+    def label_sql(name, email):
+        return func.coalesce(func.nullif(name, ""), email)
+
     def __str__(self) -> str:
-        return self.name or self.email
+        return self.label_from(self.name, self.email)
 
 
 def _ends_sessions(attribute) -> None:

@@ -58,6 +58,17 @@ class Service(TimestampMixin, db.Model):
     currency: Mapped[str] = currency_column()
     is_active: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
 
+    # Its name as lists' CSV exports write it (see ``Contact.label_columns``).
+    label_columns = ("name",)
+
+    @staticmethod
+    def label_from(name: str | None) -> str | None:
+        return name
+
+    @staticmethod
+    def label_sql(name):
+        return name
+
     def __str__(self) -> str:
         return self.name
 

@@ -310,6 +310,28 @@ class AppModelView(AccessMixin, ModelView):
         audit_form_delete(model, actor=current_user)
 
     # --- lists and export at scale ---------------------------------------------------------
+    # Columns that order the rows tying on a sorted column, before the key (see below).
+    sort_ties_by: dict[str, tuple[str, ...]] = {}
+
+    def _apply_sorting(self, query, joins, sort_column, sort_desc):
+        """The list's order, then ``sort_ties_by`` and its key, in the same direction: rows
+        that tie on the sorted column (a date, a name) keep one order, so pages never repeat
+        or skip a row and an export writes the same bytes however it is read."""
+        query, joins = super()._apply_sorting(query, joins, sort_column, sort_desc)
+        (key,) = sa_inspect(self.model).primary_key
+        key_attribute = getattr(self.model, key.key)
+        if sort_column is None:
+            default = list(self._get_default_order())  # (attribute, joins, descending)
+            by_key = len(default) == 1 and default[0][0] is key_attribute
+            descending = bool(default) and default[-1][2]
+        else:
+            by_key = self._sortable_columns.get(sort_column) is key_attribute
+            descending = sort_desc
+        if not by_key:
+            ties = [getattr(self.model, name) for name in self.sort_ties_by.get(sort_column, ())]
+            query = query.order_by(*(c.desc() if descending else c for c in [*ties, key]))
+        return query, joins
+
     def _get_list_extra_args(self):
         """The list's query args, bounded: a page outside 0..MAX_LIST_PAGE is the first page
         and a page size not offered is the default, so no URL reaches the database with an

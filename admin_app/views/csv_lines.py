@@ -183,9 +183,10 @@ def _safe_text(dialect: _Dialect, text):
 
 
 def _safe_label(dialect: _Dialect, label, parts: Sequence):
-    """``_safe_text`` of a name made of ``parts`` joined by spaces and trimmed, with the usual
-    row's checks made on the parts, without building the name more than once: when no part
-    needs quoting and none starts with a space or like a formula, neither does the name."""
+    """``_safe_text`` of a name made of ``parts`` (one of them, or several joined by spaces
+    and trimmed), with the usual row's checks made on the parts, without building the name
+    more than once: when no part needs quoting and none starts with a space or like a
+    formula, neither does the name."""
     plain = not_(or_(*(dialect.contains(part, character) for part in parts
                        for character in QUOTED_WHEN_CONTAINING),
                      *(dialect.starts_like_formula(part, or_space=True) for part in parts)))

@@ -30,6 +30,8 @@ class ContactView(ChargeActionsMixin, CreditActionsMixin, AccountCreditActionsMi
     column_searchable_list = ["first_name", "last_name", "email", "phone"]
     column_filters = ["status", "created_at", "stripe_customer_id"]
     column_sortable_list = ["id", "first_name", "last_name", "email", "status", "created_at"]
+    # People who share a last name, by first name (the order of ``ix_contact_name``).
+    sort_ties_by = {"last_name": ("first_name",)}
     column_formatters = {"first_name": details_link_formatter,
                          "last_name": details_link_formatter}
     column_labels = {"stripe_customer_id": "Stripe customer ID", "created_at": "Added",

@@ -60,3 +60,34 @@ def test_all_matching_and_export_take_every_row(client, login, seven_smiths):
     rows = list(csv.DictReader(io.StringIO(client.get(
         "/admin/contact/export/csv/?search=smith").get_data(as_text=True))))
     assert len(rows) == 7
+
+
+def test_rows_that_tie_on_the_sorted_column_keep_one_order_across_pages(client, login, app):
+    """Payments made at the same moment, listed by date 20 to a page: the pages together are
+    every payment once, ties in id order (the key follows the sorted column), and the export
+    writes them in the same order; contacts sharing a last name follow their first names."""
+    import re
+    from datetime import UTC, datetime
+
+    from tests.factories import make_payment
+
+    at = datetime(2026, 6, 1, 9, 0, tzinfo=UTC)
+    paid = [make_payment(created_at=at).id for _ in range(45)]
+    db.session.commit()
+    login("owner")
+    listed = []
+    for page in range(3):
+        html = client.get(f"/admin/payment/?sort=1&page_size=20&page={page}").get_data(
+            as_text=True)
+        listed += [int(i) for i in re.findall(r'name="rowid"[^>]*value="(\d+)"', html)]
+    assert listed == sorted(paid)
+    exported = list(csv.DictReader(io.StringIO(
+        client.get("/admin/payment/export/csv/?sort=1").get_data(as_text=True))))
+    assert [int(r["ID"]) for r in exported] == sorted(paid)
+
+    for first in ("Zoe", "Amy", "Mia"):
+        make_contact(first_name=first, last_name="Tie")
+    db.session.commit()
+    names = [r["First name"] for r in csv.DictReader(io.StringIO(client.get(
+        "/admin/contact/export/csv/?sort=2&search=tie").get_data(as_text=True)))]
+    assert names == ["Amy", "Mia", "Zoe"]
