@@ -12,6 +12,7 @@ import pytest
 from admin_app.extensions import db
 from admin_app.views import base
 from tests.factories import make_contact
+from tests.views.list_rows import row_ids
 
 pytestmark = pytest.mark.all_databases  # the counting SQL is the database's
 
@@ -66,7 +67,6 @@ def test_rows_that_tie_on_the_sorted_column_keep_one_order_across_pages(client, 
     """Payments made at the same moment, listed by date 20 to a page: the pages together are
     every payment once, ties in id order (the key follows the sorted column), and the export
     writes them in the same order; contacts sharing a last name follow their first names."""
-    import re
     from datetime import UTC, datetime
 
     from tests.factories import make_payment
@@ -79,7 +79,7 @@ def test_rows_that_tie_on_the_sorted_column_keep_one_order_across_pages(client, 
     for page in range(3):
         html = client.get(f"/admin/payment/?sort=1&page_size=20&page={page}").get_data(
             as_text=True)
-        listed += [int(i) for i in re.findall(r'name="rowid"[^>]*value="(\d+)"', html)]
+        listed += row_ids(html)
     assert listed == sorted(paid)
     exported = list(csv.DictReader(io.StringIO(
         client.get("/admin/payment/export/csv/?sort=1").get_data(as_text=True))))

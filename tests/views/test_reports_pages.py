@@ -17,6 +17,7 @@ from admin_app.models import ALL_PLANS, Payment, PaymentStatus
 from admin_app.money import to_major_string
 from admin_app.reports.catalog import REPORTS
 from tests.reports.history import NOW, build_history
+from tests.views.list_rows import row_ids
 
 ROLES = ["owner", "manager", "cashier", "viewer"]
 REPORT_URLS = [f"/admin/reports/{slug}/" for slug in REPORTS]
@@ -207,8 +208,8 @@ def test_failed_renewals_today_and_renewals_due_link_to_exactly_those(client, lo
     failed = client.get(links["failed_today"]).get_data(as_text=True)
     assert "$11.11" in failed and "$22.22" not in failed
     renewing = client.get(links["renewals"]).get_data(as_text=True)
-    rows = set(re.findall(r'class="action-checkbox" value="(\d+)"', renewing))
-    assert rows == {str(due.id)}, (rows, ending.id, later.id)
+    rows = set(row_ids(renewing))
+    assert rows == {due.id}, (rows, ending.id, later.id)
     todo = home[home.index('id="todo"'):]
     assert "expected $40.00" in todo  # one renewal (the other ends at its period end)
     assert 'id="todo-renewals"' in todo and ">1<" in todo.replace(" ", "").replace("\n", "")

@@ -14,6 +14,7 @@ from admin_app.extensions import db
 from admin_app.models import Contact, ContactSearchKey
 from admin_app.search_keys import search_tokens
 from tests.factories import make_contact
+from tests.views.list_rows import row_ids
 
 pytestmark = pytest.mark.all_databases
 
@@ -116,8 +117,6 @@ def test_lists_counts_and_quick_search_use_the_indexes_for_every_search(app):
 def test_a_search_in_id_order_pages_through_the_newest_matches(app, client, login):
     """The Contacts list searched, in its own order: each page reads only the newest matches
     up to its end, and the pages together are every match, newest first, counted whole."""
-    import re
-
     matching = [make_contact(first_name=f"Ann{n}", last_name="Vander").id for n in range(45)]
     for n in range(30):
         make_contact(first_name=f"Bob{n}", last_name="Other")
@@ -128,7 +127,7 @@ def test_a_search_in_id_order_pages_through_the_newest_matches(app, client, logi
         html = client.get(f"/admin/contact/?search=vander&page_size=20&page={page}").get_data(
             as_text=True)
         assert "45" in html  # the count: every match, not the newest the page read
-        shown += [int(i) for i in re.findall(r'name="rowid"[^>]*value="(\d+)"', html)]
+        shown += row_ids(html)
     assert shown == sorted(matching, reverse=True)
 
 
