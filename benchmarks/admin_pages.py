@@ -223,15 +223,13 @@ def run(url: str, args) -> None:
         from admin_app.billing.renewal_outlook import clinic_day_start
         from admin_app.clinic_time import clinic_zone
         from admin_app.clock import utcnow
-        from admin_app.models import Contact
+        from admin_app.models import CashierSettings, Contact
         from admin_app.reports.calendar import month_of
         from admin_app.reports.catalog import REPORTS
         from tests.factories import make_admin
 
         assert {slug for slug, _, _ in REPORT_PAGES} == set(REPORTS), "a report is not timed"
         contacts = at_scale(args.contacts)
-        from admin_app.models import CashierSettings
-
         CashierSettings.get().time_zone = CLINIC_ZONE
         db.session.commit()
         summary_built()
