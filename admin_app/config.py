@@ -115,6 +115,13 @@ def from_environment(instance: Path) -> dict:
         "TWILIO_FROM": os.environ.get("TWILIO_FROM"),
         "TWILIO_API_BASE": os.environ.get("TWILIO_API_BASE"),
         "DELIVERY_TIMEOUT": float(os.environ.get("DELIVERY_TIMEOUT", 20)),
+        # A SQLite list's CSV export sorted by its key is written by this many processes
+        # (one per core, up to 4; 0 or 1: by the web worker alone), in blocks of this many
+        # keys, once the table spans this many keys (views/csv_blocks.py).
+        "EXPORT_PROCESSES": int(os.environ.get("EXPORT_PROCESSES",
+                                               min(os.cpu_count() or 1, 4))),
+        "EXPORT_BLOCK_KEYS": int(os.environ.get("EXPORT_BLOCK_KEYS", 25_000)),
+        "EXPORT_SPLIT_FROM_KEYS": int(os.environ.get("EXPORT_SPLIT_FROM_KEYS", 100_000)),
         # "Download selected" of more documents than this makes the zip on the worker.
         "ZIP_INLINE_MAX": int(os.environ.get("ZIP_INLINE_MAX", 50)),
         # How long the public link of a document sent by SMS works (30 days).

@@ -318,19 +318,23 @@ class AppModelView(AccessMixin, ModelView):
         that tie on the sorted column (a date, a name) keep one order, so pages never repeat
         or skip a row and an export writes the same bytes however it is read."""
         query, joins = super()._apply_sorting(query, joins, sort_column, sort_desc)
+        by_key, descending = self._key_order(sort_column, sort_desc)
+        if not by_key:
+            (key,) = sa_inspect(self.model).primary_key
+            ties = [getattr(self.model, name) for name in self.sort_ties_by.get(sort_column, ())]
+            query = query.order_by(*(c.desc() if descending else c for c in [*ties, key]))
+        return query, joins
+
+    def _key_order(self, sort_column, sort_desc) -> tuple[bool, bool]:
+        """Whether the list sorted by ``sort_column`` (None: its default sort) is ordered by
+        its key alone, and whether descending."""
         (key,) = sa_inspect(self.model).primary_key
         key_attribute = getattr(self.model, key.key)
         if sort_column is None:
             default = list(self._get_default_order())  # (attribute, joins, descending)
-            by_key = len(default) == 1 and default[0][0] is key_attribute
-            descending = bool(default) and default[-1][2]
-        else:
-            by_key = self._sortable_columns.get(sort_column) is key_attribute
-            descending = sort_desc
-        if not by_key:
-            ties = [getattr(self.model, name) for name in self.sort_ties_by.get(sort_column, ())]
-            query = query.order_by(*(c.desc() if descending else c for c in [*ties, key]))
-        return query, joins
+            return (len(default) == 1 and default[0][0] is key_attribute,
+                    bool(default) and default[-1][2])
+        return self._sortable_columns.get(sort_column) is key_attribute, bool(sort_desc)
 
     def _get_list_extra_args(self):
         """The list's query args, bounded: a page outside 0..MAX_LIST_PAGE is the first page
@@ -398,7 +402,10 @@ class AppModelView(AccessMixin, ModelView):
             statement = query.statement.with_only_columns(lines.line, maintain_column_froms=True)
             for related, on in lines.joins:
                 statement = statement.outerjoin(related, on)
-            return stream_csv_lines(statement, titles, self.get_export_name(export_type="csv"))
+            by_key, descending = self._key_order(sort[0] if sort else None, args.sort_desc)
+            (key,) = sa_inspect(self.model).primary_key
+            return stream_csv_lines(statement, titles, self.get_export_name(export_type="csv"),
+                                    key_order=(key, descending) if by_key else None)
         plan = column_plan(self.model, names, self._money_columns, declared,
                            db.engine.dialect.name, zone)
         if plan is not None:

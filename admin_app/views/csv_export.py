@@ -12,18 +12,29 @@ import csv
 import io
 from collections.abc import Callable, Iterator, Sequence
 
-from flask import Response, stream_with_context
+from flask import Response, current_app, stream_with_context
 from sqlalchemy.orm import Query, Session
 from werkzeug.utils import secure_filename
 
 from ..csv_cells import safe_cell
 from ..extensions import db
+from .csv_blocks import BlockSettings, block_lines
 
 CHUNK_ROWS = 1000
 # Rows read and written at once by the SQL export: one write of about a megabyte each.
 SQL_CHUNK_ROWS = 10_000
 # Bytes of PostgreSQL's COPY output written at once.
 COPY_CHUNK_BYTES = 1 << 20
+
+
+def block_settings() -> BlockSettings:
+    """How a SQLite export is split between processes: ``EXPORT_PROCESSES`` (0: one
+    process), blocks of ``EXPORT_BLOCK_KEYS`` keys, for tables past ``EXPORT_SPLIT_FROM_KEYS``
+    keys."""
+    config = current_app.config
+    return BlockSettings(workers=config["EXPORT_PROCESSES"],
+                         block_keys=config["EXPORT_BLOCK_KEYS"],
+                         from_keys=config["EXPORT_SPLIT_FROM_KEYS"])
 
 
 class _Line:
@@ -140,16 +151,27 @@ def _as_csv(copied: bytes) -> bytes:
     return b"\\".join(_unescaped(piece) for piece in copied.split(b"\\\\"))
 
 
-def stream_csv_lines(statement, titles: list[str], filename: str) -> Response:
+def stream_csv_lines(statement, titles: list[str], filename: str,
+                     key_order: tuple[object, bool] | None = None) -> Response:
     """A download of ``statement``'s rows, each already its CSV line (``csv_lines``), written
-    a chunk (about a megabyte) at once."""
+    a chunk (about a megabyte) at once. A large SQLite list ordered by its key alone
+    (``key_order``: the key column, descending) is written by several processes
+    (``csv_blocks``)."""
+    settings = block_settings()
 
     def lines() -> Iterator[bytes]:
+        buffer = io.StringIO()
+        csv.writer(buffer).writerow([safe_cell(title) for title in titles])
+        yield buffer.getvalue().encode()
+        if key_order is not None:
+            key, descending = key_order
+            blocks = block_lines(db.engine, statement, key, descending=descending,
+                                 settings=settings)
+            if blocks is not None:
+                yield from blocks
+                return
         connection = db.engine.connect()
         try:
-            buffer = io.StringIO()
-            csv.writer(buffer).writerow([safe_cell(title) for title in titles])
-            yield buffer.getvalue().encode()
             yield from _line_chunks(connection, statement)
         finally:
             connection.close()  # rolled back and back in the pool, finished or abandoned
