@@ -7,17 +7,32 @@ from __future__ import annotations
 import resource
 import subprocess
 import time
+from pathlib import Path
 
 from admin_app.extensions import db
 
 
-def rss_mb() -> float:
-    """This process's resident memory now."""
-    with open("/proc/self/status") as status:
-        for line in status:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
+def rss_mb(pid: str = "self") -> float:
+    """A process's resident memory now (this one's by default; 0 once it has ended)."""
+    try:
+        with open(f"/proc/{pid}/status") as status:
+            for line in status:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
     return 0.0
+
+
+def children_rss_mb() -> float:
+    """The resident memory of this process's children now (an export's worker processes)."""
+    children: set[str] = set()
+    for listed in Path("/proc/self/task").glob("*/children"):
+        try:
+            children.update(listed.read_text().split())
+        except OSError:
+            continue
+    return sum(rss_mb(pid) for pid in children)
 
 
 def peak_mb() -> float:
