@@ -78,6 +78,13 @@ def _prettify(name: str) -> str:
     return name.replace("_", " ").replace(".", " ").strip().capitalize()
 
 
+def _is_column(candidate, column) -> bool:
+    """Whether ``candidate`` (what Flask-Admin sorts by: a model attribute or a table column;
+    None) is ``column``."""
+    expression = getattr(candidate, "expression", None)
+    return expression is not None and bool(expression.compare(column))
+
+
 def _declared(view_class, attribute: str) -> dict:
     """A dict a view class declared (Flask-Admin's defaults are descriptors or None)."""
     value = getattr(view_class, attribute, None)
@@ -329,12 +336,11 @@ class AppModelView(AccessMixin, ModelView):
         """Whether the list sorted by ``sort_column`` (None: its default sort) is ordered by
         its key alone, and whether descending."""
         (key,) = sa_inspect(self.model).primary_key
-        key_attribute = getattr(self.model, key.key)
         if sort_column is None:
             default = list(self._get_default_order())  # (attribute, joins, descending)
-            return (len(default) == 1 and default[0][0] is key_attribute,
+            return (len(default) == 1 and _is_column(default[0][0], key),
                     bool(default) and default[-1][2])
-        return self._sortable_columns.get(sort_column) is key_attribute, bool(sort_desc)
+        return _is_column(self._sortable_columns.get(sort_column), key), bool(sort_desc)
 
     def _get_list_extra_args(self):
         """The list's query args, bounded: a page outside 0..MAX_LIST_PAGE is the first page

@@ -29,7 +29,7 @@ from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import and_, bindparam
+from sqlalchemy import Integer, and_, bindparam
 
 from ..extensions import SQLITE_BUSY_TIMEOUT_S
 from .csv_block_worker import GO, PINNED, READY
@@ -147,10 +147,11 @@ def block_lines(engine, statement, key, *, descending: bool,
                 settings: BlockSettings) -> Iterator[bytes] | None:
     """The CSV lines of ``statement`` (one line a row, ordered by ``key`` alone) written by
     worker processes block by block, or None when the export is not worth splitting (a small
-    table, one core, not a SQLite file)."""
+    table, one core, not a SQLite file) or cannot be (a key that is not a whole number: its
+    range cannot be cut into blocks)."""
     database = database_file(engine)
     table, key_name = key.table.name, key.name
-    if database is None or settings.workers < 2:
+    if database is None or settings.workers < 2 or not isinstance(key.type, Integer):
         return None
     with closing(sqlite3.connect(database)) as probe:
         low, high = _key_range(probe, table, key_name)

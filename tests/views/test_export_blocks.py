@@ -69,6 +69,23 @@ def test_a_small_table_or_one_process_is_not_split(app):
                        settings=BlockSettings(workers=1, block_keys=1, from_keys=1)) is None
 
 
+def test_a_list_sorted_by_a_text_key_is_exported_by_one_process(client, login, app,
+                                                                monkeypatch):
+    """Stripe events are keyed by Stripe's event id: sorted by it, the export is not split."""
+    from admin_app.models import StripeEvent
+
+    login("owner")
+    db.session.add_all([StripeEvent(id=f"evt_{n}", type="charge.succeeded") for n in range(3)])
+    db.session.commit()
+    url = "/admin/stripe_event/export/csv/?sort=2"  # the event id's column
+    whole = client.get(url).get_data(as_text=True)
+    monkeypatch.setitem(app.config, "EXPORT_PROCESSES", 2)
+    monkeypatch.setitem(app.config, "EXPORT_SPLIT_FROM_KEYS", 1)
+    split = client.get(url)
+    assert split.status_code == 200 and split.get_data(as_text=True) == whole
+    assert [line.split(",")[2] for line in whole.splitlines()[1:]] == ["evt_0", "evt_1", "evt_2"]
+
+
 def test_the_export_is_one_snapshot_and_writers_are_free_while_it_streams(app):
     """Lines of 100 kB fill the workers' pipes, so the later blocks are read after the
     changes below are committed: they still show the database as the export began."""
@@ -121,9 +138,12 @@ def test_exports_through_the_panel_are_split_and_read_like_the_list(client, logi
 
     from admin_app.views import csv_blocks
 
-    login("viewer")
-    exports = ["/admin/payment/export/csv/",
-               "/admin/payment/export/csv/?flt0_status_in_list=failed,refunded",
+    login("owner")
+    every_payment = "/admin/payment/export/csv/"
+    failed_or_refunded = "/admin/payment/export/csv/?flt0_status_in_list=failed,refunded"
+    exports = [every_payment, failed_or_refunded,
+               "/admin/payment/export/csv/?sort=0",  # by ID, oldest first
+               "/admin/admin_user/export/csv/?sort=0&desc=1",  # by ID: a table column
                "/admin/payment/export/csv/?flt0_date_between="
                "2020-01-01+00:00:00+to+2030-01-01+00:00:00",
                "/admin/contact/export/csv/?search=ma"]
@@ -136,10 +156,11 @@ def test_exports_through_the_panel_are_split_and_read_like_the_list(client, logi
     monkeypatch.setitem(app.config, "EXPORT_SPLIT_FROM_KEYS", 1)
     monkeypatch.setitem(app.config, "EXPORT_PROCESSES", 2)
     for url in exports:
-        split = client.get(url).get_data()
-        assert split == whole[url], url
+        response = client.get(url)
+        split = response.get_data()
+        assert response.status_code == 200 and split == whole[url], url
         assert split.count(b"\n") > 3, url  # rows, not only the header
     assert len(started) == 2 * len(exports)  # each written by two workers
-    every_payment = whole[exports[0]].count(b"\n")
-    assert every_payment > 100 and whole[exports[1]].count(b"\n") < every_payment
+    payments = whole[every_payment].count(b"\n")
+    assert payments > 100 and whole[failed_or_refunded].count(b"\n") < payments
     assert _workers_running() == 0
