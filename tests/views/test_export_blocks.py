@@ -1,6 +1,7 @@
 """SQLite's export written by several processes in blocks of keys (``views/csv_blocks``): the
 same bytes as one process (``test_export`` compares every list), one snapshot, writers free
-while it streams, no process left behind, a worker's failure reported."""
+while it streams, no process left behind, a worker's failure reported, a text key left
+whole."""
 
 from __future__ import annotations
 
