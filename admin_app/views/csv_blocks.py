@@ -32,6 +32,7 @@ from pathlib import Path
 from sqlalchemy import Integer, and_, bindparam
 
 from ..extensions import SQLITE_BUSY_TIMEOUT_S
+from .bound_sql import bound_sql
 from .csv_block_worker import GO, PINNED, READY
 
 WORKER_SCRIPT = Path(__file__).with_name("csv_block_worker.py")
@@ -72,12 +73,7 @@ def _compiled_block_query(engine, statement, key) -> tuple[str, object]:
     would."""
     block = statement.where(and_(key >= bindparam("block_low", 0),
                                  key <= bindparam("block_high", 0)))
-    compiled = block.compile(dialect=engine.dialect,
-                             compile_kwargs={"render_postcompile": True})
-    values = compiled.construct_params()
-    for name, process in compiled._bind_processors.items():
-        if name in values:
-            values[name] = process(values[name])
+    compiled, values = bound_sql(block, engine.dialect)
     names = list(compiled.positiontup)
     low_at, high_at = names.index("block_low"), names.index("block_high")
     fixed = [values[name] for name in names]

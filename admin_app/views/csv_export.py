@@ -18,6 +18,7 @@ from werkzeug.utils import secure_filename
 
 from ..csv_cells import safe_cell
 from ..extensions import db
+from .bound_sql import bound_sql
 from .csv_blocks import BlockSettings, block_lines
 
 CHUNK_ROWS = 1000
@@ -123,12 +124,7 @@ def _copied_lines(connection, statement) -> Iterator[bytes]:
     text format. A chunk's raw line feeds are the rows' ends (a line feed inside a value comes
     escaped): they become "\r\n", then the escapes become their characters again, around the
     escaped backslashes."""
-    compiled = statement.compile(dialect=connection.dialect,
-                                 compile_kwargs={"render_postcompile": True})
-    params = compiled.construct_params()
-    for name, process in compiled._bind_processors.items():  # as execute() would
-        if name in params:
-            params[name] = process(params[name])
+    compiled, params = bound_sql(statement, connection.dialect)
     cursor = connection.connection.driver_connection.cursor()
     with cursor.copy(f"COPY ({compiled.string}) TO STDOUT", params) as copy:
         # Each row is copied into one buffer at once: holding the driver's row views to join
