@@ -254,7 +254,7 @@ class AppModelView(AccessMixin, ModelView):
             # NOTE: ``id IN (… UNION ALL …)``, not ``… OR contact_id IN (…)``: PostgreSQL
             # cannot join through an IN under an OR and read every payment to test it against
             # the matching contacts (2.8 s at a million contacts for a two-word name).
-            (key,) = sa_inspect(self.model).primary_key
+            key = self._key
             condition = key.in_(union_all(*(select(key).where(option) for option in options)))
         query = query.filter(condition)
         count_query = count_query.filter(condition) if count_query is not None else None
@@ -327,20 +327,24 @@ class AppModelView(AccessMixin, ModelView):
         query, joins = super()._apply_sorting(query, joins, sort_column, sort_desc)
         by_key, descending = self._key_order(sort_column, sort_desc)
         if not by_key:
-            (key,) = sa_inspect(self.model).primary_key
             ties = [getattr(self.model, name) for name in self.sort_ties_by.get(sort_column, ())]
-            query = query.order_by(*(c.desc() if descending else c for c in [*ties, key]))
+            query = query.order_by(*(c.desc() if descending else c for c in [*ties, self._key]))
         return query, joins
+
+    @property
+    def _key(self):
+        """The list's key column (every listed model has a single-column primary key)."""
+        (key,) = sa_inspect(self.model).primary_key
+        return key
 
     def _key_order(self, sort_column, sort_desc) -> tuple[bool, bool]:
         """Whether the list sorted by ``sort_column`` (None: its default sort) is ordered by
         its key alone, and whether descending."""
-        (key,) = sa_inspect(self.model).primary_key
         if sort_column is None:
             default = list(self._get_default_order())  # (attribute, joins, descending)
-            return (len(default) == 1 and _is_column(default[0][0], key),
+            return (len(default) == 1 and _is_column(default[0][0], self._key),
                     bool(default) and default[-1][2])
-        return _is_column(self._sortable_columns.get(sort_column), key), bool(sort_desc)
+        return _is_column(self._sortable_columns.get(sort_column), self._key), bool(sort_desc)
 
     def _get_list_extra_args(self):
         """The list's query args, bounded: a page outside 0..MAX_LIST_PAGE is the first page
@@ -363,7 +367,7 @@ class AppModelView(AccessMixin, ModelView):
         bulk selections: they read the rows themselves)."""
         if g.get("skip_count"):
             return None
-        query = CountQuery([sa_inspect(self.model).primary_key[0]], session=db.session)
+        query = CountQuery([self._key], session=db.session)
         query.cap = None if request.args.get("count") == "exact" else LIST_COUNT_CAP
         return query.select_from(self.model)
 
@@ -409,9 +413,8 @@ class AppModelView(AccessMixin, ModelView):
             for related, on in lines.joins:
                 statement = statement.outerjoin(related, on)
             by_key, descending = self._key_order(sort[0] if sort else None, args.sort_desc)
-            (key,) = sa_inspect(self.model).primary_key
             return stream_csv_lines(statement, titles, self.get_export_name(export_type="csv"),
-                                    key_order=(key, descending) if by_key else None)
+                                    key_order=(self._key, descending) if by_key else None)
         plan = column_plan(self.model, names, self._money_columns, declared,
                            db.engine.dialect.name, zone)
         if plan is not None:
